@@ -1,0 +1,103 @@
+//! The rules of the anamnesis HDF5 layout, in one place.
+//!
+//! Every name and tag the layout reserves is defined here; the serializer and deserializer
+//! use these and nothing else. See `FORMAT.md` of the project for the prose version.
+
+/// Attribute holding an object's class tag.
+pub const CLASS_ATTR: &str = "class";
+/// Attribute holding the element count of lists and dicts.
+pub const COUNT_ATTR: &str = "count";
+/// Attribute of an object listing `[file name, member name]` pairs.
+pub const NAMEMAPS_ATTR: &str = "namemaps";
+/// Legacy attribute listing member names stored in the old `LIST_<name><i>` layout.
+pub const LEGACY_LISTS_ATTR: &str = "LISTS";
+/// Prefix Python anamnesis reserves for list machinery; entries starting with it are
+/// never members.
+pub const LIST_PREFIX: &str = "LIST";
+
+/// Class tag of a list group.
+pub const LIST_CLASS: &str = "anamnesis.abstract.AnamList";
+/// Class tag of a dict group.
+pub const DICT_CLASS: &str = "anamnesis.abstract.AnamDict";
+/// Class tag of the group standing for an empty or 0-d array.
+pub const EMPTY_ARRAY_CLASS: &str = "anamnesis.abstract.AnamEmptyArray";
+
+/// Sub-list of a dict group holding the keys.
+pub const DICT_KEYS: &str = "dictkeys";
+/// Sub-list of a dict group holding the values.
+pub const DICT_DATA: &str = "dictdata";
+
+/// Dataset of an empty-array group holding the shape (absent for 0-d arrays).
+pub const EMPTY_SHAPE: &str = "shape";
+/// Dataset of an empty-array group whose dtype is the array's dtype (2 elements).
+pub const EMPTY_DTYPE: &str = "dtype";
+/// Scalar dataset holding the value of a 0-d array.
+///
+/// Python anamnesis stores 0-d arrays as empty arrays and reads them back as zeros; we add
+/// this dataset (which Python ignores) so that Rust round-trips the value.
+pub const EMPTY_VALUE: &str = "value";
+
+/// The name of element `i` of a list.
+pub fn list_item(i: usize) -> String {
+    format!("LIST_item{i}")
+}
+
+/// The `_count` attribute of a legacy list member.
+pub fn legacy_list_count(member: &str) -> String {
+    format!("LIST_{member}_count")
+}
+
+/// The subgroup holding element `i` of a legacy list member.
+pub fn legacy_list_item(member: &str, i: usize) -> String {
+    format!("LIST_{member}{i}")
+}
+
+/// Whether an attribute or link name belongs to the layout rather than to a member.
+///
+/// Python anamnesis skips `class` and every name starting with `LIST`; `namemaps` is
+/// layout too (Python leaks it into `extra_data`, which we do not reproduce).
+pub fn is_reserved(name: &str) -> bool {
+    name == CLASS_ATTR || name == NAMEMAPS_ATTR || name.starts_with(LIST_PREFIX)
+}
+
+/// Whether `tag` is a valid class tag: dot-separated identifiers.
+pub fn is_valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.split('.').all(|part| {
+            let mut chars = part.chars();
+            matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_names() {
+        assert!(is_reserved("class"));
+        assert!(is_reserved("namemaps"));
+        assert!(is_reserved("LIST_item0"));
+        assert!(is_reserved("LISTS"));
+        assert!(!is_reserved("classes"));
+        assert!(!is_reserved("list"));
+    }
+
+    #[test]
+    fn tags() {
+        assert!(is_valid_tag("test_classes1.SimplePerson"));
+        assert!(is_valid_tag("Point"));
+        assert!(!is_valid_tag(""));
+        assert!(!is_valid_tag("a..b"));
+        assert!(!is_valid_tag("1abc.X"));
+        assert!(!is_valid_tag("a.b-c"));
+    }
+
+    #[test]
+    fn item_names() {
+        assert_eq!(list_item(17), "LIST_item17");
+        assert_eq!(legacy_list_count("dat"), "LIST_dat_count");
+        assert_eq!(legacy_list_item("dat", 2), "LIST_dat2");
+    }
+}

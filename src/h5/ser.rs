@@ -1,0 +1,692 @@
+//! Serde `Serializer` writing the anamnesis layout into an HDF5 group.
+//!
+//! A value is written either *into* a group that already exists (the object itself, see
+//! [`Target::InPlace`]) or as a named *entry* of a parent group ([`Target::Entry`]):
+//! scalars become attributes, arrays and numeric sequences datasets, and everything else a
+//! subgroup with its own `class` tag.
+
+use hdf5::Group;
+use serde::ser::{self, Serialize};
+
+use super::{
+    write_dataset_bytes, write_i64_attr, write_null_attr, write_num_attr, write_str_attr, Num,
+};
+use crate::array::{self, DType};
+use crate::error::{Error, Result};
+use crate::format;
+
+/// Writes `value` into `group`, which becomes the object (struct, map or sequence).
+pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
+    value
+        .serialize(ValueSerializer {
+            target: Target::InPlace(group),
+        })
+        .map_err(|e| e.at_with(|| group.name()))
+}
+
+/// Where a value goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// The value *is* this group (top level): only groups layouts are possible.
+    InPlace(&'a Group),
+    /// The value is the member `name` of `parent`.
+    Entry { parent: &'a Group, name: &'a str },
+}
+
+impl Target<'_> {
+    /// The group that holds a compound value: the target itself, or a new subgroup.
+    fn group(&self) -> Result<Group> {
+        match *self {
+            Target::InPlace(g) => Ok(g.clone()),
+            Target::Entry { parent, name } => Ok(parent.create_group(name)?),
+        }
+    }
+
+    fn scalar_slot(&self, what: &str) -> Result<(&Group, &str)> {
+        match *self {
+            Target::InPlace(_) => Err(Error::unsupported(format!(
+                "a top-level value must be a struct, map or sequence, not {what}"
+            ))),
+            Target::Entry { parent, name } => Ok((parent, name)),
+        }
+    }
+
+    fn num(&self, value: Num) -> Result<()> {
+        let (parent, name) = self.scalar_slot(value.dtype().name())?;
+        write_num_attr(parent, name, value)
+    }
+
+    fn str(&self, value: &str) -> Result<()> {
+        let (parent, name) = self.scalar_slot("a string")?;
+        write_str_attr(parent, name, value)
+    }
+
+    /// Writes an array: a dataset, or the `AnamEmptyArray` group when it has no elements
+    /// (or no dimensions), as Python anamnesis does.
+    fn array(&self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<()> {
+        let (parent, name) = self.scalar_slot("an array")?;
+        if shape.is_empty() || shape.contains(&0) {
+            let group = parent.create_group(name)?;
+            write_str_attr(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
+            if !shape.is_empty() {
+                let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+                write_dataset_bytes(
+                    &group,
+                    format::EMPTY_SHAPE,
+                    DType::I64,
+                    &[dims.len()],
+                    array::as_bytes(&dims),
+                )?;
+            }
+            // Python reads only the dtype of this 2-element dataset.
+            let zeros = vec![0u8; 2 * dtype.size()];
+            write_dataset_bytes(&group, format::EMPTY_DTYPE, dtype, &[2], &zeros)?;
+            if shape.is_empty() {
+                write_dataset_bytes(&group, format::EMPTY_VALUE, dtype, &[], bytes)?;
+            }
+            Ok(())
+        } else {
+            write_dataset_bytes(parent, name, dtype, shape, bytes).map(drop)
+        }
+    }
+}
+
+/// The serializer for one value at one [`Target`].
+pub(crate) struct ValueSerializer<'a> {
+    pub(crate) target: Target<'a>,
+}
+
+impl<'a> ValueSerializer<'a> {
+    fn num(self, v: Num) -> Result<()> {
+        self.target.num(v)
+    }
+
+    /// A dict with the single entry `{variant: value}`: the layout of enum variants with data.
+    fn variant_dict(&self, variant: &'static str) -> Result<(Group, Group)> {
+        let group = self.target.group()?;
+        let (keys, data) = dict_header(&group, 1)?;
+        write_str_attr(&keys, &format::list_item(0), variant)?;
+        Ok((group, data))
+    }
+}
+
+/// Writes the class and counts of a dict of `count` entries; returns its key and data lists.
+fn dict_header(group: &Group, count: usize) -> Result<(Group, Group)> {
+    write_str_attr(group, format::CLASS_ATTR, format::DICT_CLASS)?;
+    write_i64_attr(group, format::COUNT_ATTR, count as i64)?;
+    let keys = list_group(group.create_group(format::DICT_KEYS)?, Some(count))?;
+    let data = list_group(group.create_group(format::DICT_DATA)?, Some(count))?;
+    Ok((keys, data))
+}
+
+/// Marks `group` as a list, writing the count now when it is known.
+fn list_group(group: Group, count: Option<usize>) -> Result<Group> {
+    write_str_attr(&group, format::CLASS_ATTR, format::LIST_CLASS)?;
+    if let Some(n) = count {
+        write_i64_attr(&group, format::COUNT_ATTR, n as i64)?;
+    }
+    Ok(group)
+}
+
+macro_rules! num_methods {
+    ($($method:ident($t:ty)),*) => {
+        $(fn $method(self, v: $t) -> Result<()> {
+            self.num(Num::from(v))
+        })*
+    };
+}
+
+impl<'a> ser::Serializer for ValueSerializer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSerializer;
+    type SerializeTuple = SeqSerializer;
+    type SerializeTupleStruct = SeqSerializer;
+    type SerializeTupleVariant = SeqSerializer;
+    type SerializeMap = MapSerializer;
+    type SerializeStruct = StructSerializer;
+    type SerializeStructVariant = VariantFieldsSerializer;
+
+    num_methods!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64)
+    );
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.target.str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.target.str(v)
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.target.array(DType::U8, &[v.len()], v)
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        // `None` is an absent entry, as in Python anamnesis.
+        Ok(())
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        // `()` is a null-dataspace attribute (HDF5's "no value", h5py's `Empty`), so that
+        // unit fields and `Some(())` survive; `None` is the absent entry.
+        match self.target {
+            Target::InPlace(_) => Ok(()),
+            Target::Entry { parent, name } => write_null_attr(parent, name),
+        }
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        let group = self.target.group()?;
+        write_str_attr(&group, format::CLASS_ATTR, name)
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<()> {
+        self.target.str(variant)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if name == array::ARRAY_TOKEN {
+            let target = self.target;
+            crate::capture::capture(value, |dtype, shape, bytes| {
+                target.array(dtype, shape, bytes)
+            })
+        } else {
+            value.serialize(self)
+        }
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        let (_group, data) = self.variant_dict(variant)?;
+        value.serialize(ValueSerializer {
+            target: Target::Entry {
+                parent: &data,
+                name: &format::list_item(0),
+            },
+        })
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        SeqSerializer::new(self.target, len)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
+        SeqSerializer::new(self.target, Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqSerializer> {
+        SeqSerializer::new(self.target, Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSerializer> {
+        let (_group, data) = self.variant_dict(variant)?;
+        let list = list_group(data.create_group(&format::list_item(0))?, None)?;
+        Ok(SeqSerializer::list(list, Some(len)))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapSerializer> {
+        let group = self.target.group()?;
+        write_str_attr(&group, format::CLASS_ATTR, format::DICT_CLASS)?;
+        let keys = list_group(group.create_group(format::DICT_KEYS)?, None)?;
+        let data = list_group(group.create_group(format::DICT_DATA)?, None)?;
+        Ok(MapSerializer {
+            group,
+            keys,
+            data,
+            count: 0,
+        })
+    }
+
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
+        Ok(StructSerializer {
+            group: self.target.group()?,
+            class: Some(name),
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantFieldsSerializer> {
+        // The fields of a struct variant form a dict (it has no class tag of its own).
+        let (_group, data) = self.variant_dict(variant)?;
+        let fields = data.create_group(&format::list_item(0))?;
+        let (keys, data) = dict_header(&fields, len)?;
+        Ok(VariantFieldsSerializer {
+            keys,
+            data,
+            count: 0,
+        })
+    }
+}
+
+/// A struct: a group with a `class` attribute and one entry per field.
+pub(crate) struct StructSerializer {
+    group: Group,
+    /// The class tag still to be written (`None` once written).
+    class: Option<&'static str>,
+}
+
+impl ser::SerializeStruct for StructSerializer {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if key == format::CLASS_ATTR && self.class.is_some() {
+            // A field named `class` (e.g. the tag of `#[serde(tag = "class")]` enums) *is*
+            // the class attribute, replacing the container name.
+            let tag =
+                crate::capture::capture_str(value).map_err(|e| e.at_with(|| self.group.name()))?;
+            write_str_attr(&self.group, format::CLASS_ATTR, &tag)?;
+            self.class = None;
+            return Ok(());
+        }
+        value
+            .serialize(ValueSerializer {
+                target: Target::Entry {
+                    parent: &self.group,
+                    name: key,
+                },
+            })
+            .map_err(|e| e.at_with(|| super::join(&self.group, key)))
+    }
+
+    fn end(self) -> Result<()> {
+        if let Some(class) = self.class {
+            write_str_attr(&self.group, format::CLASS_ATTR, class)?;
+        }
+        Ok(())
+    }
+}
+
+/// The fields of a struct variant: a dict whose count was written up front.
+pub(crate) struct VariantFieldsSerializer {
+    keys: Group,
+    data: Group,
+    count: usize,
+}
+
+impl ser::SerializeStructVariant for VariantFieldsSerializer {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        let item = format::list_item(self.count);
+        self.count += 1;
+        write_str_attr(&self.keys, &item, key)?;
+        value
+            .serialize(ValueSerializer {
+                target: Target::Entry {
+                    parent: &self.data,
+                    name: &item,
+                },
+            })
+            .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
+    }
+
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A map: the `AnamDict` layout (keys and values in two lists).
+pub(crate) struct MapSerializer {
+    group: Group,
+    keys: Group,
+    data: Group,
+    count: usize,
+}
+
+impl ser::SerializeMap for MapSerializer {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        let item = format::list_item(self.count);
+        key.serialize(ValueSerializer {
+            target: Target::Entry {
+                parent: &self.keys,
+                name: &item,
+            },
+        })
+        .map_err(|e| e.at_with(|| super::join(&self.keys, &item)))
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let item = format::list_item(self.count);
+        self.count += 1;
+        value
+            .serialize(ValueSerializer {
+                target: Target::Entry {
+                    parent: &self.data,
+                    name: &item,
+                },
+            })
+            .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
+    }
+
+    fn end(self) -> Result<()> {
+        let n = self.count as i64;
+        write_i64_attr(&self.group, format::COUNT_ATTR, n)?;
+        write_i64_attr(&self.keys, format::COUNT_ATTR, n)?;
+        write_i64_attr(&self.data, format::COUNT_ATTR, n)
+    }
+}
+
+/// A sequence. Numeric elements of one dtype are buffered and written as one 1-D dataset;
+/// the first element that does not fit switches to the `AnamList` layout.
+pub(crate) struct SeqSerializer {
+    state: SeqState,
+    /// Where the sequence goes when it stays numeric (`None`: list layout only).
+    entry: Option<(Group, String)>,
+}
+
+enum SeqState {
+    Column {
+        dtype: Option<DType>,
+        bytes: Vec<u8>,
+        len: usize,
+    },
+    List {
+        group: Group,
+        len: usize,
+    },
+}
+
+impl SeqSerializer {
+    fn new(target: Target<'_>, len: Option<usize>) -> Result<SeqSerializer> {
+        match target {
+            Target::InPlace(g) => Ok(SeqSerializer::list(list_group(g.clone(), None)?, len)),
+            Target::Entry { parent, name } => Ok(SeqSerializer {
+                state: SeqState::Column {
+                    dtype: None,
+                    bytes: Vec::new(),
+                    len: 0,
+                },
+                entry: Some((parent.clone(), name.to_string())),
+            }),
+        }
+    }
+
+    fn list(group: Group, _len: Option<usize>) -> SeqSerializer {
+        SeqSerializer {
+            state: SeqState::List { group, len: 0 },
+            entry: None,
+        }
+    }
+
+    /// Tries to buffer a numeric element; returns false when the sequence must be a list.
+    fn push_num(&mut self, v: Num) -> bool {
+        match &mut self.state {
+            SeqState::Column { dtype, bytes, len } if dtype.is_none_or(|d| d == v.dtype()) => {
+                *dtype = Some(v.dtype());
+                v.extend_bytes(bytes);
+                *len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Switches to the list layout if needed and returns the list group and the next item
+    /// name.
+    fn next_item(&mut self) -> Result<(Group, String)> {
+        if let SeqState::Column { dtype, bytes, len } = &mut self.state {
+            let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
+            let group = list_group(parent.create_group(name)?, None)?;
+            if let Some(dtype) = *dtype {
+                for (i, chunk) in bytes.chunks_exact(dtype.size()).enumerate() {
+                    write_num_attr(
+                        &group,
+                        &format::list_item(i),
+                        Num::from_bytes(dtype, chunk)?,
+                    )?;
+                }
+            }
+            self.state = SeqState::List { group, len: *len };
+        }
+        match &mut self.state {
+            SeqState::List { group, len } => {
+                *len += 1;
+                Ok((group.clone(), format::list_item(*len - 1)))
+            }
+            SeqState::Column { .. } => unreachable!("switched to a list above"),
+        }
+    }
+
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        value.serialize(ElementProbe { seq: self })
+    }
+
+    fn finish(self) -> Result<()> {
+        match self.state {
+            SeqState::List { group, len } => write_i64_attr(&group, format::COUNT_ATTR, len as i64),
+            SeqState::Column {
+                dtype: Some(dtype),
+                bytes,
+                len,
+            } => {
+                let (parent, name) = self.entry.expect("column sequences have an entry");
+                write_dataset_bytes(&parent, &name, dtype, &[len], &bytes).map(drop)
+            }
+            SeqState::Column { dtype: None, .. } => {
+                // An empty sequence is an empty list, as Python writes `[]`.
+                let (parent, name) = self.entry.expect("column sequences have an entry");
+                let group = list_group(parent.create_group(&name)?, Some(0))?;
+                drop(group);
+                Ok(())
+            }
+        }
+    }
+}
+
+macro_rules! seq_impl {
+    ($($trait:ident :: $method:ident),*) => {
+        $(impl ser::$trait for SeqSerializer {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+                self.element(value)
+            }
+            fn end(self) -> Result<()> {
+                self.finish()
+            }
+        })*
+    };
+}
+seq_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+/// Serializes one sequence element: numbers go to the column buffer when they fit, anything
+/// else becomes the next `LIST_item{i}` entry of the list.
+struct ElementProbe<'s> {
+    seq: &'s mut SeqSerializer,
+}
+
+impl ElementProbe<'_> {
+    fn num(self, v: Num) -> Result<()> {
+        if self.seq.push_num(v) {
+            Ok(())
+        } else {
+            self.entry(|s| s.num(v))
+        }
+    }
+
+    fn entry<R>(self, f: impl FnOnce(ValueSerializer<'_>) -> Result<R>) -> Result<R> {
+        let (group, item) = self.seq.next_item()?;
+        f(ValueSerializer {
+            target: Target::Entry {
+                parent: &group,
+                name: &item,
+            },
+        })
+        .map_err(|e| e.at_with(|| super::join(&group, &item)))
+    }
+}
+
+macro_rules! probe_num_methods {
+    ($($method:ident($t:ty)),*) => {
+        $(fn $method(self, v: $t) -> Result<()> {
+            self.num(Num::from(v))
+        })*
+    };
+}
+
+impl ser::Serializer for ElementProbe<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSerializer;
+    type SerializeTuple = SeqSerializer;
+    type SerializeTupleStruct = SeqSerializer;
+    type SerializeTupleVariant = SeqSerializer;
+    type SerializeMap = MapSerializer;
+    type SerializeStruct = StructSerializer;
+    type SerializeStructVariant = VariantFieldsSerializer;
+
+    probe_num_methods!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64)
+    );
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.entry(|s| s.serialize_char(v))
+    }
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.entry(|s| s.serialize_str(v))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.entry(|s| s.serialize_bytes(v))
+    }
+    fn serialize_none(self) -> Result<()> {
+        // A `None` element is an absent item: it forces the list layout.
+        self.entry(|_| Ok(()))
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<()> {
+        self.entry(|s| s.serialize_unit())
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        self.entry(|s| s.serialize_unit_struct(name))
+    }
+    fn serialize_unit_variant(self, n: &'static str, i: u32, variant: &'static str) -> Result<()> {
+        self.entry(|s| s.serialize_unit_variant(n, i, variant))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if name == array::ARRAY_TOKEN {
+            self.entry(|s| s.serialize_newtype_struct(name, value))
+        } else {
+            value.serialize(self)
+        }
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.entry(|s| s.serialize_newtype_variant(n, i, variant, value))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_seq(len))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple(len))
+    }
+    fn serialize_tuple_struct(self, n: &'static str, len: usize) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple_struct(n, len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple_variant(n, i, variant, len))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
+        self.entry(|s| s.serialize_map(len))
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
+        self.entry(|s| s.serialize_struct(name, len))
+    }
+    fn serialize_struct_variant(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantFieldsSerializer> {
+        self.entry(|s| s.serialize_struct_variant(n, i, variant, len))
+    }
+}

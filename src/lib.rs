@@ -1,0 +1,157 @@
+//! # serde-anam
+//!
+//! A [Serde](https://serde.rs) data format for HDF5 files in the layout of the Python
+//! library [anamnesis](https://pypi.org/project/anamnesis/): any
+//! `#[derive(Serialize, Deserialize)]` type is saved as one HDF5 group per object, with a
+//! `class` tag on each, scalars as attributes and arrays as datasets, and files written by
+//! Python anamnesis load back into Rust types (and the other way round).
+//!
+//! ## Quick start
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! #[serde(rename = "test_classes1.SimplePerson")] // the class tag Python uses
+//! struct SimplePerson {
+//!     name: String,
+//!     age: i64,
+//! }
+//!
+//! # fn main() -> anam::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("test_script1.hdf5");
+//! let fred = SimplePerson { name: "Fred".into(), age: 42 };
+//! anam::to_file(&path, "person", &fred)?;
+//!
+//! // No group name: the first group in the file, as Python's `obj_from_hdf5file`.
+//! let back: SimplePerson = anam::from_file(&path, None)?;
+//! assert_eq!(back, fred);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## The layout
+//!
+//! | Rust (Serde data model)                         | HDF5                                              |
+//! |-------------------------------------------------|---------------------------------------------------|
+//! | struct                                          | group, attribute `class` = the Serde name          |
+//! | `bool`, integers, floats                        | attribute of that type (bool: h5py's enum)         |
+//! | `char`, `String`                                | variable-length UTF-8 string attribute             |
+//! | `Option::None`, `()`                            | nothing (absent entries read as `None`)            |
+//! | `ndarray` array with [`array`]                  | dataset of its dtype and shape, one buffer         |
+//! | empty or 0-d array                              | `AnamEmptyArray` group                             |
+//! | `Vec`/tuple of one numeric type                 | 1-D dataset                                        |
+//! | other sequences                                 | `AnamList` group (`count`, `LIST_item{i}`)         |
+//! | maps                                            | `AnamDict` group (`dictkeys`, `dictdata` lists)    |
+//! | unit enum variant                               | string attribute with the variant name             |
+//! | newtype/tuple/struct variant                    | `AnamDict` of one entry `{variant: value}`         |
+//! | bytes (`serde_bytes`)                           | `uint8` dataset                                    |
+//!
+//! A field named `class` (for example the tag of a `#[serde(tag = "class")]` enum) *is*
+//! the class attribute, so internally tagged enums give polymorphic members.
+//!
+//! Reading is lenient where no information is lost: integers load into any type that holds
+//! the value (an `int64` attribute into `i32` when in range), arrays convert without loss
+//! (`int32` into `f64`), strings load in every HDF5 encoding, sequences load from either a
+//! dataset or a list, and the legacy `LISTS` layout and `namemaps` attributes are
+//! understood. Every error names the HDF5 path where it happened.
+
+#![warn(missing_docs)]
+
+pub mod array;
+mod capture;
+mod error;
+pub mod format;
+mod h5;
+pub mod registry;
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use crate::array::{DType, Element, TypedArray};
+pub use crate::error::{Error, ErrorKind, Result};
+/// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
+/// version.
+pub use hdf5;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}
+
+/// Writes `value` into `group`: the group becomes the object (its `class` attribute and its
+/// members).
+///
+/// `value` must be a struct, map or sequence (an object, a dict or a list in Python terms).
+pub fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
+    h5::ser::to_group(value, group)
+}
+
+/// Reads a `T` from `group`.
+///
+/// For a struct, the group's `class` must be the struct's tag (its Serde name) or one of
+/// its aliases; otherwise the error names the group, the tag found and the tag expected.
+pub fn from_group<T: DeserializeOwned>(group: &hdf5::Group) -> Result<T> {
+    h5::de::from_group(group)
+}
+
+/// Writes `value` as the group `group_name` of the file at `path`.
+///
+/// The file is created if it does not exist; otherwise it is opened for writing, other
+/// groups are kept, and a group of the same name is replaced.
+pub fn to_file<T: ?Sized + Serialize>(
+    path: impl AsRef<Path>,
+    group_name: &str,
+    value: &T,
+) -> Result<()> {
+    let path = path.as_ref();
+    let file = hdf5::File::append(path).map_err(|source| ErrorKind::File {
+        path: path.display().to_string(),
+        source,
+    })?;
+    if file.link_exists(group_name) {
+        file.unlink(group_name)?;
+    }
+    let group = file.create_group(group_name)?;
+    to_group(value, &group)?;
+    file.flush()?;
+    Ok(())
+}
+
+/// Reads a `T` from the group `group_name` of the file at `path`, or, with `None`, from
+/// the first group of the file in name order (as Python's `obj_from_hdf5file`).
+pub fn from_file<T: DeserializeOwned>(
+    path: impl AsRef<Path>,
+    group_name: Option<&str>,
+) -> Result<T> {
+    let path = path.as_ref();
+    let file = hdf5::File::open(path).map_err(|source| ErrorKind::File {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let group = open_group(&file, group_name)?;
+    from_group(&group)
+}
+
+/// Opens the named group, or the first group of the file.
+fn open_group(file: &hdf5::File, group_name: Option<&str>) -> Result<hdf5::Group> {
+    let name = match group_name {
+        Some(name) => name.to_string(),
+        None => file
+            .member_names()?
+            .into_iter()
+            .find(|n| matches!(file.loc_type_by_name(n), Ok(hdf5::LocationType::Group)))
+            .ok_or_else(|| {
+                ErrorKind::GroupNotFound(format!("{}: the file has no group", file.filename()))
+            })?,
+    };
+    if !file.link_exists(&name) {
+        return Err(
+            ErrorKind::GroupNotFound(format!("{}: no group `{name}`", file.filename())).into(),
+        );
+    }
+    Ok(file.group(&name)?)
+}
