@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod as_list;
 mod capture;
 mod error;
 pub mod format;

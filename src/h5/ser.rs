@@ -18,9 +18,7 @@ use crate::format;
 /// Writes `value` into `group`, which becomes the object (struct, map or sequence).
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
     value
-        .serialize(ValueSerializer {
-            target: Target::InPlace(group),
-        })
+        .serialize(ValueSerializer::new(Target::InPlace(group)))
         .map_err(|e| e.at_with(|| group.name()))
 }
 
@@ -93,10 +91,16 @@ impl Target<'_> {
 
 /// The serializer for one value at one [`Target`].
 pub(crate) struct ValueSerializer<'a> {
-    pub(crate) target: Target<'a>,
+    target: Target<'a>,
+    /// Set by [`crate::as_list`]: a sequence keeps the list layout even when numeric.
+    force_list: bool,
 }
 
 impl<'a> ValueSerializer<'a> {
+    fn new(target: Target<'a>) -> Self {
+        ValueSerializer { target, force_list: false }
+    }
+
     fn num(self, v: Num) -> Result<()> {
         self.target.num(v)
     }
@@ -214,6 +218,11 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
             crate::capture::capture(value, |dtype, shape, bytes| {
                 target.array(dtype, shape, bytes)
             })
+        } else if name == crate::as_list::LIST_TOKEN {
+            value.serialize(ValueSerializer {
+                target: self.target,
+                force_list: true,
+            })
         } else {
             value.serialize(self)
         }
@@ -227,15 +236,16 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         value: &T,
     ) -> Result<()> {
         let (_group, data) = self.variant_dict(variant)?;
-        value.serialize(ValueSerializer {
-            target: Target::Entry {
+        value.serialize(ValueSerializer::new(Target::Entry {
                 parent: &data,
                 name: &format::list_item(0),
-            },
-        })
+            }))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        if self.force_list {
+            return SeqSerializer::new(Target::InPlace(&self.target.group()?), len);
+        }
         SeqSerializer::new(self.target, len)
     }
 
@@ -324,12 +334,10 @@ impl ser::SerializeStruct for StructSerializer {
             return Ok(());
         }
         value
-            .serialize(ValueSerializer {
-                target: Target::Entry {
+            .serialize(ValueSerializer::new(Target::Entry {
                     parent: &self.group,
                     name: key,
-                },
-            })
+                }))
             .map_err(|e| e.at_with(|| super::join(&self.group, key)))
     }
 
@@ -361,12 +369,10 @@ impl ser::SerializeStructVariant for VariantFieldsSerializer {
         self.count += 1;
         write_str_attr(&self.keys, &item, key)?;
         value
-            .serialize(ValueSerializer {
-                target: Target::Entry {
+            .serialize(ValueSerializer::new(Target::Entry {
                     parent: &self.data,
                     name: &item,
-                },
-            })
+                }))
             .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
     }
 
@@ -389,12 +395,10 @@ impl ser::SerializeMap for MapSerializer {
 
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
         let item = format::list_item(self.count);
-        key.serialize(ValueSerializer {
-            target: Target::Entry {
+        key.serialize(ValueSerializer::new(Target::Entry {
                 parent: &self.keys,
                 name: &item,
-            },
-        })
+            }))
         .map_err(|e| e.at_with(|| super::join(&self.keys, &item)))
     }
 
@@ -402,12 +406,10 @@ impl ser::SerializeMap for MapSerializer {
         let item = format::list_item(self.count);
         self.count += 1;
         value
-            .serialize(ValueSerializer {
-                target: Target::Entry {
+            .serialize(ValueSerializer::new(Target::Entry {
                     parent: &self.data,
                     name: &item,
-                },
-            })
+                }))
             .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
     }
 
@@ -564,12 +566,10 @@ impl ElementProbe<'_> {
 
     fn entry<R>(self, f: impl FnOnce(ValueSerializer<'_>) -> Result<R>) -> Result<R> {
         let (group, item) = self.seq.next_item()?;
-        f(ValueSerializer {
-            target: Target::Entry {
+        f(ValueSerializer::new(Target::Entry {
                 parent: &group,
                 name: &item,
-            },
-        })
+            }))
         .map_err(|e| e.at_with(|| super::join(&group, &item)))
     }
 }
@@ -641,7 +641,7 @@ impl ser::Serializer for ElementProbe<'_> {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        if name == array::ARRAY_TOKEN {
+        if name == array::ARRAY_TOKEN || name == crate::as_list::LIST_TOKEN {
             self.entry(|s| s.serialize_newtype_struct(name, value))
         } else {
             value.serialize(self)
