@@ -34,11 +34,22 @@ fn main() -> anam::Result<()> {
     let experiment = Experiment {
         title: "Stroop task".into(),
         subjects: vec![
-            Subject { name: "Anna".into(), age: 45, reaction_times: Array1::from(vec![0.45, 0.52, 0.61]) },
-            Subject { name: "Bob".into(), age: 75, reaction_times: Array1::from(vec![0.71, 0.66]) },
+            Subject {
+                name: "Anna".into(),
+                age: 45,
+                reaction_times: Array1::from(vec![0.45, 0.52, 0.61]),
+            },
+            Subject {
+                name: "Bob".into(),
+                age: 75,
+                reaction_times: Array1::from(vec![0.71, 0.66]),
+            },
         ],
         zstats: Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 * 0.5),
-        settings: BTreeMap::from([("threshold".to_string(), 2.3), ("smoothing".to_string(), 6.0)]),
+        settings: BTreeMap::from([
+            ("threshold".to_string(), 2.3),
+            ("smoothing".to_string(), 6.0),
+        ]),
         notes: None,
     };
 
@@ -47,7 +58,10 @@ fn main() -> anam::Result<()> {
 
     let loaded: Experiment = anam::from_file("demo.hdf5", Some("experiment"))?;
     println!("{loaded:#?}");
-    assert_eq!(loaded, experiment, "the object tree survives the round trip");
+    assert_eq!(
+        loaded, experiment,
+        "the object tree survives the round trip"
+    );
     println!("loaded back: identical");
     Ok(())
 }

@@ -46,6 +46,8 @@ compile_error!(
 pub(crate) const ARRAY_TOKEN: &str = "$anam::private::Array";
 /// String a format passes to the array visitor to say "take the array from the slot".
 pub(crate) const SLOT_MARKER: &str = "$anam::private::ArraySlot";
+/// Like [`SLOT_MARKER`], for a typed scalar carried as a one-element array.
+pub(crate) const SCALAR_SLOT_MARKER: &str = "$anam::private::ScalarSlot";
 const PAYLOAD_FIELDS: &[&str] = &["dtype", "shape", "data"];
 
 /// The element type of an array, named as numpy names it.
@@ -330,6 +332,20 @@ impl TypedArray {
         }
     }
 
+    /// Copies a little-endian buffer of `dtype` elements into an array of `shape`.
+    pub(crate) fn from_le_bytes(
+        dtype: DType,
+        shape: &[usize],
+        bytes: &[u8],
+    ) -> crate::Result<TypedArray> {
+        let flat = with_dtype!(dtype, T => {
+            let v = from_bytes::<T>(bytes).map_err(crate::Error::invalid)?;
+            let n = v.len();
+            T::wrap(ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("1-d shape matches length"))
+        });
+        reshape(flat, shape).map_err(crate::Error::invalid)
+    }
+
     /// An array of zeros (false for bool) of the given dtype and shape.
     pub fn zeros(dtype: DType, shape: &[usize]) -> TypedArray {
         with_dtype!(dtype, T => T::wrap(ArrayD::<T>::default(IxDyn(shape))))
@@ -398,6 +414,17 @@ impl<T: Element> Serialize for Payload<'_, T> {
     }
 }
 
+/// Serializes a buffer of `shape` as the payload newtype `token` (the array token, or the
+/// dynamic value's scalar token).
+pub(crate) fn serialize_payload<T: Element, Ser: Serializer>(
+    token: &'static str,
+    shape: &[usize],
+    data: &[T],
+    serializer: Ser,
+) -> Result<Ser::Ok, Ser::Error> {
+    serializer.serialize_newtype_struct(token, &Payload { shape, data })
+}
+
 /// Serializes an array (use through `#[serde(with = "anam::array")]`).
 pub fn serialize<T, S, D, Ser>(
     array: &ArrayBase<S, D>,
@@ -415,13 +442,7 @@ where
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(standard.iter().copied().collect()),
     };
-    serializer.serialize_newtype_struct(
-        ARRAY_TOKEN,
-        &Payload {
-            shape: array.shape(),
-            data: &data,
-        },
-    )
+    serialize_payload(ARRAY_TOKEN, array.shape(), &data, serializer)
 }
 
 /// Deserializes an array (use through `#[serde(with = "anam::array")]`).
@@ -431,7 +452,8 @@ where
     D: Dimension,
     De: Deserializer<'de>,
 {
-    let typed = deserializer.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor)?;
+    let typed =
+        deserializer.deserialize_newtype_struct(ARRAY_TOKEN, ArrayVisitor::new(T::DTYPE))?;
     let array = typed.into_array::<T>().map_err(de::Error::custom)?;
     let shape = array.shape().to_vec();
     array.into_dimensionality::<D>().map_err(|_| {
@@ -519,6 +541,17 @@ pub(crate) fn hand_over<'de, V: Visitor<'de>, E: de::Error>(
     result
 }
 
+/// Passes a typed scalar (as a one-element array) to the dynamic value visitor.
+pub(crate) fn hand_over_scalar<'de, V: Visitor<'de>, E: de::Error>(
+    scalar: TypedArray,
+    visitor: V,
+) -> Result<V::Value, E> {
+    SLOT.set(Some(scalar));
+    let result = visitor.visit_str(SCALAR_SLOT_MARKER);
+    SLOT.take();
+    result
+}
+
 /// Takes the array placed by [`hand_over`], if `marker` is the slot marker.
 pub(crate) fn take_from_slot(marker: &str) -> Option<TypedArray> {
     if marker == SLOT_MARKER {
@@ -528,8 +561,34 @@ pub(crate) fn take_from_slot(marker: &str) -> Option<TypedArray> {
     }
 }
 
-/// Visits an array either from the slot (the crate's formats) or as `{dtype, shape, data}`.
-pub(crate) struct ArrayVisitor;
+/// Takes the scalar placed by [`hand_over_scalar`], if `marker` is its marker.
+pub(crate) fn take_scalar_from_slot(marker: &str) -> Option<TypedArray> {
+    if marker == SCALAR_SLOT_MARKER {
+        SLOT.take()
+    } else {
+        None
+    }
+}
+
+/// Visits an array: from the slot (the crate's formats), as `{dtype, shape, data}`, or, in
+/// self-describing formats, as nested sequences of numbers (how the crate's formats present
+/// a dataset to `deserialize_any`, so arrays inside untagged or internally tagged enums load).
+pub(crate) struct ArrayVisitor {
+    /// The element type wanted: nested numbers are converted to it, with range checks.
+    target: DType,
+    /// Whether a sequence is the nested form (self-describing formats) rather than the
+    /// `[dtype, shape, data]` tuple of binary formats.
+    nested: bool,
+}
+
+impl ArrayVisitor {
+    pub(crate) fn new(target: DType) -> ArrayVisitor {
+        ArrayVisitor {
+            target,
+            nested: false,
+        }
+    }
+}
 
 impl<'de> Visitor<'de> for ArrayVisitor {
     type Value = TypedArray;
@@ -543,7 +602,15 @@ impl<'de> Visitor<'de> for ArrayVisitor {
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<TypedArray, D::Error> {
-        d.deserialize_struct("Array", PAYLOAD_FIELDS, self)
+        // Human-readable formats (and Serde's buffered content) are self-describing.
+        if d.is_human_readable() {
+            d.deserialize_any(ArrayVisitor {
+                nested: true,
+                ..self
+            })
+        } else {
+            d.deserialize_struct("Array", PAYLOAD_FIELDS, self)
+        }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TypedArray, A::Error> {
@@ -576,6 +643,15 @@ impl<'de> Visitor<'de> for ArrayVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TypedArray, A::Error> {
+        if self.nested {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<Nested>()? {
+                items.push(item);
+            }
+            return Nested::List(items)
+                .into_array(self.target)
+                .map_err(de::Error::custom);
+        }
         let name: Cow<'_, str> = seq
             .next_element()?
             .ok_or_else(|| de::Error::invalid_length(0, &self))?;
@@ -588,6 +664,136 @@ impl<'de> Visitor<'de> for ArrayVisitor {
             .next_element_seed(DataSeed(dt))?
             .ok_or_else(|| de::Error::invalid_length(2, &self))?;
         reshape(data, &shape).map_err(de::Error::custom)
+    }
+}
+
+/// Nested sequences of numbers (an array in a self-describing format).
+enum Nested {
+    Leaf(crate::h5::Num),
+    List(Vec<Nested>),
+}
+
+impl<'de> Deserialize<'de> for Nested {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Nested, D::Error> {
+        struct NestedVisitor;
+        macro_rules! leaf {
+            ($($method:ident($t:ty)),*) => {
+                $(fn $method<E: de::Error>(self, v: $t) -> Result<Nested, E> {
+                    Ok(Nested::Leaf(crate::h5::Num::from(v)))
+                })*
+            };
+        }
+        impl<'de> Visitor<'de> for NestedVisitor {
+            type Value = Nested;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a sequence")
+            }
+            leaf!(
+                visit_bool(bool),
+                visit_i8(i8),
+                visit_i16(i16),
+                visit_i32(i32),
+                visit_i64(i64),
+                visit_u8(u8),
+                visit_u16(u16),
+                visit_u32(u32),
+                visit_u64(u64),
+                visit_f32(f32),
+                visit_f64(f64)
+            );
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Nested, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Nested::List(items))
+            }
+        }
+        d.deserialize_any(NestedVisitor)
+    }
+}
+
+impl Nested {
+    /// The shape and the leaves (complex targets: innermost pairs are leaves), checking the
+    /// nesting is rectangular.
+    fn into_array(self, target: DType) -> Result<TypedArray, String> {
+        let complex = matches!(target, DType::C64 | DType::C128);
+        let mut shape = Vec::new();
+        let mut level = &self;
+        while let Nested::List(items) = level {
+            if complex && items.len() == 2 && items.iter().all(|i| matches!(i, Nested::Leaf(_))) {
+                break;
+            }
+            shape.push(items.len());
+            match items.first() {
+                Some(first) => level = first,
+                None => break,
+            }
+        }
+        let mut leaves = Vec::new();
+        self.flatten(&shape, complex, &mut leaves)?;
+        with_dtype!(target, T => {
+            let values = leaves
+                .into_iter()
+                .map(T::deserialize)
+                .collect::<Result<Vec<T>, crate::Error>>()
+                .map_err(|e| e.to_string())?;
+            ArrayD::from_shape_vec(IxDyn(&shape), values)
+                .map(T::wrap)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn flatten(self, shape: &[usize], complex: bool, out: &mut Vec<LeafDe>) -> Result<(), String> {
+        match (self, shape.split_first()) {
+            (Nested::List(items), Some((&n, rest))) if items.len() == n => items
+                .into_iter()
+                .try_for_each(|i| i.flatten(rest, complex, out)),
+            (Nested::List(items), None) if complex => match <[Nested; 2]>::try_from(items) {
+                Ok([Nested::Leaf(re), Nested::Leaf(im)]) => {
+                    out.push(LeafDe::Pair(re, im));
+                    Ok(())
+                }
+                _ => Err("a complex element is a pair of numbers".into()),
+            },
+            (Nested::Leaf(n), None) if !complex => {
+                out.push(LeafDe::Num(n));
+                Ok(())
+            }
+            _ => Err("nested sequences are not a rectangular array".into()),
+        }
+    }
+}
+
+/// One element of a nested array, deserialized into the target type with Serde's checks.
+enum LeafDe {
+    Num(crate::h5::Num),
+    Pair(crate::h5::Num, crate::h5::Num),
+}
+
+impl<'de> Deserializer<'de> for LeafDe {
+    type Error = crate::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> crate::Result<V::Value> {
+        match self {
+            LeafDe::Num(n) => n.visit(visitor),
+            LeafDe::Pair(re, im) => visitor.visit_seq(de::value::SeqDeserializer::new(
+                [LeafDe::Num(re), LeafDe::Num(im)].into_iter(),
+            )),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de> de::IntoDeserializer<'de, crate::Error> for LeafDe {
+    type Deserializer = LeafDe;
+    fn into_deserializer(self) -> LeafDe {
+        self
     }
 }
 

@@ -20,11 +20,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub(crate) const LIST_TOKEN: &str = "$anam::private::List";
 
 /// Serializes `value` (a sequence) in the list layout.
-pub fn serialize<T: ?Sized + Serialize, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize<T: ?Sized + Serialize, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_newtype_struct(LIST_TOKEN, value)
 }
 
 /// Deserializes the value as usual (both layouts are read).
-pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
     T::deserialize(deserializer)
 }

@@ -32,20 +32,20 @@ fn unexpected(what: &str) -> Error {
     Error::invalid(format!("unexpected {what} in an array payload"))
 }
 
-/// The methods every capture serializer rejects the same way.
+/// The compound methods a narrow serializer rejects, each with `$err()`.
 macro_rules! reject_common {
-    () => {
+    ($err:path) => {
         fn serialize_none(self) -> Result<()> {
-            Err(unexpected("none"))
+            Err($err())
         }
         fn serialize_unit(self) -> Result<()> {
-            Err(unexpected("unit"))
+            Err($err())
         }
         fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
-            Err(unexpected("unit struct"))
+            Err($err())
         }
         fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<()> {
-            Err(unexpected("enum"))
+            Err($err())
         }
         fn serialize_newtype_variant<T: ?Sized + Serialize>(
             self,
@@ -54,17 +54,17 @@ macro_rules! reject_common {
             _: &'static str,
             _: &T,
         ) -> Result<()> {
-            Err(unexpected("enum"))
+            Err($err())
         }
         fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
-            Err(unexpected("tuple"))
+            Err($err())
         }
         fn serialize_tuple_struct(
             self,
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleStruct> {
-            Err(unexpected("tuple"))
+            Err($err())
         }
         fn serialize_tuple_variant(
             self,
@@ -73,10 +73,7 @@ macro_rules! reject_common {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleVariant> {
-            Err(unexpected("enum"))
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-            Err(unexpected("map"))
+            Err($err())
         }
         fn serialize_struct_variant(
             self,
@@ -85,17 +82,23 @@ macro_rules! reject_common {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeStructVariant> {
-            Err(unexpected("enum"))
+            Err($err())
         }
     };
 }
 
+/// Scalar methods a narrow serializer rejects, each with `$err()`.
 macro_rules! reject {
-    ($($method:ident($t:ty)),*) => {
+    ($err:path; $($method:ident($t:ty)),*) => {
         $(fn $method(self, _: $t) -> Result<Self::Ok> {
-            Err(unexpected(stringify!($t)))
+            Err($err())
         })*
     };
+}
+pub(crate) use {reject, reject_common};
+
+fn bad_payload() -> Error {
+    Error::invalid("unexpected value in an array payload")
 }
 
 impl<'o> ser::Serializer for Part<'o> {
@@ -110,6 +113,7 @@ impl<'o> ser::Serializer for Part<'o> {
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
+        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -148,7 +152,10 @@ impl<'o> ser::Serializer for Part<'o> {
         // Bytes are handled by `capture` itself, which owns the callback.
         Err(unexpected("bytes"))
     }
-    reject_common!();
+    reject_common!(bad_payload);
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(bad_payload())
+    }
     fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<()> {
         v.serialize(self)
     }
@@ -242,6 +249,7 @@ where
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
+        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -261,7 +269,10 @@ where
     fn is_human_readable(&self) -> bool {
         false
     }
-    reject_common!();
+    reject_common!(bad_payload);
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(bad_payload())
+    }
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<()> {
         Err(unexpected("option"))
     }
@@ -344,6 +355,7 @@ where
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
+        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -365,7 +377,10 @@ where
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         (self.f)(self.dtype, self.shape, v)
     }
-    reject_common!();
+    reject_common!(bad_payload);
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(bad_payload())
+    }
     fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<()> {
         Err(unexpected("option"))
     }

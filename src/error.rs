@@ -36,6 +36,12 @@ pub enum ErrorKind {
         /// The tag of the Rust type being read.
         expected: String,
     },
+    /// No registered class has this tag (nor an alias or hint leading to one).
+    #[error("unknown class `{0}`: no registered class has this tag")]
+    UnknownClass(String),
+    /// The class registry is inconsistent (two types claim one tag).
+    #[error("class registry: {0}")]
+    Registry(String),
     /// No group was found where one was needed (empty file, missing named group).
     #[error("group not found: {0}")]
     GroupNotFound(String),
@@ -80,6 +86,20 @@ impl Error {
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
+    }
+
+    /// Adds an array element's index to the message, while the path (of the dataset) is
+    /// still to be attached by the caller.
+    pub(crate) fn in_element(self, index: usize) -> Self {
+        if self.path.is_some() {
+            return self;
+        }
+        let kind = match self.kind {
+            ErrorKind::Message(m) => ErrorKind::Message(format!("element [{index}]: {m}")),
+            ErrorKind::Invalid(m) => ErrorKind::Invalid(format!("element [{index}]: {m}")),
+            other => ErrorKind::Message(format!("element [{index}]: {other}")),
+        };
+        Error { path: None, kind }
     }
 
     /// Attaches a location unless a more precise (inner) one is already set.

@@ -39,7 +39,7 @@
 //! | `bool`, integers, floats                        | attribute of that type (bool: h5py's enum)         |
 //! | `char`, `String`                                | variable-length UTF-8 string attribute             |
 //! | `Option::None`, `()`                            | nothing (absent entries read as `None`)            |
-//! | `ndarray` array with [`array`]                  | dataset of its dtype and shape, one buffer         |
+//! | `ndarray` array with [`array`](mod@array)        | dataset of its dtype and shape, one buffer         |
 //! | empty or 0-d array                              | `AnamEmptyArray` group                             |
 //! | `Vec`/tuple of one numeric type                 | 1-D dataset                                        |
 //! | other sequences                                 | `AnamList` group (`count`, `LIST_item{i}`)         |
@@ -59,13 +59,20 @@
 
 #![warn(missing_docs)]
 
+// Lets `::anam::...` paths (as the `class` macro writes them) resolve inside this crate too.
+extern crate self as anam;
+
 pub mod array;
 pub mod as_list;
 mod capture;
+mod class;
+mod collection;
 mod error;
 pub mod format;
 mod h5;
 pub mod registry;
+mod store;
+pub mod value;
 
 use std::path::Path;
 
@@ -73,14 +80,23 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use crate::array::{DType, Element, TypedArray};
+pub use crate::class::{obj_from_file, obj_from_group, AnamClass, AnamObject};
+pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::store::Store;
+pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
 /// version.
 pub use hdf5;
+/// The `#[anam::class]` attribute macro, defined in `serde-anam-attrs` (its documentation
+/// follows).
+pub use serde_anam_attrs::class;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::class::load_object;
     pub use inventory;
+    pub use serde;
 }
 
 /// Writes `value` into `group`: the group becomes the object (its `class` attribute and its
@@ -128,13 +144,20 @@ pub fn from_file<T: DeserializeOwned>(
     path: impl AsRef<Path>,
     group_name: Option<&str>,
 ) -> Result<T> {
-    let path = path.as_ref();
-    let file = hdf5::File::open(path).map_err(|source| ErrorKind::File {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let file = open_file(path.as_ref())?;
     let group = open_group(&file, group_name)?;
     from_group(&group)
+}
+
+/// Opens a file for reading, naming it in the error.
+fn open_file(path: &Path) -> Result<hdf5::File> {
+    hdf5::File::open(path).map_err(|source| {
+        ErrorKind::File {
+            path: path.display().to_string(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// Opens the named group, or the first group of the file.
@@ -154,5 +177,12 @@ fn open_group(file: &hdf5::File, group_name: Option<&str>) -> Result<hdf5::Group
             ErrorKind::GroupNotFound(format!("{}: no group `{name}`", file.filename())).into(),
         );
     }
-    Ok(file.group(&name)?)
+    match file.loc_type_by_name(&name) {
+        Ok(hdf5::LocationType::Group) => Ok(file.group(&name)?),
+        _ => Err(ErrorKind::GroupNotFound(format!(
+            "{}: `{name}` is not a group (a dataset or another object)",
+            file.filename()
+        ))
+        .into()),
+    }
 }

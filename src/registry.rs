@@ -1,12 +1,53 @@
-//! Class tags known at run time: aliases (old tag -> current tag), filled at link time.
+//! The class registry: every class tag the program knows, filled at link time.
 //!
-//! Until the `Anam` derive registers classes automatically, an alias is declared with
-//! [`alias!`](crate::alias), which submits an [`Alias`] to this registry.
+//! `#[anam::class]` submits one [`ClassInfo`] per class (through `inventory`); plain
+//! aliases can be declared with [`alias!`](crate::alias). The registry is built on first
+//! use. Two types claiming one tag (or alias) is an error naming both types, reported by
+//! [`check`] and by every call that needs the registry, never a silent overwrite.
+//!
+//! Hints (old tag -> new tag, as Python's `ClassRegister().add_hint`) can be added at run
+//! time with [`add_hint`].
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
-/// One alias: files whose `class` is `old` load as the type whose tag is `current`.
+use crate::class::AnamObject;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What the registry knows of one class. Submitted by `#[anam::class]`; fields are public
+/// for the macro, not for users to build by hand.
+#[derive(Debug)]
+pub struct ClassInfo {
+    /// The class tag (Python's fully qualified class name).
+    pub tag: &'static str,
+    /// The Rust type, for error messages.
+    pub type_name: &'static str,
+    /// Older tags this class also reads.
+    pub aliases: &'static [&'static str],
+    /// The group `T::from_file` reads and `obj.to_file` writes.
+    pub default_group: Option<&'static str>,
+    /// `(member name, stored name)` pairs: the member is stored under another name and the
+    /// group gets a `namemaps` attribute (Python's `hdf5_mapnames`).
+    pub name_maps: &'static [(&'static str, &'static str)],
+    /// Members sent over MPI but never written to HDF5 (Python's `extra_bcast`).
+    pub bcast_only: &'static [&'static str],
+    /// The member holding `extra_data`, if any: stored entries that are not members load
+    /// into it, and its entries are written beside the members.
+    pub extra_data: Option<&'static str>,
+    /// Deserializes one object of this class from any of the crate's formats.
+    #[doc(hidden)]
+    pub load: LoadFn,
+}
+
+/// Deserializes a registered class into a boxed [`AnamObject`].
+pub type LoadFn = fn(
+    &mut dyn erased_serde::Deserializer<'_>,
+) -> std::result::Result<Box<dyn AnamObject>, erased_serde::Error>;
+
+inventory::collect!(ClassInfo);
+
+/// One alias declared with [`alias!`](crate::alias): groups tagged `old` load as the type
+/// whose tag is `current`.
 #[derive(Debug)]
 pub struct Alias {
     /// The tag found in older files.
@@ -17,7 +58,8 @@ pub struct Alias {
 
 inventory::collect!(Alias);
 
-/// Declares that groups tagged `old` load as the type tagged `current`.
+/// Declares that groups tagged `old` load as the type tagged `current` (for types without
+/// `#[anam::class(aliases(...))]`).
 ///
 /// ```
 /// anam::alias!("test_classes2.OldComplexPerson" => "test_classes2.ComplexPerson");
@@ -31,21 +73,130 @@ macro_rules! alias {
     };
 }
 
-fn aliases() -> &'static HashMap<&'static str, Vec<&'static str>> {
-    static MAP: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let mut map: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
-        for a in inventory::iter::<Alias> {
-            map.entry(a.old).or_default().push(a.current);
+struct Registry {
+    /// Tag -> class.
+    classes: HashMap<&'static str, &'static ClassInfo>,
+    /// Alias -> current tags (an alias may be claimed by several only through `alias!`).
+    aliases: HashMap<&'static str, Vec<&'static str>>,
+    /// The first conflict found, reported by every lookup.
+    conflict: Option<String>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut classes: HashMap<&'static str, &'static ClassInfo> = HashMap::new();
+        let mut aliases: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+        let mut conflicts = Vec::new();
+        for info in inventory::iter::<ClassInfo> {
+            if let Some(other) = classes.insert(info.tag, info) {
+                conflicts.push(format!(
+                    "class tag `{}` is claimed by both `{}` and `{}`",
+                    info.tag, other.type_name, info.type_name
+                ));
+            }
         }
-        map
+        for info in inventory::iter::<ClassInfo> {
+            for &alias in info.aliases {
+                if let Some(owner) = classes.get(alias) {
+                    conflicts.push(format!(
+                        "alias `{alias}` of `{}` is the tag of `{}`",
+                        info.type_name, owner.type_name
+                    ));
+                }
+                let targets = aliases.entry(alias).or_default();
+                if let Some(prev) = targets.first() {
+                    let prev = classes.get(prev).map_or(*prev, |c| c.type_name);
+                    conflicts.push(format!(
+                        "alias `{alias}` is claimed by both `{prev}` and `{}`",
+                        info.type_name
+                    ));
+                }
+                targets.push(info.tag);
+            }
+        }
+        for a in inventory::iter::<Alias> {
+            let targets = aliases.entry(a.old).or_default();
+            if !targets.contains(&a.current) {
+                targets.push(a.current);
+            }
+        }
+        conflicts.sort();
+        Registry {
+            classes,
+            aliases,
+            conflict: conflicts.into_iter().next(),
+        }
     })
+}
+
+fn hints() -> &'static RwLock<HashMap<String, String>> {
+    static HINTS: OnceLock<RwLock<HashMap<String, String>>> = OnceLock::new();
+    HINTS.get_or_init(Default::default)
+}
+
+/// Checks the registry: `Err` names both types when two claim one tag or alias.
+///
+/// Call it at the start of `main` to fail fast; every registry lookup reports the same
+/// error anyway.
+pub fn check() -> Result<()> {
+    match &registry().conflict {
+        Some(msg) => Err(ErrorKind::Registry(msg.clone()).into()),
+        None => Ok(()),
+    }
+}
+
+/// Adds a hint: groups tagged `old` load as the class tagged `new` (a renamed class).
+pub fn add_hint(old: impl Into<String>, new: impl Into<String>) {
+    hints()
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(old.into(), new.into());
+}
+
+/// The class information for `tag`, following hints and aliases.
+pub fn lookup(tag: &str) -> Result<Option<&'static ClassInfo>> {
+    check()?;
+    let reg = registry();
+    let hinted = hints()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(tag)
+        .cloned();
+    let tag = hinted.as_deref().unwrap_or(tag);
+    if let Some(info) = reg.classes.get(tag) {
+        return Ok(Some(info));
+    }
+    Ok(reg
+        .aliases
+        .get(tag)
+        .and_then(|targets| targets.iter().find_map(|t| reg.classes.get(t).copied())))
+}
+
+/// The class information of the type whose tag is exactly `tag` (no hints or aliases).
+pub(crate) fn info_for(tag: &str) -> Option<&'static ClassInfo> {
+    registry().classes.get(tag).copied()
 }
 
 /// Whether a group tagged `found` may be read as the type tagged `expected`.
 pub(crate) fn tag_matches(expected: &str, found: &str) -> bool {
-    expected == found
-        || aliases()
-            .get(found)
-            .is_some_and(|targets| targets.contains(&expected))
+    if expected == found {
+        return true;
+    }
+    let reg = registry();
+    let via_alias = |tag: &str| reg.aliases.get(tag).is_some_and(|t| t.contains(&expected));
+    if via_alias(found) {
+        return true;
+    }
+    let hinted = hints()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(found)
+        .cloned();
+    hinted.is_some_and(|h| h == expected || via_alias(&h))
+}
+
+/// An error for a tag no registered class has.
+pub(crate) fn unknown(tag: &str) -> Error {
+    ErrorKind::UnknownClass(tag.to_string()).into()
 }

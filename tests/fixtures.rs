@@ -46,12 +46,6 @@ fn class_in_file(file: &str, group: &str) -> String {
 
 // ----- tutorial 1 and 2 ----------------------------------------------------------------
 
-
-
-
-
-
-
 #[test]
 fn tutorial1() {
     let m = entry("tutorial1.hdf5", "person");
@@ -71,7 +65,10 @@ fn tutorial2() {
     let m = entry(file, "person");
     let p: ComplexPerson = load(file, "person");
     assert_eq!(m["class"], "test_classes2.ComplexPerson");
-    assert_eq!((m["name"].as_str(), m["age"].as_i64()), (Some(p.name.as_str()), Some(p.age)));
+    assert_eq!(
+        (m["name"].as_str(), m["age"].as_i64()),
+        (Some(p.name.as_str()), Some(p.age))
+    );
     let place: ComplexPlace = load(file, "place");
     assert_eq!(entry(file, "place")["location"], place.location);
     let train: ComplexTrain = load(file, "train");
@@ -105,12 +102,14 @@ fn tutorial2_extradata() {
     assert_eq!(extra["visits"]["dtype"], "int32");
     let expected: Vec<i32> = serde_json::from_value(extra["visits"]["data"].clone()).unwrap();
     assert_eq!(p.visits.to_vec(), expected);
-    assert_eq!(extra.as_object().unwrap().len(), 2, "every extra_data entry is checked");
+    assert_eq!(
+        extra.as_object().unwrap().len(),
+        2,
+        "every extra_data entry is checked"
+    );
 }
 
 // ----- tutorial 3: a collection -----------------------------------------------------------
-
-
 
 /// numpy's `linspace(start, stop, num)`.
 fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
@@ -126,21 +125,29 @@ fn tutorial3() {
     let m = entry(file, "data");
     assert_eq!(m["class"], "test_classes3.StatsCollection");
     assert_eq!(m["member class"], "test_classes3.CollectableSubjectStats");
-    assert_eq!(m["member p zstats"], "arange(100).reshape(10,10)*0.5 + p  (float64)");
+    assert_eq!(
+        m["member p zstats"],
+        "arange(100).reshape(10,10)*0.5 + p  (float64)"
+    );
     assert_eq!(m["member p rts"], "linspace(0, 450, 100) + p  (float64)");
     let c: StatsCollection = load(file, "data");
     assert_eq!(m["members"], c.members.len());
     let f = anam::hdf5::File::open(fixture(file)).unwrap();
     for (p, member) in c.members.iter().enumerate() {
         let group = f.group(&format!("data/members/LIST_item{p}")).unwrap();
-        let tag: anam::hdf5::types::VarLenUnicode = group.attr("class").unwrap().read_scalar().unwrap();
+        let tag: anam::hdf5::types::VarLenUnicode =
+            group.attr("class").unwrap().read_scalar().unwrap();
         assert_eq!(m["member class"], tag.as_str());
-        let expected = Array2::from_shape_fn((10, 10), |(i, j)| (i * 10 + j) as f64 * 0.5 + p as f64);
+        let expected =
+            Array2::from_shape_fn((10, 10), |(i, j)| (i * 10 + j) as f64 * 0.5 + p as f64);
         assert_eq!(member.zstats, expected, "member {p} zstats");
         let rts = linspace(0.0, 450.0, 100);
         for (got, want) in member.rts.iter().zip(rts) {
             let want = want + p as f64;
-            assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "member {p} rts {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "member {p} rts {got} vs {want}"
+            );
         }
         assert_eq!(member.rts.len(), 100);
     }
@@ -157,7 +164,6 @@ fn tutorial3() {
 
 // ----- tutorial 4: a Store ------------------------------------------------------------------
 
-
 #[test]
 fn tutorial4() {
     let file = "tutorial4.hdf5";
@@ -171,11 +177,14 @@ fn tutorial4() {
     assert_eq!(extra["delays"]["dtype"], "float64");
     let delays: Vec<f64> = serde_json::from_value(extra["delays"]["data"].clone()).unwrap();
     assert_eq!(s.delays.to_vec(), delays);
-    assert_eq!(extra.as_object().unwrap().len(), 4, "every extra_data entry is checked");
+    assert_eq!(
+        extra.as_object().unwrap().len(),
+        4,
+        "every extra_data entry is checked"
+    );
 }
 
 // ----- every dtype ----------------------------------------------------------------------------
-
 
 /// The dtype of a dataset or of an empty-array group, as numpy names it.
 fn stored_dtype(group: &anam::hdf5::Group, name: &str) -> String {
@@ -200,7 +209,10 @@ fn stored_dtype(group: &anam::hdf5::Group, name: &str) -> String {
 fn arrays() {
     let m = entry("arrays.hdf5", "arrays");
     assert_eq!(m["class"], "fixture_classes.ArrayHolder");
-    assert_eq!(m["i8..i64, u8..u64"], "base (abs for unsigned) in that dtype, shape [2,3]");
+    assert_eq!(
+        m["i8..i64, u8..u64"],
+        "base (abs for unsigned) in that dtype, shape [2,3]"
+    );
     assert_eq!(m["f32"], "base/4 float32");
     assert_eq!(m["f64"], "base/8 float64");
     assert_eq!(m["c64"], "base + 1j*base complex64");
@@ -228,9 +240,18 @@ fn arrays() {
     let f = anam::hdf5::File::open(fixture("arrays.hdf5")).unwrap();
     let g = f.group("arrays").unwrap();
     for (name, dtype) in [
-        ("i8", "int8"), ("i16", "int16"), ("i32", "int32"), ("i64", "int64"),
-        ("u8", "uint8"), ("u16", "uint16"), ("u32", "uint32"), ("u64", "uint64"),
-        ("f32", "float32"), ("f64", "float64"), ("c64", "complex64"), ("c128", "complex128"),
+        ("i8", "int8"),
+        ("i16", "int16"),
+        ("i32", "int32"),
+        ("i64", "int64"),
+        ("u8", "uint8"),
+        ("u16", "uint16"),
+        ("u32", "uint32"),
+        ("u64", "uint64"),
+        ("f32", "float32"),
+        ("f64", "float64"),
+        ("c64", "complex64"),
+        ("c128", "complex128"),
         ("b", "bool"),
     ] {
         assert_eq!(stored_dtype(&g, name), dtype, "{name}");
@@ -258,7 +279,6 @@ fn arrays() {
 
 // ----- scalars --------------------------------------------------------------------------------
 
-
 #[test]
 fn scalars() {
     let m = entry("scalars.hdf5", "scalars");
@@ -271,7 +291,11 @@ fn scalars() {
     assert!(m["a_none"].is_null() && s.a_none.is_none());
     assert_eq!(m["neg"], s.neg, "int64 attribute read into i32");
     assert_eq!(m["big"], s.big, "int64 attribute read into u64");
-    assert_eq!(m.as_object().unwrap().len(), 8, "every manifest value is checked");
+    assert_eq!(
+        m.as_object().unwrap().len(),
+        8,
+        "every manifest value is checked"
+    );
 }
 
 // ----- lists, dicts and objects of any kind (containers, oldlist) ------------------------------
@@ -286,7 +310,10 @@ fn containers() {
         assert_eq!(w.dat.unwrap().repr(), m["dat"].as_str().unwrap(), "{group}");
         // The same group through `deserialize_any` at the top level.
         let any: Dyn = load(file, group);
-        assert_eq!(any.repr(), format!("ExampleWriter(dat={})", m["dat"].as_str().unwrap()));
+        assert_eq!(
+            any.repr(),
+            format!("ExampleWriter(dat={})", m["dat"].as_str().unwrap())
+        );
     }
     let m = entry(file, "strings");
     let s: StringsWriter = load(file, "strings");
@@ -294,33 +321,41 @@ fn containers() {
     assert_eq!(s.dat, want);
 }
 
-
-
 #[test]
 fn oldlist() {
     let m = entry("oldlist.hdf5", "holder");
     assert_eq!(m["class"], "fixture_classes.ExampleWriter");
     let h: OldListHolder = load("oldlist.hdf5", "holder");
-    let repr: Vec<String> = h.dat.iter().map(|w| format!("ExampleWriter(dat={})", w.dat)).collect();
-    assert_eq!(format!("[{}] (legacy LISTS layout)", repr.join(", ")), m["dat"]);
+    let repr: Vec<String> = h
+        .dat
+        .iter()
+        .map(|w| format!("ExampleWriter(dat={})", w.dat))
+        .collect();
+    assert_eq!(
+        format!("[{}] (legacy LISTS layout)", repr.join(", ")),
+        m["dat"]
+    );
     // Dynamically, the legacy list is a member like any other.
     let any: Dyn = load("oldlist.hdf5", "holder");
-    assert_eq!(any.repr(), format!("ExampleWriter(dat=[{}])", repr.join(", ")));
+    assert_eq!(
+        any.repr(),
+        format!("ExampleWriter(dat=[{}])", repr.join(", "))
+    );
 }
 
 // ----- name maps and nesting --------------------------------------------------------------------
-
 
 #[test]
 fn namemap() {
     let m = entry("namemap.hdf5", "nmap");
     assert_eq!(m["class"], "fixture_classes.NameMapped");
     let n: NameMapped = load("namemap.hdf5", "nmap");
-    assert_eq!(m["python attribute _order, stored as order"], serde_json::json!(n._order));
+    assert_eq!(
+        m["python attribute _order, stored as order"],
+        serde_json::json!(n._order)
+    );
     assert_eq!(m["plain"], n.plain);
 }
-
-
 
 #[test]
 fn nested() {
@@ -328,10 +363,14 @@ fn nested() {
     let outer: Parent = load("nested.hdf5", "parent");
     assert_eq!(m["class"], "fixture_classes.Parent");
     assert_eq!(m["label"], outer.label);
-    let Some(Child::Parent(inner)) = outer.child else { panic!("outer child is a Parent") };
+    let Some(Child::Parent(inner)) = outer.child else {
+        panic!("outer child is a Parent")
+    };
     assert_eq!(m["child"]["class"], "fixture_classes.Parent");
     assert_eq!(m["child"]["label"], inner.label);
-    let Some(Child::Person(kid)) = inner.child else { panic!("inner child is a SimplePerson") };
+    let Some(Child::Person(kid)) = inner.child else {
+        panic!("inner child is a SimplePerson")
+    };
     let k = &m["child"]["child"];
     assert_eq!(k["class"], "test_classes1.SimplePerson");
     assert_eq!(k["name"], kid.name);
@@ -356,9 +395,19 @@ fn badclass() {
 #[test]
 fn every_fixture_is_covered() {
     let covered = [
-        "arrays.hdf5", "badclass.hdf5", "containers.hdf5", "namemap.hdf5", "nested.hdf5",
-        "oldlist.hdf5", "scalars.hdf5", "tutorial1.hdf5", "tutorial2.hdf5",
-        "tutorial2_aliases.hdf5", "tutorial2_extradata.hdf5", "tutorial3.hdf5", "tutorial4.hdf5",
+        "arrays.hdf5",
+        "badclass.hdf5",
+        "containers.hdf5",
+        "namemap.hdf5",
+        "nested.hdf5",
+        "oldlist.hdf5",
+        "scalars.hdf5",
+        "tutorial1.hdf5",
+        "tutorial2.hdf5",
+        "tutorial2_aliases.hdf5",
+        "tutorial2_extradata.hdf5",
+        "tutorial3.hdf5",
+        "tutorial4.hdf5",
     ];
     let m = manifest();
     let mut files: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();

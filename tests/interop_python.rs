@@ -25,7 +25,10 @@ fn python() -> Option<PathBuf> {
     let found = from_env.or_else(|| venv.exists().then_some(venv));
     if found.is_none() {
         let msg = "no Python with anamnesis 1.0.4: set ANAM_PYTHON or run `make venv`";
-        assert!(std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"), "{msg}");
+        assert!(
+            std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "{msg}"
+        );
         eprintln!("skipping the Python interop check: {msg}");
     }
     found
@@ -33,7 +36,8 @@ fn python() -> Option<PathBuf> {
 
 fn write<T: Serialize>(dir: &Path, file: &str, groups: &[(&str, &T)]) {
     for (group, value) in groups {
-        anam::to_file(dir.join(file), group, value).unwrap_or_else(|e| panic!("{file}/{group}: {e}"));
+        anam::to_file(dir.join(file), group, value)
+            .unwrap_or_else(|e| panic!("{file}/{group}: {e}"));
     }
 }
 
@@ -51,19 +55,63 @@ struct Unregistered {
 }
 
 fn example_writer(dat: Dyn) -> Dyn {
-    Dyn::Object { class: "fixture_classes.ExampleWriter".into(), fields: vec![("dat".into(), dat)] }
+    Dyn::Object {
+        class: "fixture_classes.ExampleWriter".into(),
+        fields: vec![("dat".into(), dat)],
+    }
 }
 
 /// Writes every fixture that Rust can write (not `oldlist.hdf5`: the legacy layout is
 /// read-only, as in Python; not `namemap.hdf5`: name maps are written by the `Anam` derive).
 fn write_fixtures(dir: &Path) -> Vec<&'static str> {
-    write(dir, "tutorial1.hdf5", &[("person", &SimplePerson { name: "Fred".into(), age: 42 })]);
+    write(
+        dir,
+        "tutorial1.hdf5",
+        &[(
+            "person",
+            &SimplePerson {
+                name: "Fred".into(),
+                age: 42,
+            },
+        )],
+    );
 
-    let anna = ComplexPerson { name: "Anna".into(), age: 45 };
+    let anna = ComplexPerson {
+        name: "Anna".into(),
+        age: 45,
+    };
     write(dir, "tutorial2.hdf5", &[("person", &anna)]);
-    write(dir, "tutorial2.hdf5", &[("place", &ComplexPlace { location: "York".into() })]);
-    write(dir, "tutorial2.hdf5", &[("train", &ComplexTrain { destination: "Glasgow".into() })]);
-    write(dir, "tutorial2_aliases.hdf5", &[("person", &OldComplexPerson { name: "Anna".into(), age: 45 })]);
+    write(
+        dir,
+        "tutorial2.hdf5",
+        &[(
+            "place",
+            &ComplexPlace {
+                location: "York".into(),
+            },
+        )],
+    );
+    write(
+        dir,
+        "tutorial2.hdf5",
+        &[(
+            "train",
+            &ComplexTrain {
+                destination: "Glasgow".into(),
+            },
+        )],
+    );
+    write(
+        dir,
+        "tutorial2_aliases.hdf5",
+        &[(
+            "person",
+            &OldComplexPerson {
+                name: "Anna".into(),
+                age: 45,
+            },
+        )],
+    );
     let bob = ComplexPersonWithExtra {
         name: "Bob".into(),
         age: 75,
@@ -84,7 +132,11 @@ fn write_fixtures(dir: &Path) -> Vec<&'static str> {
             }
         })
         .collect();
-    write(dir, "tutorial3.hdf5", &[("data", &StatsCollection { members })]);
+    write(
+        dir,
+        "tutorial3.hdf5",
+        &[("data", &StatsCollection { members })],
+    );
 
     let store = AirportStore {
         airport_from: "Manchester".into(),
@@ -145,24 +197,50 @@ fn write_fixtures(dir: &Path) -> Vec<&'static str> {
         (Int(3), example_writer(Int(3))),
         (
             Str("nested".into()),
-            Dict(vec![(Str("c".into()), Int(99)), (Str("e".into()), List(vec![Int(1), Int(2)]))]),
+            Dict(vec![
+                (Str("c".into()), Int(99)),
+                (Str("e".into()), List(vec![Int(1), Int(2)])),
+            ]),
         ),
     ]));
-    write(dir, "containers.hdf5", &[("lists", &lists), ("dicts", &dicts)]);
-    let strings = StringsWriter { dat: vec!["Foo".into(), "Blah".into(), "Baz".into()] };
+    write(
+        dir,
+        "containers.hdf5",
+        &[("lists", &lists), ("dicts", &dicts)],
+    );
+    let strings = StringsWriter {
+        dat: vec!["Foo".into(), "Blah".into(), "Baz".into()],
+    };
     write(dir, "containers.hdf5", &[("strings", &strings)]);
 
-    let kid = SimplePerson { name: "Kid".into(), age: 9 };
-    let inner = Parent { child: Some(Child::Person(kid)), label: "inner".into() };
-    let outer = Parent { child: Some(Child::Parent(Box::new(inner))), label: "outer".into() };
+    let kid = SimplePerson {
+        name: "Kid".into(),
+        age: 9,
+    };
+    let inner = Parent {
+        child: Some(Child::Person(kid)),
+        label: "inner".into(),
+    };
+    let outer = Parent {
+        child: Some(Child::Parent(Box::new(inner))),
+        label: "outer".into(),
+    };
     write(dir, "nested.hdf5", &[("parent", &outer)]);
 
     write(dir, "badclass.hdf5", &[("store", &Unregistered { foo: 1 })]);
 
     vec![
-        "tutorial1.hdf5", "tutorial2.hdf5", "tutorial2_aliases.hdf5", "tutorial2_extradata.hdf5",
-        "tutorial3.hdf5", "tutorial4.hdf5", "arrays.hdf5", "scalars.hdf5", "containers.hdf5",
-        "nested.hdf5", "badclass.hdf5",
+        "tutorial1.hdf5",
+        "tutorial2.hdf5",
+        "tutorial2_aliases.hdf5",
+        "tutorial2_extradata.hdf5",
+        "tutorial3.hdf5",
+        "tutorial4.hdf5",
+        "arrays.hdf5",
+        "scalars.hdf5",
+        "containers.hdf5",
+        "nested.hdf5",
+        "badclass.hdf5",
     ]
 }
 
@@ -175,9 +253,16 @@ fn rust_files_load_in_python_anamnesis() {
     for file in &files {
         let out = Command::new("h5dump").arg(dir.path().join(file)).output();
         match out {
-            Ok(out) => assert!(out.status.success(), "h5dump {file}: {}", String::from_utf8_lossy(&out.stderr)),
+            Ok(out) => assert!(
+                out.status.success(),
+                "h5dump {file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
             Err(e) => {
-                assert!(std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"), "h5dump: {e}");
+                assert!(
+                    std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"),
+                    "h5dump: {e}"
+                );
                 eprintln!("skipping h5dump: {e}");
             }
         }
@@ -194,7 +279,13 @@ fn rust_files_load_in_python_anamnesis() {
         .expect("run the Python checker");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "Python anamnesis rejected Rust files:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "Python anamnesis rejected Rust files:\n{stdout}\n{stderr}"
+    );
     let groups = files.len() + 4; // tutorial2 and containers hold 3 groups each
-    assert!(stdout.contains(&format!("{groups} passed, 0 failed")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{groups} passed, 0 failed")),
+        "{stdout}"
+    );
 }

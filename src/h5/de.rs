@@ -20,10 +20,26 @@ use super::{
 use crate::array::{self, with_typed_array, DType, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
+use crate::value;
 
 /// Reads a `T` from `group` (the group is the object).
 pub(crate) fn from_group<'de, T: de::Deserialize<'de>>(group: &Group) -> Result<T> {
-    T::deserialize(GroupDe::new(group.clone())?).map_err(|e| e.at_with(|| group.name()))
+    GroupDe::new(group.clone())
+        .and_then(T::deserialize)
+        .map_err(|e| e.at_with(|| group.name()))
+}
+
+/// Loads the object in `group` as the registered class its tag names.
+pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn crate::AnamObject>> {
+    let at = || group.name();
+    let de = GroupDe::new(group.clone()).map_err(|e| e.at_with(at))?;
+    let tag = de
+        .class
+        .clone()
+        .ok_or_else(|| Error::invalid("group has no `class` attribute").at_with(at))?;
+    let info = crate::class::class_for(&tag).map_err(|e| e.at_with(at))?;
+    (info.load)(&mut <dyn erased_serde::Deserializer>::erase(de))
+        .map_err(|e| Error::new(ErrorKind::Message(e.to_string())).at_with(at))
 }
 
 /// Lists longer than the entries present by more than this are refused: the missing items
@@ -41,11 +57,50 @@ pub(crate) struct GroupDe {
     class: Option<String>,
 }
 
+/// Stack the reading of nested groups may use, measured from the outermost group read on
+/// the thread. A cycle of hard links would otherwise recurse until the stack overflows
+/// (aborting the process); bounding the stack rather than a count of levels lets optimized
+/// builds read deep trees (thousands of levels) while debug builds, which use several KiB a
+/// level, still stop in time on a thread with Rust's default 2 MiB stack.
+const STACK_BUDGET: usize = 1536 * 1024;
+
+thread_local! {
+    /// Groups being read on this thread, and the stack address of the outermost one.
+    static DEPTH: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Counts the groups being read on this thread (see [`STACK_BUDGET`]).
+struct DepthGuard;
+
+impl DepthGuard {
+    fn enter() -> Result<DepthGuard> {
+        let marker = 0u8;
+        let here = std::hint::black_box(&marker) as *const u8 as usize;
+        let (depth, base) = DEPTH.get();
+        let base = if depth == 0 { here } else { base };
+        // The stack grows down on every supported target.
+        if base.saturating_sub(here) > STACK_BUDGET {
+            return Err(Error::invalid(format!(
+                "groups nested too deep ({depth} levels; a cycle of links?)"
+            )));
+        }
+        DEPTH.set((depth + 1, base));
+        Ok(DepthGuard)
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        let (depth, base) = DEPTH.get();
+        DEPTH.set((depth - 1, base));
+    }
+}
+
 impl GroupDe {
     pub(crate) fn new(group: Group) -> Result<GroupDe> {
         let members = Members::of(&group)?;
         let class = if members.has_attr(format::CLASS_ATTR) {
-            read_class(&group)?
+            read_class(&group).map_err(|e| e.at_with(|| join(&group, format::CLASS_ATTR)))?
         } else {
             None
         };
@@ -80,13 +135,8 @@ impl GroupDe {
         DictAccess::new(&self.group)
     }
 
-    fn object(
-        self,
-        fields: Option<&'static [&'static str]>,
-        with_class: bool,
-    ) -> Result<ObjectAccess> {
-        let class = if with_class { self.class.clone() } else { None };
-        ObjectAccess::new(self.group, self.members, fields, class)
+    fn object(self, view: ObjectView) -> Result<ObjectAccess> {
+        ObjectAccess::new(self.group, self.members, self.class, view)
     }
 
     /// Reads an `AnamEmptyArray` group: zeros of the stored dtype and shape (or the stored
@@ -129,6 +179,18 @@ impl GroupDe {
         if !shape.contains(&0) {
             return Err(Error::invalid(format!(
                 "an empty array cannot have shape {shape:?}"
+            )));
+        }
+        // ndarray requires the product of the non-zero axis lengths to fit an isize.
+        let fits = shape
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(1isize, |acc, &d| {
+                isize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
+            });
+        if fits.is_none() {
+            return Err(Error::invalid(format!(
+                "empty array shape {shape:?} is too large"
             )));
         }
         Ok(TypedArray::zeros(dtype, &shape))
@@ -179,13 +241,13 @@ impl<'de> de::Deserializer<'de> for GroupDe {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.class.as_deref() {
-            Some(format::LIST_CLASS) => visitor.visit_seq(self.list_items()?.access()),
+            Some(format::LIST_CLASS) => visit_items(self.list_items()?, visitor),
             Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
             Some(format::EMPTY_ARRAY_CLASS) => {
                 let array = self.empty_array()?;
                 ArrayDe::whole(array).deserialize_any(visitor)
             }
-            _ => visitor.visit_map(self.object(None, true)?),
+            _ => visitor.visit_map(self.object(ObjectView::Any)?),
         }
     }
 
@@ -206,7 +268,10 @@ impl<'de> de::Deserializer<'de> for GroupDe {
                     }
                     .into());
                 }
-                visitor.visit_map(self.object(Some(fields), false)?)
+                visitor.visit_map(self.object(ObjectView::Typed {
+                    fields,
+                    info: crate::registry::info_for(name),
+                })?)
             }
             None => Err(ErrorKind::MissingClass {
                 expected: name.to_string(),
@@ -221,13 +286,16 @@ impl<'de> de::Deserializer<'de> for GroupDe {
             Some(format::LIST_CLASS) | Some(format::EMPTY_ARRAY_CLASS) => {
                 Err(self.unexpected("a map or an object"))
             }
-            _ => visitor.visit_map(self.object(None, false)?),
+            _ => visitor.visit_map(self.object(ObjectView::Typed {
+                fields: &[],
+                info: None,
+            })?),
         }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.class.as_deref() {
-            Some(format::LIST_CLASS) => visitor.visit_seq(self.list_items()?.access()),
+            Some(format::LIST_CLASS) => visit_items(self.list_items()?, visitor),
             Some(format::EMPTY_ARRAY_CLASS) => {
                 ArrayDe::whole(self.empty_array()?).deserialize_seq(visitor)
             }
@@ -287,6 +355,14 @@ impl<'de> de::Deserializer<'de> for GroupDe {
             }
             return Err(self.unexpected("an array"));
         }
+        if name == value::VALUE_TOKEN {
+            return match self.class.as_deref() {
+                Some(format::LIST_CLASS) => visit_items(self.list_items()?, visitor),
+                Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
+                Some(format::EMPTY_ARRAY_CLASS) => array::hand_over(self.empty_array()?, visitor),
+                _ => visitor.visit_map(self.object(ObjectView::Value)?),
+            };
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -323,7 +399,24 @@ enum Source {
     Attr(String),
     Link(String),
     LegacyList(String),
-    Class(String),
+    Str(String),
+    Strings(Vec<String>),
+    Pairs(Vec<Vec<String>>),
+    /// The `extra_data` of a class: the entries that are not members.
+    Extra(Box<ObjectAccess>),
+}
+
+/// How an object group is presented.
+pub(crate) enum ObjectView {
+    /// To a typed struct: `fields` are its Serde field names, `info` its registration.
+    Typed {
+        fields: &'static [&'static str],
+        info: Option<&'static crate::registry::ClassInfo>,
+    },
+    /// To `deserialize_any`: `class` first, then the members (stored names).
+    Any,
+    /// To [`Value`](crate::Value): the class and layout details under private keys.
+    Value,
 }
 
 /// The members of an object group, as a map from member name to value.
@@ -337,39 +430,17 @@ impl ObjectAccess {
     fn new(
         group: Group,
         members: Members,
-        fields: Option<&'static [&'static str]>,
         class: Option<String>,
+        view: ObjectView,
     ) -> Result<ObjectAccess> {
-        let namemaps = if members.has_attr(format::NAMEMAPS_ATTR) {
+        let stored_maps = if members.has_attr(format::NAMEMAPS_ATTR) {
             read_namemaps(&group)?
         } else {
-            HashMap::new()
+            Vec::new()
         };
-        // A typed read knows its field names: a stored name that is a field stays as it
-        // is; otherwise the name map gives the member name (Python's `hdf5_mapnames`).
-        let key = |stored: &str| -> String {
-            if fields.is_some_and(|f| f.contains(&stored)) {
-                stored.to_string()
-            } else {
-                namemaps
-                    .get(stored)
-                    .cloned()
-                    .unwrap_or_else(|| stored.to_string())
-            }
-        };
-        let mut entries = Vec::with_capacity(members.attrs.len() + members.links.len() + 1);
-        if let Some(tag) = class {
-            entries.push((format::CLASS_ATTR.to_string(), Source::Class(tag)));
-        }
-        for name in members.attrs.iter().filter(|n| !format::is_reserved(n)) {
-            entries.push((key(name), Source::Attr(name.clone())));
-        }
-        for name in members.links.iter().filter(|n| !format::is_reserved(n)) {
-            entries.push((key(name), Source::Link(name.clone())));
-        }
-        if members.has_attr(format::LEGACY_LISTS_ATTR) {
+        let legacy = if members.has_attr(format::LEGACY_LISTS_ATTR) {
             let attr = group.attr(format::LEGACY_LISTS_ATTR)?;
-            let names = match stored_type(&attr)? {
+            match stored_type(&attr)? {
                 Stored::Str(kind) => read_strings(&attr, kind)?,
                 other => {
                     return Err(
@@ -377,9 +448,81 @@ impl ObjectAccess {
                             .at_with(|| join(&group, format::LEGACY_LISTS_ATTR)),
                     )
                 }
-            };
-            for member in names {
-                entries.push((member.clone(), Source::LegacyList(member)));
+            }
+        } else {
+            Vec::new()
+        };
+        let mut entries = Vec::with_capacity(members.attrs.len() + members.links.len() + 3);
+        let stored = members
+            .attrs
+            .iter()
+            .filter(|n| !format::is_reserved(n))
+            .map(|n| (n.clone(), Source::Attr(n.clone())))
+            .chain(
+                members
+                    .links
+                    .iter()
+                    .filter(|n| !format::is_reserved(n))
+                    .map(|n| (n.clone(), Source::Link(n.clone()))),
+            )
+            .chain(
+                legacy
+                    .iter()
+                    .map(|m| (m.clone(), Source::LegacyList(m.clone()))),
+            );
+        match view {
+            ObjectView::Any => {
+                entries.extend(class.map(|c| (format::CLASS_ATTR.to_string(), Source::Str(c))));
+                entries.extend(stored);
+            }
+            ObjectView::Value => {
+                entries.extend(class.map(|c| (value::CLASS_KEY.to_string(), Source::Str(c))));
+                if !stored_maps.is_empty() {
+                    let pairs = stored_maps
+                        .iter()
+                        .map(|(s, m)| vec![s.clone(), m.clone()])
+                        .collect();
+                    entries.push((value::NAME_MAPS_KEY.to_string(), Source::Pairs(pairs)));
+                }
+                if !legacy.is_empty() {
+                    entries.push((
+                        value::LEGACY_KEY.to_string(),
+                        Source::Strings(legacy.clone()),
+                    ));
+                }
+                entries.extend(stored);
+            }
+            ObjectView::Typed { fields, info } => {
+                // A stored name that is a field stays as it is; otherwise the file's name
+                // maps, then the class's, give the member name (Python's `hdf5_mapnames`).
+                let maps: HashMap<&str, &str> = info
+                    .into_iter()
+                    .flat_map(|i| i.name_maps.iter().map(|&(m, s)| (s, m)))
+                    .chain(stored_maps.iter().map(|(s, m)| (s.as_str(), m.as_str())))
+                    .collect();
+                let extra_field = info.and_then(|i| i.extra_data);
+                let mut extra = Vec::new();
+                for (name, source) in stored {
+                    let key = if fields.contains(&name.as_str()) {
+                        name
+                    } else {
+                        maps.get(name.as_str()).map_or(name, |m| m.to_string())
+                    };
+                    match extra_field {
+                        Some(x) if key != x && !fields.contains(&key.as_str()) => {
+                            extra.push((key, source))
+                        }
+                        _ => entries.push((key, source)),
+                    }
+                }
+                if let Some(x) = extra_field {
+                    let access = ObjectAccess {
+                        group: group.clone(),
+                        entries: extra.into_iter(),
+                        pending: None,
+                    };
+                    entries.push((x.to_string(), Source::Extra(Box::new(access))));
+                }
             }
         }
         Ok(ObjectAccess {
@@ -391,7 +534,7 @@ impl ObjectAccess {
 }
 
 /// Reads the `namemaps` attribute: rows of `[stored name, member name]`.
-fn read_namemaps(group: &Group) -> Result<HashMap<String, String>> {
+fn read_namemaps(group: &Group) -> Result<Vec<(String, String)>> {
     let attr = group.attr(format::NAMEMAPS_ATTR)?;
     let err =
         |msg: &str| Error::invalid(msg.to_string()).at_with(|| join(group, format::NAMEMAPS_ATTR));
@@ -407,6 +550,27 @@ fn read_namemaps(group: &Group) -> Result<HashMap<String, String>> {
         .chunks_exact(2)
         .map(|row| (row[0].clone(), row[1].clone()))
         .collect())
+}
+
+/// A map of members as one value (a class's `extra_data`).
+struct MapDe(ObjectAccess);
+
+impl<'de> de::Deserializer<'de> for MapDe {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_map(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
 }
 
 impl<'de> de::MapAccess<'de> for ObjectAccess {
@@ -430,7 +594,10 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             .take()
             .expect("next_value_seed after next_key_seed")
         {
-            Source::Class(tag) => seed.deserialize(StringDeserializer::<Error>::new(tag)),
+            Source::Str(text) => seed.deserialize(StringDeserializer::<Error>::new(text)),
+            Source::Strings(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
+            Source::Pairs(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
+            Source::Extra(access) => seed.deserialize(MapDe(*access)),
             Source::Attr(name) => group
                 .attr(&name)
                 .map_err(Error::from)
@@ -512,7 +679,7 @@ impl Items {
     }
 
     /// The deserializer of item `i` (`i < len`), and the path to name in errors.
-    fn item(&self, i: usize) -> Result<(ItemDe, impl FnOnce() -> String + '_)> {
+    fn item(&self, i: usize) -> Result<(ItemDe, ItemPath<'_>)> {
         let (de, name) = match self {
             Items::List { group, members, .. } => {
                 let name = format::list_item(i);
@@ -534,16 +701,35 @@ impl Items {
             }
             Items::Array(a) => (ItemDe::Element(a.element(i)), None),
         };
-        Ok((de, move || {
-            name.map(|(g, n)| join(g, &n))
-                .unwrap_or_else(|| format!("[{i}]"))
-        }))
+        Ok((
+            de,
+            ItemPath {
+                list: name,
+                index: i,
+            },
+        ))
     }
 
     fn access(self) -> ItemsAccess {
         ItemsAccess {
             items: self,
             next: 0,
+        }
+    }
+}
+
+/// Where an item is: a named entry of a list group, or an element of an array (whose
+/// container names the path; the element adds its index to the message).
+struct ItemPath<'a> {
+    list: Option<(&'a Group, String)>,
+    index: usize,
+}
+
+impl ItemPath<'_> {
+    fn locate(self, e: Error) -> Error {
+        match self.list {
+            Some((group, name)) => e.at_with(|| join(group, &name)),
+            None => e.in_element(self.index),
         }
     }
 }
@@ -581,6 +767,26 @@ struct ItemsAccess {
     next: usize,
 }
 
+/// Visits a sequence and fails when the visitor left items unread (a tuple or array
+/// shorter than the stored sequence), as Serde's own sequence deserializers do.
+fn visit_items<'de, V: Visitor<'de>>(items: Items, visitor: V) -> Result<V::Value> {
+    let mut access = items.access();
+    let value = visitor.visit_seq(&mut access)?;
+    let len = access.items.len();
+    if access.next < len {
+        return Err(de::Error::invalid_length(len, &ExpectedIn(access.next)));
+    }
+    Ok(value)
+}
+
+struct ExpectedIn(usize);
+
+impl de::Expected for ExpectedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} elements in sequence", self.0)
+    }
+}
+
 impl<'de> de::SeqAccess<'de> for ItemsAccess {
     type Error = Error;
 
@@ -592,7 +798,7 @@ impl<'de> de::SeqAccess<'de> for ItemsAccess {
         self.next += 1;
         let (de, path) = self.items.item(i)?;
         let value = seed.deserialize(de);
-        value.map(Some).map_err(|e| e.at_with(path))
+        value.map(Some).map_err(|e| path.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -607,7 +813,7 @@ impl<'de> de::Deserializer<'de> for ItemsDe {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_seq(self.0.access())
+        visit_items(self.0, visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -665,14 +871,14 @@ impl<'de> de::MapAccess<'de> for DictAccess {
             return Ok(None);
         }
         let (de, path) = self.keys.item(self.next)?;
-        seed.deserialize(de).map(Some).map_err(|e| e.at_with(path))
+        seed.deserialize(de).map(Some).map_err(|e| path.locate(e))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let i = self.next;
         self.next += 1;
         let (de, path) = self.data.item(i)?;
-        seed.deserialize(de).map_err(|e| e.at_with(path))
+        seed.deserialize(de).map_err(|e| path.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -686,7 +892,7 @@ impl<'de> de::EnumAccess<'de> for DictAccess {
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, ItemDe)> {
         let (key, path) = self.keys.item(0)?;
-        let variant = seed.deserialize(key).map_err(|e| e.at_with(path))?;
+        let variant = seed.deserialize(key).map_err(|e| path.locate(e))?;
         let (value, _) = self.data.item(0)?;
         Ok((variant, value))
     }
@@ -730,7 +936,8 @@ pub(crate) enum ItemDe {
 
 macro_rules! item_forward {
     ($($method:ident),*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+                $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            let _depth = DepthGuard::enter()?;
             match self {
                 ItemDe::Attr(g, n) => ContainerDe::new(&*g.attr(&n)?)?.$method(visitor),
                 ItemDe::Link(g, n) => match open_link(&g, &n)? {
@@ -784,6 +991,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self {
             ItemDe::Absent => visitor.visit_unit(),
             other => match other.open()? {
@@ -799,6 +1007,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_newtype_struct(name, visitor),
             Opened::Container(c) => c.deserialize_newtype_struct(name, visitor),
@@ -807,6 +1016,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_tuple(len, visitor),
             Opened::Container(c) => c.deserialize_tuple(len, visitor),
@@ -820,6 +1030,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         len: usize,
         visitor: V,
     ) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_tuple_struct(name, len, visitor),
             Opened::Container(c) => c.deserialize_tuple_struct(name, len, visitor),
@@ -833,6 +1044,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_struct(name, fields, visitor),
             Opened::Container(c) => c.deserialize_struct(name, fields, visitor),
@@ -846,6 +1058,7 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
+        let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_enum(name, variants, visitor),
             Opened::Container(c) => c.deserialize_enum(name, variants, visitor),
@@ -888,9 +1101,21 @@ impl<'de> de::Deserializer<'de> for AbsentDe {
         visitor.visit_none()
     }
 
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == value::VALUE_TOKEN {
+            visitor.visit_none()
+        } else {
+            visitor.visit_newtype_struct(self)
+        }
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        bytes byte_buf unit unit_struct seq tuple
         tuple_struct map struct enum identifier ignored_any
     }
 }
@@ -963,6 +1188,16 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == value::VALUE_TOKEN && !self.null {
+            // Typed scalars (complex ones too) and whole arrays for the dynamic value.
+            return match (&self.stored, self.shape.is_empty()) {
+                (Stored::Num(d @ (DType::C64 | DType::C128)), true) => {
+                    array::hand_over_scalar(read_array(&self.c, *d)?, visitor)
+                }
+                (Stored::Num(d), false) => array::hand_over(read_array(&self.c, *d)?, visitor),
+                _ => self.deserialize_any(visitor),
+            };
+        }
         if name == array::ARRAY_TOKEN {
             return match self.stored {
                 Stored::Num(d) => array::hand_over(read_array(&self.c, d)?, visitor),
@@ -1129,7 +1364,7 @@ impl ArrayDe {
         if self.level == self.shape.len() {
             self.visit_leaf(visitor)
         } else {
-            visitor.visit_seq(Items::Array(self).access())
+            visit_items(Items::Array(self), visitor)
         }
     }
 
@@ -1193,7 +1428,10 @@ impl<'de> de::Deserializer<'de> for ElementDe {
 impl Num {
     /// Visits the value with the matching `visit_*` method (complex numbers as `[re, im]`,
     /// the form `num_complex::Complex` deserializes from).
-    pub(crate) fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    pub(crate) fn visit<'de, V: Visitor<'de>, E: de::Error>(
+        self,
+        visitor: V,
+    ) -> std::result::Result<V::Value, E> {
         match self {
             Num::Bool(v) => visitor.visit_bool(v),
             Num::I8(v) => visitor.visit_i8(v),
@@ -1207,10 +1445,10 @@ impl Num {
             Num::F32(v) => visitor.visit_f32(v),
             Num::F64(v) => visitor.visit_f64(v),
             Num::C64(c) => {
-                visitor.visit_seq(SeqDeserializer::<_, Error>::new([c.re, c.im].into_iter()))
+                visitor.visit_seq(SeqDeserializer::<_, E>::new([c.re, c.im].into_iter()))
             }
             Num::C128(c) => {
-                visitor.visit_seq(SeqDeserializer::<_, Error>::new([c.re, c.im].into_iter()))
+                visitor.visit_seq(SeqDeserializer::<_, E>::new([c.re, c.im].into_iter()))
             }
         }
     }

@@ -419,3 +419,51 @@ pub(crate) fn join(parent: &Group, name: &str) -> String {
         format!("{p}/{name}")
     }
 }
+
+/// Writes an attribute of fixed-length, NUL-padded strings (what numpy's `S` dtype is, and
+/// what Python anamnesis 1.0.4 reads back in `namemaps` and `LISTS`).
+pub(crate) fn write_fixed_strings_attr(
+    loc: &Location,
+    name: &str,
+    cells: &[&str],
+    shape: &[usize],
+) -> Result<()> {
+    use hdf5::types::TypeDescriptor;
+    use hdf5_sys::h5a::H5Awrite;
+
+    if shape.iter().product::<usize>() != cells.len() {
+        return Err(Error::invalid(
+            "string array shape does not match its length",
+        ));
+    }
+    if cells.iter().any(|c| c.contains('\0')) {
+        return Err(Error::unsupported(
+            "strings containing NUL cannot be stored in HDF5",
+        ));
+    }
+    let width = cells.iter().map(|c| c.len()).max().unwrap_or(0).max(1);
+    let descriptor = if cells.iter().all(|c| c.is_ascii()) {
+        TypeDescriptor::FixedAscii(width)
+    } else {
+        TypeDescriptor::FixedUnicode(width)
+    };
+    let dtype = hdf5::Datatype::from_descriptor(&descriptor)?;
+    let mut buf = vec![0u8; width * cells.len()];
+    for (chunk, cell) in buf.chunks_exact_mut(width).zip(cells) {
+        chunk[..cell.len()].copy_from_slice(cell.as_bytes());
+    }
+    let attr = loc
+        .new_attr_builder()
+        .empty_as(&dtype)
+        .shape(shape)
+        .create(name)?;
+    let status = hdf5::sync::sync(|| unsafe {
+        // SAFETY: `buf` holds exactly `cells.len()` strings of `width` bytes, the size of the
+        // attribute in memory type `dtype`; HDF5 only reads from it.
+        H5Awrite(attr.id(), dtype.id(), buf.as_ptr().cast())
+    });
+    if status < 0 {
+        return Err(Error::invalid("HDF5 could not write the string attribute"));
+    }
+    Ok(())
+}

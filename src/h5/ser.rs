@@ -6,14 +6,23 @@
 //! subgroup with its own `class` tag.
 
 use hdf5::Group;
-use serde::ser::{self, Serialize};
+use serde::ser::{self, Impossible, Serialize};
 
 use super::{
-    write_dataset_bytes, write_i64_attr, write_null_attr, write_num_attr, write_str_attr, Num,
+    write_dataset_bytes, write_fixed_strings_attr, write_i64_attr, write_null_attr, write_num_attr,
+    write_str_attr, Num,
 };
 use crate::array::{self, DType};
 use crate::error::{Error, Result};
 use crate::format;
+use crate::registry::{self, ClassInfo};
+use crate::value::{self, Value};
+
+/// Whether a newtype name is one of the crate's private tokens (array, list, object,
+/// scalar), which never fit a numeric column.
+fn is_token(name: &str) -> bool {
+    name.starts_with("$anam::private::")
+}
 
 /// Writes `value` into `group`, which becomes the object (struct, map or sequence).
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
@@ -98,7 +107,10 @@ pub(crate) struct ValueSerializer<'a> {
 
 impl<'a> ValueSerializer<'a> {
     fn new(target: Target<'a>) -> Self {
-        ValueSerializer { target, force_list: false }
+        ValueSerializer {
+            target,
+            force_list: false,
+        }
     }
 
     fn num(self, v: Num) -> Result<()> {
@@ -223,6 +235,15 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
                 target: self.target,
                 force_list: true,
             })
+        } else if name == value::SCALAR_TOKEN {
+            let target = self.target;
+            crate::capture::capture(value, |dtype, _, bytes| {
+                target.num(Num::from_bytes(dtype, bytes)?)
+            })
+        } else if name == value::OBJECT_TOKEN {
+            value.serialize(ObjectTarget {
+                group: self.target.group()?,
+            })
         } else {
             value.serialize(self)
         }
@@ -237,9 +258,9 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     ) -> Result<()> {
         let (_group, data) = self.variant_dict(variant)?;
         value.serialize(ValueSerializer::new(Target::Entry {
-                parent: &data,
-                name: &format::list_item(0),
-            }))
+            parent: &data,
+            name: &format::list_item(0),
+        }))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
@@ -286,6 +307,8 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         Ok(StructSerializer {
             group: self.target.group()?,
             class: Some(name),
+            info: registry::info_for(name),
+            mapped: Vec::new(),
         })
     }
 
@@ -308,11 +331,16 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     }
 }
 
-/// A struct: a group with a `class` attribute and one entry per field.
+/// A struct: a group with a `class` attribute and one entry per field. A registered class
+/// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and writes its
+/// `extra_data` entries beside the members.
 pub(crate) struct StructSerializer {
     group: Group,
     /// The class tag still to be written (`None` once written).
     class: Option<&'static str>,
+    info: Option<&'static ClassInfo>,
+    /// `(stored, member)` names mapped so far, for the `namemaps` attribute.
+    mapped: Vec<(&'static str, &'static str)>,
 }
 
 impl ser::SerializeStruct for StructSerializer {
@@ -333,20 +361,275 @@ impl ser::SerializeStruct for StructSerializer {
             self.class = None;
             return Ok(());
         }
+        let mut name = key;
+        if let Some(info) = self.info {
+            if info.bcast_only.contains(&key) {
+                return Ok(());
+            }
+            if info.extra_data == Some(key) {
+                return value
+                    .serialize(InlineEntries { group: &self.group })
+                    .map_err(|e| e.at_with(|| self.group.name()));
+            }
+            if let Some(&(member, stored)) = info.name_maps.iter().find(|(m, _)| *m == key) {
+                self.mapped.push((stored, member));
+                name = stored;
+            }
+        }
         value
             .serialize(ValueSerializer::new(Target::Entry {
-                    parent: &self.group,
-                    name: key,
-                }))
-            .map_err(|e| e.at_with(|| super::join(&self.group, key)))
+                parent: &self.group,
+                name,
+            }))
+            .map_err(|e| e.at_with(|| super::join(&self.group, name)))
     }
 
     fn end(self) -> Result<()> {
         if let Some(class) = self.class {
             write_str_attr(&self.group, format::CLASS_ATTR, class)?;
         }
+        if !self.mapped.is_empty() {
+            let cells: Vec<&str> = self.mapped.iter().flat_map(|&(s, m)| [s, m]).collect();
+            write_fixed_strings_attr(
+                &self.group,
+                format::NAMEMAPS_ATTR,
+                &cells,
+                &[self.mapped.len(), 2],
+            )?;
+        }
         Ok(())
     }
+}
+
+/// Writes the entries of a map (`extra_data`) as members of `group`.
+struct InlineEntries<'g> {
+    group: &'g Group,
+}
+
+fn not_a_map() -> Error {
+    Error::invalid("extra_data must be a map with string keys")
+}
+
+impl<'g> ser::Serializer for InlineEntries<'g> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = InlineMap<'g>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    crate::capture::reject!(not_a_map; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+            serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
+            serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
+            serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]));
+    crate::capture::reject_common!(not_a_map);
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(not_a_map())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<InlineMap<'g>> {
+        Ok(InlineMap {
+            group: self.group,
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err(not_a_map())
+    }
+}
+
+struct InlineMap<'g> {
+    group: &'g Group,
+    key: Option<String>,
+}
+
+impl ser::SerializeMap for InlineMap<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        let key = crate::capture::capture_str(key).map_err(|_| not_a_map())?;
+        if format::is_reserved(&key) {
+            return Err(Error::invalid(format!(
+                "extra_data key `{key}` is reserved by the layout"
+            )));
+        }
+        self.key = Some(key);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self.key.take().ok_or_else(not_a_map)?;
+        value
+            .serialize(ValueSerializer::new(Target::Entry {
+                parent: self.group,
+                name: &key,
+            }))
+            .map_err(|e| e.at_with(|| super::join(self.group, &key)))
+    }
+
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An [`Object`](crate::Object) of [`Value`](crate::Value): written with its class, name
+/// maps and legacy lists as they were read.
+struct ObjectWriter {
+    group: Group,
+    key: Option<String>,
+    name_maps: Vec<(String, String)>,
+    legacy: Vec<String>,
+}
+
+impl ser::SerializeMap for ObjectWriter {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        self.key = Some(crate::capture::capture_str(key)?);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error::invalid("object value before its key"))?;
+        let at = |e: Error| e.at_with(|| super::join(&self.group, &key));
+        match key.as_str() {
+            format::CLASS_ATTR => {
+                let class = crate::capture::capture_str(value)?;
+                write_str_attr(&self.group, format::CLASS_ATTR, &class)
+            }
+            value::NAME_MAPS_KEY | value::LEGACY_KEY => {
+                let v = value::to_value(value)?;
+                let mut probe = vec![(Value::from(format::CLASS_ATTR), Value::from(""))];
+                probe.push((Value::from(key.as_str()), v));
+                let o = value::object_from_entries(probe).map_err(Error::invalid)?;
+                self.name_maps.extend(o.name_maps);
+                self.legacy.extend(o.legacy_lists);
+                Ok(())
+            }
+            name if self.legacy.iter().any(|l| l == name) => {
+                // The legacy layout: `LIST_<name>_count` and subgroups `LIST_<name><i>`.
+                let items = match value::to_value(value)? {
+                    Value::List(items) => items,
+                    _ => return Err(at(Error::invalid("a legacy list member must be a list"))),
+                };
+                write_i64_attr(
+                    &self.group,
+                    &format::legacy_list_count(name),
+                    items.len() as i64,
+                )?;
+                for (i, item) in items.iter().enumerate() {
+                    let sub = self
+                        .group
+                        .create_group(&format::legacy_list_item(name, i))?;
+                    item.serialize(ValueSerializer::new(Target::InPlace(&sub)))
+                        .map_err(at)?;
+                }
+                Ok(())
+            }
+            name => value
+                .serialize(ValueSerializer::new(Target::Entry {
+                    parent: &self.group,
+                    name,
+                }))
+                .map_err(at),
+        }
+    }
+
+    fn end(self) -> Result<()> {
+        if !self.name_maps.is_empty() {
+            let cells: Vec<&str> = self
+                .name_maps
+                .iter()
+                .flat_map(|(s, m)| [s.as_str(), m.as_str()])
+                .collect();
+            write_fixed_strings_attr(
+                &self.group,
+                format::NAMEMAPS_ATTR,
+                &cells,
+                &[self.name_maps.len(), 2],
+            )?;
+        }
+        if !self.legacy.is_empty() {
+            let names: Vec<&str> = self.legacy.iter().map(String::as_str).collect();
+            write_fixed_strings_attr(
+                &self.group,
+                format::LEGACY_LISTS_ATTR,
+                &names,
+                &[names.len()],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Receives the map body of an [`Object`](crate::Object).
+struct ObjectTarget {
+    group: Group,
+}
+
+impl ser::Serializer for ObjectTarget {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = ObjectWriter;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    crate::capture::reject!(not_an_object; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
+            serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
+            serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
+            serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]));
+    crate::capture::reject_common!(not_an_object);
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(not_an_object())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<ObjectWriter> {
+        Ok(ObjectWriter {
+            group: self.group,
+            key: None,
+            name_maps: Vec::new(),
+            legacy: Vec::new(),
+        })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err(not_an_object())
+    }
+}
+
+fn not_an_object() -> Error {
+    Error::invalid("an object body must be a map")
 }
 
 /// The fields of a struct variant: a dict whose count was written up front.
@@ -370,9 +653,9 @@ impl ser::SerializeStructVariant for VariantFieldsSerializer {
         write_str_attr(&self.keys, &item, key)?;
         value
             .serialize(ValueSerializer::new(Target::Entry {
-                    parent: &self.data,
-                    name: &item,
-                }))
+                parent: &self.data,
+                name: &item,
+            }))
             .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
     }
 
@@ -396,9 +679,9 @@ impl ser::SerializeMap for MapSerializer {
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
         let item = format::list_item(self.count);
         key.serialize(ValueSerializer::new(Target::Entry {
-                parent: &self.keys,
-                name: &item,
-            }))
+            parent: &self.keys,
+            name: &item,
+        }))
         .map_err(|e| e.at_with(|| super::join(&self.keys, &item)))
     }
 
@@ -407,9 +690,9 @@ impl ser::SerializeMap for MapSerializer {
         self.count += 1;
         value
             .serialize(ValueSerializer::new(Target::Entry {
-                    parent: &self.data,
-                    name: &item,
-                }))
+                parent: &self.data,
+                name: &item,
+            }))
             .map_err(|e| e.at_with(|| super::join(&self.data, &item)))
     }
 
@@ -567,9 +850,9 @@ impl ElementProbe<'_> {
     fn entry<R>(self, f: impl FnOnce(ValueSerializer<'_>) -> Result<R>) -> Result<R> {
         let (group, item) = self.seq.next_item()?;
         f(ValueSerializer::new(Target::Entry {
-                parent: &group,
-                name: &item,
-            }))
+            parent: &group,
+            name: &item,
+        }))
         .map_err(|e| e.at_with(|| super::join(&group, &item)))
     }
 }
@@ -641,7 +924,7 @@ impl ser::Serializer for ElementProbe<'_> {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        if name == array::ARRAY_TOKEN || name == crate::as_list::LIST_TOKEN {
+        if is_token(name) {
             self.entry(|s| s.serialize_newtype_struct(name, value))
         } else {
             value.serialize(self)

@@ -19,7 +19,10 @@ pub enum Dyn {
     Str(String),
     List(Vec<Dyn>),
     Dict(Vec<(Dyn, Dyn)>),
-    Object { class: String, fields: Vec<(String, Dyn)> },
+    Object {
+        class: String,
+        fields: Vec<(String, Dyn)>,
+    },
 }
 
 impl<'de> Deserialize<'de> for Dyn {
@@ -101,21 +104,24 @@ impl Dyn {
                 write!(s, "[{}]", items.join(", ")).unwrap();
             }
             Dyn::Dict(v) => {
-                let items: Vec<String> = v.iter().map(|(k, v)| format!("{}: {}", k.repr(), v.repr())).collect();
+                let items: Vec<String> = v
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.repr(), v.repr()))
+                    .collect();
                 write!(s, "{{{}}}", items.join(", ")).unwrap();
             }
             Dyn::Object { class, fields } => {
                 let short = class.rsplit('.').next().unwrap();
-                let items: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", v.repr())).collect();
+                let items: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.repr()))
+                    .collect();
                 write!(s, "{short}({})", items.join(", ")).unwrap();
             }
         }
         s
     }
 }
-
-
-
 
 impl Serialize for Dyn {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

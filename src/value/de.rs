@@ -1,0 +1,125 @@
+//! `Deserialize` for [`Value`]: through the value token in the crate's formats (typed
+//! scalars, whole arrays, objects with their layout), through `deserialize_any` elsewhere.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{Object, Value, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
+use crate::array::{self, with_typed_array, TypedArray};
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_newtype_struct(VALUE_TOKEN, ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+macro_rules! visit_typed {
+    ($($method:ident($t:ty) => $variant:ident),*) => {
+        $(fn $method<E: de::Error>(self, v: $t) -> Result<Value, E> {
+            Ok(Value::$variant(v))
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any anamnesis value")
+    }
+
+    visit_typed!(visit_bool(bool) => Bool, visit_i8(i8) => I8, visit_i16(i16) => I16,
+                 visit_i32(i32) => I32, visit_i64(i64) => I64, visit_u8(u8) => U8,
+                 visit_u16(u16) => U16, visit_u32(u32) => U32, visit_u64(u64) => U64,
+                 visit_f32(f32) => F32, visit_f64(f64) => F64, visit_string(String) => Str);
+
+    fn visit_char<E: de::Error>(self, v: char) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        if let Some(array) = array::take_from_slot(v) {
+            return Ok(Value::Array(array));
+        }
+        if let Some(scalar) = array::take_scalar_from_slot(v) {
+            return Ok(scalar_value(scalar));
+        }
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::from(
+            ndarray::ArrayD::from_shape_vec(vec![v.len()], v.to_vec()).expect("1-d"),
+        ))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Unit)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        // Formats without the value token pass the token's newtype through: read the value
+        // itself (calling `Value::deserialize` here would ask for the token again).
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Value, Value)> = Vec::new();
+        let mut object: Option<Object> = None;
+        while let Some(key) = map.next_key::<Value>()? {
+            match (&mut object, key.as_str()) {
+                // The crate's formats mark objects with a key no dict can have.
+                (None, Some(CLASS_KEY)) if entries.is_empty() => {
+                    object = Some(Object::new(map.next_value::<String>()?));
+                }
+                (Some(o), Some(NAME_MAPS_KEY)) => o.name_maps = map.next_value()?,
+                (Some(o), Some(LEGACY_KEY)) => o.legacy_lists = map.next_value()?,
+                (Some(o), Some(name)) => {
+                    let name = name.to_string();
+                    o.fields.push((name, map.next_value()?));
+                }
+                (Some(_), None) => {
+                    return Err(de::Error::custom("object member names are strings"))
+                }
+                (None, _) => entries.push((key, map.next_value()?)),
+            }
+        }
+        if let Some(o) = object {
+            return Ok(Value::Object(o));
+        }
+        // Other formats: an object is a map whose first key is `class` (as written by
+        // `Value`'s `Serialize`).
+        match entries.first() {
+            Some((Value::Str(k), Value::Str(_))) if k == crate::format::CLASS_ATTR => {
+                super::object_from_entries(entries)
+                    .map(Value::Object)
+                    .map_err(de::Error::custom)
+            }
+            _ => Ok(Value::Dict(entries)),
+        }
+    }
+}
+
+/// A scalar handed over as a one-element array.
+fn scalar_value(a: TypedArray) -> Value {
+    with_typed_array!(a, arr => arr.iter().next().copied().map_or(Value::None, Value::from))
+}

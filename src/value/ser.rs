@@ -1,0 +1,377 @@
+//! `Serialize` for [`Value`], and [`to_value`]: any `Serialize` type as a [`Value`].
+
+use serde::ser::{self, Serialize, SerializeMap, Serializer};
+
+use super::{
+    object_from_entries, Object, Value, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+};
+use crate::array::{self, with_typed_array, TypedArray};
+use crate::error::{Error, Result};
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::None => s.serialize_none(),
+            Value::Unit => s.serialize_unit(),
+            Value::Bool(v) => s.serialize_bool(*v),
+            Value::I8(v) => s.serialize_i8(*v),
+            Value::I16(v) => s.serialize_i16(*v),
+            Value::I32(v) => s.serialize_i32(*v),
+            Value::I64(v) => s.serialize_i64(*v),
+            Value::U8(v) => s.serialize_u8(*v),
+            Value::U16(v) => s.serialize_u16(*v),
+            Value::U32(v) => s.serialize_u32(*v),
+            Value::U64(v) => s.serialize_u64(*v),
+            Value::F32(v) => s.serialize_f32(*v),
+            Value::F64(v) => s.serialize_f64(*v),
+            Value::C64(c) => {
+                array::serialize_payload(SCALAR_TOKEN, &[], std::slice::from_ref(c), s)
+            }
+            Value::C128(c) => {
+                array::serialize_payload(SCALAR_TOKEN, &[], std::slice::from_ref(c), s)
+            }
+            Value::Str(v) => s.serialize_str(v),
+            Value::Array(a) => with_typed_array!(a, arr => array::serialize(arr, s)),
+            // Lists stay lists (not datasets), as Python wrote them.
+            Value::List(v) => crate::as_list::serialize(v, s),
+            Value::Dict(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            Value::Object(o) => s.serialize_newtype_struct(OBJECT_TOKEN, &ObjectBody(o)),
+        }
+    }
+}
+
+/// An object as a map: `class` first, then its layout details, then its members.
+struct ObjectBody<'a>(&'a Object);
+
+impl Serialize for ObjectBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut map = s.serialize_map(Some(o.fields.len() + 3))?;
+        map.serialize_entry(crate::format::CLASS_ATTR, &o.class)?;
+        if !o.name_maps.is_empty() {
+            map.serialize_entry(NAME_MAPS_KEY, &o.name_maps)?;
+        }
+        if !o.legacy_lists.is_empty() {
+            map.serialize_entry(LEGACY_KEY, &o.legacy_lists)?;
+        }
+        for (k, v) in &o.fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Converts any `Serialize` value into a [`Value`] (arrays are copied into the value).
+pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
+    value.serialize(ValueBuilder { object: false })
+}
+
+/// Builds a [`Value`]; `object` is set while serializing an [`Object`]'s body.
+struct ValueBuilder {
+    object: bool,
+}
+
+macro_rules! build_scalars {
+    ($($method:ident($t:ty)),*) => {
+        $(fn $method(self, v: $t) -> Result<Value> {
+            Ok(Value::from(v))
+        })*
+    };
+}
+
+impl Serializer for ValueBuilder {
+    type Ok = Value;
+    type Error = Error;
+    type SerializeSeq = SeqBuilder;
+    type SerializeTuple = SeqBuilder;
+    type SerializeTupleStruct = SeqBuilder;
+    type SerializeTupleVariant = SeqBuilder;
+    type SerializeMap = MapBuilder;
+    type SerializeStruct = StructBuilder;
+    type SerializeStructVariant = MapBuilder;
+
+    build_scalars!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_str(&str)
+    );
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_char(self, v: char) -> Result<Value> {
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<Value> {
+        Ok(Value::from(
+            ndarray::ArrayD::from_shape_vec(vec![v.len()], v.to_vec()).expect("1-d"),
+        ))
+    }
+
+    fn serialize_none(self) -> Result<Value> {
+        Ok(Value::None)
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Value> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<Value> {
+        Ok(Value::Unit)
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<Value> {
+        Ok(Value::Object(Object::new(name)))
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Value> {
+        Ok(Value::from(variant))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<Value> {
+        match name {
+            array::ARRAY_TOKEN | SCALAR_TOKEN => {
+                let mut out: Option<TypedArray> = None;
+                crate::capture::capture(value, |dtype, shape, bytes| {
+                    out = Some(TypedArray::from_le_bytes(dtype, shape, bytes)?);
+                    Ok(())
+                })?;
+                let array = out.ok_or_else(|| Error::invalid("array payload has no data"))?;
+                Ok(if name == SCALAR_TOKEN {
+                    with_typed_array!(array, a => a.iter().next().copied().map_or(Value::None, Value::from))
+                } else {
+                    Value::Array(array)
+                })
+            }
+            OBJECT_TOKEN => value.serialize(ValueBuilder { object: true }),
+            _ => value.serialize(self),
+        }
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Value> {
+        Ok(Value::Dict(vec![(Value::from(variant), to_value(value)?)]))
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
+        Ok(SeqBuilder {
+            variant: None,
+            items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqBuilder> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqBuilder> {
+        Ok(SeqBuilder {
+            variant: Some(variant),
+            items: Vec::with_capacity(len.min(4096)),
+        })
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder> {
+        Ok(MapBuilder {
+            object: self.object,
+            variant: None,
+            entries: Vec::new(),
+            key: None,
+        })
+    }
+
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructBuilder> {
+        Ok(StructBuilder {
+            object: Object::new(name),
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<MapBuilder> {
+        Ok(MapBuilder {
+            object: false,
+            variant: Some(variant),
+            entries: Vec::new(),
+            key: None,
+        })
+    }
+}
+
+/// Sequences (and tuple variants, as a one-entry dict).
+struct SeqBuilder {
+    variant: Option<&'static str>,
+    items: Vec<Value>,
+}
+
+impl SeqBuilder {
+    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.items.push(to_value(value)?);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Value> {
+        let list = Value::List(self.items);
+        Ok(match self.variant {
+            Some(v) => Value::Dict(vec![(Value::from(v), list)]),
+            None => list,
+        })
+    }
+}
+
+macro_rules! seq_builder {
+    ($($trait:ident :: $method:ident),*) => {
+        $(impl ser::$trait for SeqBuilder {
+            type Ok = Value;
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value> {
+                self.finish()
+            }
+        })*
+    };
+}
+seq_builder!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+/// Maps (dicts, object bodies, and struct variants as a one-entry dict of their fields).
+struct MapBuilder {
+    object: bool,
+    variant: Option<&'static str>,
+    entries: Vec<(Value, Value)>,
+    key: Option<Value>,
+}
+
+impl MapBuilder {
+    fn finish(self) -> Result<Value> {
+        if self.object {
+            return object_from_entries(self.entries)
+                .map(Value::Object)
+                .map_err(Error::invalid);
+        }
+        let dict = Value::Dict(self.entries);
+        Ok(match self.variant {
+            Some(v) => Value::Dict(vec![(Value::from(v), dict)]),
+            None => dict,
+        })
+    }
+}
+
+impl ser::SerializeMap for MapBuilder {
+    type Ok = Value;
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        self.key = Some(to_value(key)?);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error::invalid("map value before its key"))?;
+        self.entries.push((key, to_value(value)?));
+        Ok(())
+    }
+
+    fn end(self) -> Result<Value> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStructVariant for MapBuilder {
+    type Ok = Value;
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.entries.push((Value::from(key), to_value(value)?));
+        Ok(())
+    }
+
+    fn end(self) -> Result<Value> {
+        self.finish()
+    }
+}
+
+/// Structs: objects whose class is the Serde name (or a `class` field).
+struct StructBuilder {
+    object: Object,
+}
+
+impl ser::SerializeStruct for StructBuilder {
+    type Ok = Value;
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if key == crate::format::CLASS_ATTR {
+            self.object.class = crate::capture::capture_str(value)?;
+        } else {
+            self.object.fields.push((key.to_string(), to_value(value)?));
+        }
+        Ok(())
+    }
+
+    fn end(self) -> Result<Value> {
+        Ok(Value::Object(self.object))
+    }
+}

@@ -1,0 +1,7 @@
+#[derive(serde::Serialize, serde::Deserialize)]
+#[anam::class(class = "tests.Person")]
+struct Person {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[anam::class(class = "tests.2nd-Person")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Person {
+    name: String,
+}
+
+fn main() {}

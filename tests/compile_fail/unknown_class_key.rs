@@ -1,0 +1,7 @@
+#[anam::class(class = "tests.Person", group = "person")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Person {
+    name: String,
+}
+
+fn main() {}
