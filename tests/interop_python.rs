@@ -62,7 +62,7 @@ fn example_writer(dat: Dyn) -> Dyn {
 }
 
 /// Writes every fixture that Rust can write (not `oldlist.hdf5`: the legacy layout is
-/// read-only, as in Python; not `namemap.hdf5`: name maps are written by the `Anam` derive).
+/// read-only, as in Python).
 fn write_fixtures(dir: &Path) -> Vec<&'static str> {
     write(
         dir,
@@ -226,6 +226,12 @@ fn write_fixtures(dir: &Path) -> Vec<&'static str> {
         label: "outer".into(),
     };
     write(dir, "nested.hdf5", &[("parent", &outer)]);
+
+    let nmap = NameMapped {
+        _order: vec![3, 1, 2],
+        plain: "p".into(),
+    };
+    write(dir, "namemap.hdf5", &[("nmap", &nmap)]);
 
     write(dir, "badclass.hdf5", &[("store", &Unregistered { foo: 1 })]);
 

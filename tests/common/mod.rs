@@ -153,10 +153,12 @@ pub struct IntWriter {
     pub dat: i64,
 }
 
+#[anam::class(class = "fixture_classes.NameMapped", default_group = "nmap")]
 #[derive(Serialize, Deserialize, Debug)]
-#[serde(rename = "fixture_classes.NameMapped")]
 pub struct NameMapped {
     /// Python's `_order`, stored as `order` with a `namemaps` attribute.
+    #[anam(name = "order")]
+    #[serde(with = "anam::as_list")]
     pub _order: Vec<i64>,
     pub plain: String,
 }
