@@ -363,6 +363,19 @@ pub(crate) fn as_bytes<T: Element>(data: &[T]) -> &[u8] {
     unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
 }
 
+/// The bytes of a mutable slice of elements, for receiving a buffer into it.
+///
+/// # Safety
+///
+/// Whatever is written must be valid for `T`: any bytes for integers, floats and complex
+/// numbers, but only 0 or 1 for `bool`.
+pub(crate) unsafe fn as_bytes_mut<T: Element>(data: &mut [T]) -> &mut [u8] {
+    // SAFETY: as in `as_bytes`; the caller keeps the written bytes valid for `T`.
+    unsafe {
+        std::slice::from_raw_parts_mut(data.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(data))
+    }
+}
+
 /// Copies little-endian bytes into a new vector of elements, validating bool bytes.
 pub(crate) fn from_bytes<T: Element>(bytes: &[u8]) -> Result<Vec<T>, String> {
     let size = T::DTYPE.size();

@@ -67,12 +67,14 @@ pub mod as_list;
 mod capture;
 mod class;
 mod collection;
+mod depth;
 mod error;
 pub mod format;
 mod h5;
 pub mod registry;
 mod store;
 pub mod value;
+pub mod wire;
 
 use std::path::Path;
 

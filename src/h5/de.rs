@@ -18,6 +18,7 @@ use super::{
     Members, Num, Stored,
 };
 use crate::array::{self, with_typed_array, DType, TypedArray};
+use crate::depth::DepthGuard;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
 use crate::value;
@@ -55,45 +56,6 @@ pub(crate) struct GroupDe {
     group: Group,
     members: Members,
     class: Option<String>,
-}
-
-/// Stack the reading of nested groups may use, measured from the outermost group read on
-/// the thread. A cycle of hard links would otherwise recurse until the stack overflows
-/// (aborting the process); bounding the stack rather than a count of levels lets optimized
-/// builds read deep trees (thousands of levels) while debug builds, which use several KiB a
-/// level, still stop in time on a thread with Rust's default 2 MiB stack.
-const STACK_BUDGET: usize = 1536 * 1024;
-
-thread_local! {
-    /// Groups being read on this thread, and the stack address of the outermost one.
-    static DEPTH: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
-}
-
-/// Counts the groups being read on this thread (see [`STACK_BUDGET`]).
-struct DepthGuard;
-
-impl DepthGuard {
-    fn enter() -> Result<DepthGuard> {
-        let marker = 0u8;
-        let here = std::hint::black_box(&marker) as *const u8 as usize;
-        let (depth, base) = DEPTH.get();
-        let base = if depth == 0 { here } else { base };
-        // The stack grows down on every supported target.
-        if base.saturating_sub(here) > STACK_BUDGET {
-            return Err(Error::invalid(format!(
-                "groups nested too deep ({depth} levels; a cycle of links?)"
-            )));
-        }
-        DEPTH.set((depth + 1, base));
-        Ok(DepthGuard)
-    }
-}
-
-impl Drop for DepthGuard {
-    fn drop(&mut self) {
-        let (depth, base) = DEPTH.get();
-        DEPTH.set((depth - 1, base));
-    }
 }
 
 impl GroupDe {

@@ -10,11 +10,16 @@ use crate::array::{self, with_typed_array, TypedArray};
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        d.deserialize_newtype_struct(VALUE_TOKEN, ValueVisitor)
+        let human_readable = d.is_human_readable();
+        d.deserialize_newtype_struct(VALUE_TOKEN, ValueVisitor { human_readable })
     }
 }
 
-struct ValueVisitor;
+struct ValueVisitor {
+    /// Human-readable formats (JSON) mark objects as maps whose first key is `class`; the
+    /// crate's formats mark them unambiguously.
+    human_readable: bool,
+}
 
 macro_rules! visit_typed {
     ($($method:ident($t:ty) => $variant:ident),*) => {
@@ -109,7 +114,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         // Other formats: an object is a map whose first key is `class` (as written by
         // `Value`'s `Serialize`).
         match entries.first() {
-            Some((Value::Str(k), Value::Str(_))) if k == crate::format::CLASS_ATTR => {
+            Some((Value::Str(k), Value::Str(_)))
+                if self.human_readable && k == crate::format::CLASS_ATTR =>
+            {
                 super::object_from_entries(entries)
                     .map(Value::Object)
                     .map_err(de::Error::custom)

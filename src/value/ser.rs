@@ -4,13 +4,25 @@ use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
 use super::{
     object_from_entries, Object, Value, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+    VALUE_TOKEN,
 };
 use crate::array::{self, with_typed_array, TypedArray};
 use crate::error::{Error, Result};
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
+        // The token lets binary formats switch to their self-describing encoding; other
+        // formats see a plain newtype.
+        s.serialize_newtype_struct(VALUE_TOKEN, &Body(self))
+    }
+}
+
+/// The value itself, inside the value token.
+struct Body<'a>(&'a Value);
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
             Value::None => s.serialize_none(),
             Value::Unit => s.serialize_unit(),
             Value::Bool(v) => s.serialize_bool(*v),
@@ -52,7 +64,11 @@ struct ObjectBody<'a>(&'a Object);
 impl Serialize for ObjectBody<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let o = self.0;
-        let mut map = s.serialize_map(Some(o.fields.len() + 3))?;
+        let len = 1
+            + usize::from(!o.name_maps.is_empty())
+            + usize::from(!o.legacy_lists.is_empty())
+            + o.fields.len();
+        let mut map = s.serialize_map(Some(len))?;
         map.serialize_entry(crate::format::CLASS_ATTR, &o.class)?;
         if !o.name_maps.is_empty() {
             map.serialize_entry(NAME_MAPS_KEY, &o.name_maps)?;

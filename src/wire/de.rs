@@ -1,0 +1,682 @@
+//! The wire decoder: a Serde `Deserializer` over a byte slice, checking every length
+//! against the bytes that remain.
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::{
+    dtype_of_code, kind, tags, unzigzag, unzigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK,
+    U64_MARK,
+};
+use crate::array::{self, with_typed_array, DType, TypedArray};
+use crate::class::AnamObject;
+use crate::depth::DepthGuard;
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::{CLASS_KEY, VALUE_TOKEN};
+
+/// Sequences may announce at most this many more elements than bytes remain (elements of
+/// zero-sized types take no bytes; anything beyond is a corrupt length).
+const ZERO_SIZED_SLACK: usize = 4096;
+/// Arrays have at most this many dimensions.
+const MAX_RANK: usize = 64;
+
+/// Reads primitive items from a byte slice.
+pub(crate) struct Reader<'b> {
+    buf: &'b [u8],
+    pos: usize,
+}
+
+fn truncated() -> Error {
+    Error::invalid("message truncated")
+}
+
+impl<'b> Reader<'b> {
+    pub(crate) fn new(buf: &'b [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'b [u8]> {
+        if n > self.remaining() {
+            return Err(Error::invalid(format!(
+                "length {n} exceeds the {} bytes left in the message",
+                self.remaining()
+            )));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let b = *self.buf.get(self.pos).ok_or_else(truncated)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn peek(&self) -> Result<u8> {
+        self.buf.get(self.pos).copied().ok_or_else(truncated)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        Ok(self.take(N)?.try_into().expect("took N bytes"))
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        Ok(match self.byte()? {
+            U16_MARK => u16::from_le_bytes(self.array()?).into(),
+            U32_MARK => u32::from_le_bytes(self.array()?).into(),
+            U64_MARK => u64::from_le_bytes(self.array()?),
+            U128_MARK => return Err(Error::invalid("integer does not fit 64 bits")),
+            b => b.into(),
+        })
+    }
+
+    fn varint128(&mut self) -> Result<u128> {
+        if self.peek()? == U128_MARK {
+            self.byte()?;
+            return Ok(u128::from_le_bytes(self.array()?));
+        }
+        self.varint().map(u128::from)
+    }
+
+    fn narrow<T: TryFrom<u64>>(&mut self, what: &str) -> Result<T> {
+        let v = self.varint()?;
+        T::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit {what}")))
+    }
+
+    fn len(&mut self) -> Result<usize> {
+        self.narrow("a length")
+    }
+
+    /// A length-prefixed byte string.
+    fn bytes(&mut self) -> Result<&'b [u8]> {
+        let n = self.len()?;
+        self.take(n)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<&'b str> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| Error::invalid("string is not valid UTF-8"))
+    }
+}
+
+/// Decodes a `T` from a message, checking the envelope against `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    oob: Option<&mut dyn OutOfBand>,
+) -> Result<T> {
+    let mut d = Decoder {
+        r: Reader::new(bytes),
+        oob,
+        tagged: false,
+    };
+    let tag = d.r.str()?;
+    let value = T::deserialize(Top { tag, de: &mut d })?;
+    d.finish()?;
+    Ok(value)
+}
+
+/// Decodes an object of the registered class its envelope names.
+pub(crate) fn decode_object(
+    bytes: &[u8],
+    oob: Option<&mut dyn OutOfBand>,
+) -> Result<Box<dyn AnamObject>> {
+    let mut d = Decoder {
+        r: Reader::new(bytes),
+        oob,
+        tagged: false,
+    };
+    let tag = d.r.str()?;
+    let info = crate::class::class_for(tag)?;
+    let object = (info.load)(&mut <dyn erased_serde::Deserializer>::erase(Top {
+        tag,
+        de: &mut d,
+    }))
+    .map_err(|e| Error::new(ErrorKind::Message(e.to_string())))?;
+    d.finish()?;
+    Ok(object)
+}
+
+pub(crate) struct Decoder<'b, 'o> {
+    r: Reader<'b>,
+    oob: Option<&'o mut dyn OutOfBand>,
+    /// Inside a [`Value`](crate::Value): every value starts with a type byte.
+    tagged: bool,
+}
+
+impl<'b> Decoder<'b, '_> {
+    fn finish(&self) -> Result<()> {
+        match self.r.remaining() {
+            0 => Ok(()),
+            n => Err(Error::invalid(format!("{n} bytes left after the value"))),
+        }
+    }
+
+    /// An array written by the encoder: dtype byte, rank, dims, buffer (or out of band).
+    fn array(&mut self) -> Result<TypedArray> {
+        let code = self.r.byte()?;
+        let apart = code & 0x80 != 0;
+        let dtype = dtype_of_code(code & 0x7f)?;
+        let rank = self.r.len()?;
+        if rank > MAX_RANK {
+            return Err(Error::invalid(format!("array of rank {rank}")));
+        }
+        let shape = (0..rank)
+            .map(|_| self.r.len())
+            .collect::<Result<Vec<usize>>>()?;
+        let nbytes = shape
+            .iter()
+            .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
+            .filter(|&n| isize::try_from(n).is_ok())
+            .ok_or_else(|| Error::invalid(format!("array shape {shape:?} is too large")))?;
+        if !apart {
+            return TypedArray::from_le_bytes(dtype, &shape, self.r.take(nbytes)?);
+        }
+        let oob = self
+            .oob
+            .as_mut()
+            .ok_or_else(|| Error::invalid("array data was sent apart from this message"))?;
+        if dtype == DType::Bool {
+            // Receive bytes, then check each is 0 or 1 before they become `bool`s.
+            let mut raw = vec![0u8; nbytes];
+            oob.receive(&mut raw)?;
+            return TypedArray::from_le_bytes(dtype, &shape, &raw);
+        }
+        // Zeroed memory is mapped lazily, so the buffer is filled once, by the receive.
+        let mut array = TypedArray::zeros(dtype, &shape);
+        with_typed_array!(&mut array, a => {
+            let slice = a.as_slice_memory_order_mut().expect("a new array is contiguous");
+            // SAFETY: not a bool array (handled above): any bytes are valid elements.
+            oob.receive(unsafe { array::as_bytes_mut(slice) })?;
+        });
+        Ok(array)
+    }
+
+    fn seq_len(&mut self) -> Result<usize> {
+        let n = self.r.len()?;
+        if n > self.r.remaining().saturating_add(ZERO_SIZED_SLACK) {
+            return Err(Error::invalid(format!(
+                "length {n} exceeds the {} bytes left in the message",
+                self.r.remaining()
+            )));
+        }
+        Ok(n)
+    }
+
+    /// Reads one self-describing value (inside a `Value`).
+    fn tagged_any<V: Visitor<'b>>(&mut self, visitor: V) -> Result<V::Value> {
+        let k = self.r.byte()?;
+        match k {
+            kind::NONE => visitor.visit_none(),
+            kind::UNIT => visitor.visit_unit(),
+            kind::BOOL => visitor.visit_bool(self.bool()?),
+            kind::I8 => visitor.visit_i8(self.r.byte()? as i8),
+            kind::I16 => visitor.visit_i16(self.signed("i16")?),
+            kind::I32 => visitor.visit_i32(self.signed("i32")?),
+            kind::I64 => visitor.visit_i64(unzigzag(self.r.varint()?)),
+            kind::U8 => visitor.visit_u8(self.r.byte()?),
+            kind::U16 => visitor.visit_u16(self.r.narrow("u16")?),
+            kind::U32 => visitor.visit_u32(self.r.narrow("u32")?),
+            kind::U64 => visitor.visit_u64(self.r.varint()?),
+            kind::F32 => visitor.visit_f32(f32::from_le_bytes(self.r.array()?)),
+            kind::F64 => visitor.visit_f64(f64::from_le_bytes(self.r.array()?)),
+            kind::C64 | kind::C128 => {
+                let dtype = if k == kind::C64 {
+                    DType::C64
+                } else {
+                    DType::C128
+                };
+                let scalar = TypedArray::from_le_bytes(dtype, &[], self.r.take(dtype.size())?)?;
+                array::hand_over_scalar(scalar, visitor)
+            }
+            kind::STR => visitor.visit_string(self.r.str()?.to_string()),
+            kind::BYTES => visitor.visit_byte_buf(self.r.bytes()?.to_vec()),
+            kind::ARRAY => array::hand_over(self.array()?, visitor),
+            kind::LIST => {
+                let _depth = DepthGuard::enter()?;
+                let n = self.seq_len()?;
+                visitor.visit_seq(Items { de: self, left: n })
+            }
+            kind::DICT | kind::OBJECT => {
+                let _depth = DepthGuard::enter()?;
+                let n = self.seq_len()?;
+                let first = (k == kind::OBJECT).then_some(CLASS_KEY);
+                visitor.visit_map(Entries {
+                    de: self,
+                    left: n,
+                    rename_first: first,
+                })
+            }
+            other => Err(Error::invalid(format!("unknown value type {other}"))),
+        }
+    }
+
+    fn bool(&mut self) -> Result<bool> {
+        match self.r.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(Error::invalid(format!("{b} is not a bool"))),
+        }
+    }
+
+    fn signed<T: TryFrom<i64>>(&mut self, what: &str) -> Result<T> {
+        let v = unzigzag(self.r.varint()?);
+        T::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit {what}")))
+    }
+}
+
+/// The top of a message: checks the envelope tag against the type being read.
+struct Top<'d, 'b, 'o> {
+    tag: &'b str,
+    de: &'d mut Decoder<'b, 'o>,
+}
+
+impl<'d, 'b, 'o> Top<'d, 'b, 'o> {
+    fn expect(self, expected: &str) -> Result<&'d mut Decoder<'b, 'o>> {
+        if self.tag == expected || crate::registry::tag_matches(expected, self.tag) {
+            Ok(self.de)
+        } else {
+            Err(ErrorKind::ClassMismatch {
+                found: self.tag.to_string(),
+                expected: expected.to_string(),
+            }
+            .into())
+        }
+    }
+}
+
+macro_rules! top_forward {
+    ($($method:ident => $tag:literal),*) => {
+        $(fn $method<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+            de::Deserializer::$method(self.expect($tag)?, visitor)
+        })*
+    };
+}
+
+impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
+    type Error = Error;
+
+    top_forward!(deserialize_bool => "bool", deserialize_i8 => "i8", deserialize_i16 => "i16",
+                 deserialize_i32 => "i32", deserialize_i64 => "i64", deserialize_i128 => "i128",
+                 deserialize_u8 => "u8", deserialize_u16 => "u16", deserialize_u32 => "u32",
+                 deserialize_u64 => "u64", deserialize_u128 => "u128", deserialize_f32 => "f32",
+                 deserialize_f64 => "f64", deserialize_char => "char", deserialize_str => "str",
+                 deserialize_string => "str", deserialize_bytes => "bytes",
+                 deserialize_byte_buf => "bytes", deserialize_option => "option",
+                 deserialize_unit => "unit", deserialize_seq => "seq", deserialize_map => "map");
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'b>>(self, _: V) -> Result<V::Value> {
+        Err(Error::unsupported(format!(
+            "a `{}` message is not self-describing: read it as its type",
+            self.tag
+        )))
+    }
+    fn deserialize_unit_struct<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_unit_struct(self.expect(name)?, name, visitor)
+    }
+    fn deserialize_newtype_struct<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let expected = match name {
+            VALUE_TOKEN => tags::VALUE,
+            array::ARRAY_TOKEN => tags::ARRAY,
+            other => other,
+        };
+        de::Deserializer::deserialize_newtype_struct(self.expect(expected)?, name, visitor)
+    }
+    fn deserialize_tuple<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        de::Deserializer::deserialize_tuple(self.expect(tags::TUPLE)?, len, visitor)
+    }
+    fn deserialize_tuple_struct<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_tuple_struct(self.expect(name)?, name, len, visitor)
+    }
+    fn deserialize_struct<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_struct(self.expect(name)?, name, fields, visitor)
+    }
+    fn deserialize_enum<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_enum(self.expect(name)?, name, variants, visitor)
+    }
+    fn deserialize_identifier<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+    fn deserialize_ignored_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_any(visitor)
+    }
+}
+
+macro_rules! typed {
+    ($self:ident, $visitor:ident, $method:ident, $body:expr) => {{
+        if $self.tagged {
+            return $self.tagged_any($visitor);
+        }
+        $visitor.$method($body)
+    }};
+}
+
+impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
+    type Error = Error;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        Err(Error::unsupported("typed wire data is not self-describing"))
+    }
+
+    fn deserialize_bool<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_bool, self.bool()?)
+    }
+    fn deserialize_i8<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_i8, self.r.byte()? as i8)
+    }
+    fn deserialize_i16<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_i16, self.signed("i16")?)
+    }
+    fn deserialize_i32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_i32, self.signed("i32")?)
+    }
+    fn deserialize_i64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_i64, unzigzag(self.r.varint()?))
+    }
+    fn deserialize_i128<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_i128, unzigzag128(self.r.varint128()?))
+    }
+    fn deserialize_u8<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_u8, self.r.byte()?)
+    }
+    fn deserialize_u16<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_u16, self.r.narrow("u16")?)
+    }
+    fn deserialize_u32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_u32, self.r.narrow("u32")?)
+    }
+    fn deserialize_u64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_u64, self.r.varint()?)
+    }
+    fn deserialize_u128<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_u128, self.r.varint128()?)
+    }
+    fn deserialize_f32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(
+            self,
+            visitor,
+            visit_f32,
+            f32::from_le_bytes(self.r.array()?)
+        )
+    }
+    fn deserialize_f64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(
+            self,
+            visitor,
+            visit_f64,
+            f64::from_le_bytes(self.r.array()?)
+        )
+    }
+    fn deserialize_char<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        let width = match self.r.peek()? {
+            b if b < 0x80 => 1,
+            b if b >= 0xF0 => 4,
+            b if b >= 0xE0 => 3,
+            _ => 2,
+        };
+        let s =
+            std::str::from_utf8(self.r.take(width)?).map_err(|_| Error::invalid("invalid char"))?;
+        visitor.visit_char(
+            s.chars()
+                .next()
+                .ok_or_else(|| Error::invalid("invalid char"))?,
+        )
+    }
+    fn deserialize_str<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_borrowed_str, self.r.str()?)
+    }
+    fn deserialize_string<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+    fn deserialize_bytes<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        typed!(self, visitor, visit_borrowed_bytes, self.r.bytes()?)
+    }
+    fn deserialize_byte_buf<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_bytes(visitor)
+    }
+    fn deserialize_option<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            if self.r.peek()? == kind::NONE {
+                self.r.byte()?;
+                return visitor.visit_none();
+            }
+            return visitor.visit_some(self);
+        }
+        match self.r.byte()? {
+            0 => visitor.visit_none(),
+            1 => {
+                let _depth = DepthGuard::enter()?;
+                visitor.visit_some(self)
+            }
+            b => Err(Error::invalid(format!("{b} is not an option marker"))),
+        }
+    }
+    fn deserialize_unit<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        visitor.visit_unit()
+    }
+    fn deserialize_unit_struct<V: Visitor<'b>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_unit(visitor)
+    }
+    fn deserialize_newtype_struct<V: Visitor<'b>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        match name {
+            VALUE_TOKEN => {
+                let outer = std::mem::replace(&mut self.tagged, true);
+                let result = self.tagged_any(visitor);
+                self.tagged = outer;
+                result
+            }
+            array::ARRAY_TOKEN if self.tagged => self.tagged_any(visitor),
+            array::ARRAY_TOKEN => {
+                let a = self.array()?;
+                array::hand_over(a, visitor)
+            }
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+    fn deserialize_seq<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        let _depth = DepthGuard::enter()?;
+        let n = self.seq_len()?;
+        visitor.visit_seq(Items { de: self, left: n })
+    }
+    fn deserialize_tuple<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        let _depth = DepthGuard::enter()?;
+        visitor.visit_seq(Items {
+            de: self,
+            left: len,
+        })
+    }
+    fn deserialize_tuple_struct<V: Visitor<'b>>(
+        self,
+        _: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_tuple(len, visitor)
+    }
+    fn deserialize_map<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        let _depth = DepthGuard::enter()?;
+        let n = self.seq_len()?;
+        visitor.visit_map(Entries {
+            de: self,
+            left: n,
+            rename_first: None,
+        })
+    }
+    fn deserialize_struct<V: Visitor<'b>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        self.deserialize_tuple(fields.len(), visitor)
+    }
+    fn deserialize_enum<V: Visitor<'b>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        if self.tagged {
+            return Err(Error::unsupported("an enum inside a dynamic value"));
+        }
+        let _depth = DepthGuard::enter()?;
+        visitor.visit_enum(self)
+    }
+    fn deserialize_identifier<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+    fn deserialize_ignored_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_any(visitor)
+    }
+}
+
+impl<'b> de::EnumAccess<'b> for &mut Decoder<'b, '_> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'b>>(self, seed: V) -> Result<(V::Value, Self)> {
+        let index: u32 = self.r.narrow("a variant index")?;
+        let v = seed.deserialize(IntoDeserializer::<Error>::into_deserializer(index))?;
+        Ok((v, self))
+    }
+}
+
+impl<'b> de::VariantAccess<'b> for &mut Decoder<'b, '_> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        Ok(())
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'b>>(self, seed: T) -> Result<T::Value> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        de::Deserializer::deserialize_tuple(self, len, visitor)
+    }
+    fn struct_variant<V: Visitor<'b>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_tuple(self, fields.len(), visitor)
+    }
+}
+
+/// `left` more elements of a sequence, tuple or struct.
+struct Items<'d, 'b, 'o> {
+    de: &'d mut Decoder<'b, 'o>,
+    left: usize,
+}
+
+impl<'b> de::SeqAccess<'b> for Items<'_, 'b, '_> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'b>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
+/// `left` more entries of a map; an object's first key is presented as the class marker.
+struct Entries<'d, 'b, 'o> {
+    de: &'d mut Decoder<'b, 'o>,
+    left: usize,
+    rename_first: Option<&'static str>,
+}
+
+impl<'b> de::MapAccess<'b> for Entries<'_, 'b, '_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'b>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        if let Some(marker) = self.rename_first.take() {
+            de::IgnoredAny::deserialize(&mut *self.de)?;
+            return seed
+                .deserialize(IntoDeserializer::<Error>::into_deserializer(marker))
+                .map(Some);
+        }
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'b>>(&mut self, seed: V) -> Result<V::Value> {
+        seed.deserialize(&mut *self.de)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
+use serde::Deserialize as _;

@@ -1,0 +1,149 @@
+//! The compact wire format: any `Serialize` value as bytes, for MPI messages.
+//!
+//! Driven by the same Serde impls as the HDF5 format. A message is an *envelope* (the value's
+//! tag: a class tag for objects, the Serde name of other named types, or a kind such as
+//! `seq`) followed by the body:
+//!
+//! - integers as bincode 2 varints (`< 251`: one byte; else a marker byte and 2, 4 or 8
+//!   little-endian bytes; signed ones zigzag-encoded), floats as little-endian bytes, `bool`
+//!   as one byte, `char` as UTF-8, strings and bytes as a varint length and the bytes;
+//! - structs and tuples as their fields in order, sequences and maps as a varint length and
+//!   the elements, options as `0`/`1` and the value, enum variants as a varint index;
+//! - arrays (`anam::array`) as a dtype byte, the rank and dimensions as varints, and the raw
+//!   little-endian buffer (no per-element encoding);
+//! - [`Value`](crate::Value)s self-describing: a type byte before each value.
+//!
+//! So the body of a typed value is never larger than bincode's (standard configuration),
+//! and `bcast_only` members are included (they are fields like any other).
+//!
+//! Decoding never panics on untrusted bytes, and never allocates more than the input could
+//! hold: a length larger than the remaining input is an error.
+//!
+//! ```
+//! # fn main() -> anam::Result<()> {
+//! #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+//! #[serde(rename = "test_classes1.SimplePerson")]
+//! struct SimplePerson { name: String, age: i64 }
+//!
+//! let bytes = anam::wire::to_bytes(&SimplePerson { name: "Fred".into(), age: 42 })?;
+//! assert_eq!(anam::wire::tag_of(&bytes)?, "test_classes1.SimplePerson");
+//! let back: SimplePerson = anam::wire::from_bytes(&bytes)?;
+//! assert_eq!(back.age, 42);
+//! # Ok(())
+//! # }
+//! ```
+
+mod de;
+mod ser;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::class::AnamObject;
+use crate::error::{Error, Result};
+
+/// Encodes `value` (envelope and body).
+pub fn to_bytes<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>> {
+    ser::encode(value, None)
+}
+
+/// Decodes a `T`; the envelope must be `T`'s tag (or an alias of it).
+pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    de::decode(bytes, None)
+}
+
+/// Decodes an object of whichever registered class its envelope names.
+pub fn object_from_bytes(bytes: &[u8]) -> Result<Box<dyn AnamObject>> {
+    de::decode_object(bytes, None)
+}
+
+/// The tag in a message's envelope.
+pub fn tag_of(bytes: &[u8]) -> Result<String> {
+    de::Reader::new(bytes).str().map(str::to_string)
+}
+
+/// Receives the buffers of large arrays sent apart from the message (over MPI, straight
+/// into or out of the arrays' memory).
+pub(crate) trait OutOfBand {
+    /// Arrays of at least this many bytes travel apart from the message.
+    fn threshold(&self) -> usize;
+    /// Called in order for each such array on the sending side.
+    fn send(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Called in order for each such array on the receiving side, with the array's memory.
+    fn receive(&mut self, buf: &mut [u8]) -> Result<()>;
+}
+
+pub(crate) use de::{decode, decode_object};
+pub(crate) use ser::encode;
+
+// Varints, as bincode 2 writes them.
+const U16_MARK: u8 = 251;
+const U32_MARK: u8 = 252;
+const U64_MARK: u8 = 253;
+const U128_MARK: u8 = 254;
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn zigzag128(v: i128) -> u128 {
+    ((v << 1) ^ (v >> 127)) as u128
+}
+
+fn unzigzag128(v: u128) -> i128 {
+    ((v >> 1) as i128) ^ -((v & 1) as i128)
+}
+
+/// Type bytes of self-describing ([`Value`](crate::Value)) data.
+mod kind {
+    pub const NONE: u8 = 0;
+    pub const UNIT: u8 = 1;
+    pub const BOOL: u8 = 2;
+    pub const I8: u8 = 3;
+    pub const I16: u8 = 4;
+    pub const I32: u8 = 5;
+    pub const I64: u8 = 6;
+    pub const U8: u8 = 7;
+    pub const U16: u8 = 8;
+    pub const U32: u8 = 9;
+    pub const U64: u8 = 10;
+    pub const F32: u8 = 11;
+    pub const F64: u8 = 12;
+    pub const C64: u8 = 13;
+    pub const C128: u8 = 14;
+    pub const STR: u8 = 15;
+    pub const ARRAY: u8 = 16;
+    pub const LIST: u8 = 17;
+    pub const DICT: u8 = 18;
+    pub const OBJECT: u8 = 19;
+    pub const BYTES: u8 = 20;
+}
+
+/// Envelope tags of values that are not named types.
+mod tags {
+    pub const VALUE: &str = "value";
+    pub const ARRAY: &str = "array";
+    pub const SEQ: &str = "seq";
+    pub const MAP: &str = "map";
+    pub const TUPLE: &str = "tuple";
+    pub const UNIT: &str = "unit";
+    pub const OPTION: &str = "option";
+}
+
+fn dtype_code(d: crate::DType) -> u8 {
+    crate::DType::ALL
+        .iter()
+        .position(|&x| x == d)
+        .expect("every dtype is listed") as u8
+}
+
+fn dtype_of_code(code: u8) -> Result<crate::DType> {
+    crate::DType::ALL
+        .get(usize::from(code))
+        .copied()
+        .ok_or_else(|| Error::invalid(format!("unknown dtype code {code}")))
+}
