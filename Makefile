@@ -15,7 +15,21 @@ VENV_STAMP := $(VENV)/.stamp
 PY_PKGS    := "anamnesis==1.0.4" h5py "numpy<2"
 FIXTURES   := tests/fixtures/anamnesis-1.0.4
 SCRATCH    := target/examples-run
-EXAMPLES   := $(sort $(patsubst examples/%.rs,%,$(wildcard examples/*.rs)))
+
+# The examples in the order `make demo` and `make examples` run them: the demo, then the
+# serialisation tutorials of Python anamnesis, each one's writer before its readers.
+# Examples not listed here run after these, in name order.
+EXAMPLES_ORDER := demo \
+  tutorial1_write tutorial1_read tutorial1_read_b \
+  tutorial2_write tutorial2_defaultgroup tutorial2_aliases tutorial2_extradata \
+  tutorial2_initfromhdf5 \
+  tutorial3_write tutorial3_read \
+  tutorial4_write tutorial4_read
+EXAMPLES_FOUND := $(sort $(patsubst examples/%.rs,%,$(wildcard examples/*.rs)))
+EXAMPLES   := $(filter $(EXAMPLES_FOUND),$(EXAMPLES_ORDER)) \
+              $(filter-out $(EXAMPLES_ORDER) mpi_%,$(EXAMPLES_FOUND))
+# Where `cargo build --examples` puts the example binaries.
+EXAMPLES_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/examples
 
 # Debian/Ubuntu packages providing what the build needs.
 APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev
@@ -124,29 +138,23 @@ test: deps venv ## fmt check, clippy, fixture self-check, cargo tests (with inte
 	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork \
 	  $(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
-	$(MAKE) examples
+	ANAM_REQUIRE_INTEROP=1 $(MAKE) examples
 
-examples: deps ## Build and run every examples/*.rs, with target/examples-run as cwd
+examples: deps ## Run every example in order in a fresh target/examples-run; check outputs and Python interop
 ifeq ($(strip $(EXAMPLES)),)
 	@echo "examples: no examples/*.rs yet, nothing to run"
 else
 	$(CARGO) build --examples
 	rm -rf $(SCRATCH) && mkdir -p $(SCRATCH)
-	@failed=(); \
-	for ex in $(EXAMPLES); do \
-	  echo "== example $$ex"; \
-	  if ! (cd $(SCRATCH) && $(CARGO) run -q --manifest-path $(CURDIR)/Cargo.toml --example "$$ex"); then \
-	    echo "== example $$ex FAILED" >&2; failed+=("$$ex"); \
-	  fi; \
-	done; \
-	if [ $${#failed[@]} -gt 0 ]; then echo "examples failed: $${failed[*]}" >&2; exit 1; fi; \
-	echo "examples: all $(words $(EXAMPLES)) ran OK"
+	tests/tutorials/run.sh $(SCRATCH) $(EXAMPLES_BIN) $(EXAMPLES)
+	tests/tutorials/check.sh $(SCRATCH) $(EXAMPLES_BIN) $(VENV_PY)
 endif
 
-demo: deps ## Run the demo example in target/examples-run and h5dump the demo.hdf5 it writes
+demo: deps ## Run the demo and the tutorial examples in target/examples-run, then h5dump demo.hdf5
 	@[ -f examples/demo.rs ] || { echo "demo: examples/demo.rs does not exist yet" >&2; exit 1; }
+	$(CARGO) build --examples
 	mkdir -p $(SCRATCH) && rm -f $(SCRATCH)/demo.hdf5
-	cd $(SCRATCH) && $(CARGO) run --manifest-path $(CURDIR)/Cargo.toml --example demo
+	tests/tutorials/run.sh $(SCRATCH) $(EXAMPLES_BIN) $(EXAMPLES)
 	h5dump $(SCRATCH)/demo.hdf5
 
 clean: ## cargo clean (removes target/, including the examples scratch dir)

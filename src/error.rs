@@ -8,8 +8,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An error from saving or loading, with the HDF5 path where it happened.
 ///
 /// `Display` prints `path: message`, for example
-/// `/people/LIST_item17/age: invalid value: integer `-3`, expected u8`.
-#[derive(Debug)]
+/// `/people/LIST_item17/age: invalid value: integer `-3`, expected u8`; so does `Debug`
+/// (what `main` returning `Err` prints).
 pub struct Error {
     path: Option<String>,
     kind: ErrorKind,
@@ -120,6 +120,12 @@ impl Display for Error {
             Some(p) => write!(f, "{p}: {}", self.kind),
             None => Display::fmt(&self.kind, f),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self, f)
     }
 }
 

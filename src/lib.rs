@@ -71,6 +71,7 @@ mod depth;
 mod error;
 pub mod format;
 mod h5;
+pub mod mpi;
 pub mod registry;
 mod store;
 pub mod value;
@@ -85,6 +86,7 @@ pub use crate::array::{DType, Element, TypedArray};
 pub use crate::class::{obj_from_file, obj_from_group, AnamClass, AnamObject};
 pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::mpi::MpiHandler;
 pub use crate::store::Store;
 pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its

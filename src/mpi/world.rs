@@ -1,0 +1,614 @@
+//! The MPI backend (rsmpi). Values move as wire messages; array buffers move with
+//! `MPI_Bcast`/`MPI_Scatterv`/`MPI_Gatherv` or point-to-point messages straight between the
+//! arrays' memory, in chunks under MPI's `int` count limit.
+
+use std::os::raw::c_void;
+
+use mpi::datatype::{Partition, PartitionMut};
+use mpi::environment::Universe;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use ndarray::ArrayD;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{rows_array, scatter_indices, tag_mismatch};
+use crate::array::{self, DType, Element};
+use crate::error::{Error, Result};
+use crate::wire::{self, OutOfBand};
+
+/// Arrays of at least this many bytes travel apart from the message, without a copy.
+const OUT_OF_BAND_BYTES: usize = 1 << 20;
+/// The largest piece one MPI call moves (counts are C `int`s).
+const CHUNK: usize = 1 << 30;
+/// The first broadcast of a message: its length, and the message itself when it fits.
+const FIRST_BLOCK: usize = 256;
+/// Most dimensions an array may have in `gather`.
+const MAX_GATHER_RANK: usize = 16;
+
+pub(super) struct World {
+    /// Finalises MPI when dropped (after `comm`).
+    _universe: Universe,
+    comm: SimpleCommunicator,
+    /// A duplicate of `comm` for the library's own point-to-point traffic, so that it never
+    /// matches the user's messages.
+    internal: SimpleCommunicator,
+    rank: usize,
+    size: usize,
+}
+
+impl World {
+    pub(super) fn init() -> Result<World> {
+        let universe = mpi::initialize().ok_or_else(|| {
+            Error::invalid("MPI is already initialised: create one MpiHandler per process")
+        })?;
+        let comm = universe.world();
+        let internal = comm.duplicate();
+        let rank = comm.rank() as usize;
+        install_panic_hook(rank);
+        Ok(World {
+            rank,
+            size: comm.size() as usize,
+            comm,
+            internal,
+            _universe: universe,
+        })
+    }
+
+    pub(super) fn rank(&self) -> usize {
+        self.rank
+    }
+
+    pub(super) fn size(&self) -> usize {
+        self.size
+    }
+
+    pub(super) fn abort(&self, code: i32) -> ! {
+        self.comm.abort(code)
+    }
+
+    // ---- broadcast ---------------------------------------------------------------------
+
+    /// Broadcasts `bytes` (the root's) into `buf` (everyone else's), in chunks.
+    fn bcast_raw(&self, root: usize, data: BcastData<'_>) {
+        let root = self.comm.process_at_rank(root as i32);
+        match data {
+            BcastData::Send(bytes) => {
+                for chunk in bytes.chunks(CHUNK) {
+                    // SAFETY: the root's buffer is only read by MPI_Bcast; the count is the
+                    // chunk's length (below 2^30).
+                    unsafe {
+                        mpi::ffi::MPI_Bcast(
+                            chunk.as_ptr() as *mut c_void,
+                            chunk.len() as i32,
+                            u8::equivalent_datatype().as_raw(),
+                            root.rank(),
+                            self.comm.as_raw(),
+                        );
+                    }
+                }
+            }
+            BcastData::Receive(buf) => {
+                for chunk in buf.chunks_mut(CHUNK) {
+                    root.broadcast_into(chunk);
+                }
+            }
+        }
+    }
+
+    /// Broadcasts a message: a first block with its length (and the message, if short),
+    /// then the rest.
+    fn bcast_message(&self, root: usize, message: Option<&[u8]>) -> Vec<u8> {
+        let mut first = [0u8; FIRST_BLOCK];
+        match message {
+            Some(msg) => {
+                first[..8].copy_from_slice(&(msg.len() as u64).to_le_bytes());
+                let n = msg.len().min(FIRST_BLOCK - 8);
+                first[8..8 + n].copy_from_slice(&msg[..n]);
+                self.bcast_raw(root, BcastData::Send(&first));
+                if msg.len() > n {
+                    self.bcast_raw(root, BcastData::Send(&msg[n..]));
+                }
+                Vec::new()
+            }
+            None => {
+                self.bcast_raw(root, BcastData::Receive(&mut first));
+                let len = u64::from_le_bytes(first[..8].try_into().expect("8 bytes")) as usize;
+                let n = len.min(FIRST_BLOCK - 8);
+                let mut msg = vec![0u8; len];
+                msg[..n].copy_from_slice(&first[8..8 + n]);
+                if len > n {
+                    self.bcast_raw(root, BcastData::Receive(&mut msg[n..]));
+                }
+                msg
+            }
+        }
+    }
+
+    /// The root's side of a broadcast.
+    pub(super) fn bcast_send<T: ?Sized + Serialize>(&self, value: &T, root: usize) -> Result<()> {
+        // Pass 1 writes the message and counts the arrays that travel apart; pass 2
+        // broadcasts those straight from the arrays (the message is not sent again).
+        let mut counter = Counter::default();
+        let message = wire::encode(value, Some(&mut counter))?;
+        self.bcast_message(root, Some(&message));
+        if counter.count > 0 {
+            let mut sender = BcastArrays { world: self, root };
+            wire::encode(value, Some(&mut sender))?;
+        }
+        Ok(())
+    }
+
+    /// A receiver's side of a broadcast.
+    pub(super) fn bcast_receive<R>(
+        &self,
+        root: usize,
+        decode: impl FnOnce(&[u8], Option<&mut dyn OutOfBand>) -> Result<R>,
+    ) -> Result<R> {
+        let message = self.bcast_message(root, None);
+        decode(&message, Some(&mut BcastArrays { world: self, root }))
+    }
+
+    // ---- point to point ----------------------------------------------------------------
+
+    fn send_chunks(&self, comm: &SimpleCommunicator, bytes: &[u8], dest: usize, tag: i32) {
+        let dest = comm.process_at_rank(dest as i32);
+        for chunk in bytes.chunks(CHUNK) {
+            dest.send_with_tag(chunk, tag);
+        }
+    }
+
+    fn receive_chunks(&self, comm: &SimpleCommunicator, buf: &mut [u8], source: usize, tag: i32) {
+        let source = comm.process_at_rank(source as i32);
+        for chunk in buf.chunks_mut(CHUNK) {
+            source.receive_into_with_tag(chunk, tag);
+        }
+    }
+
+    pub(super) fn send<T: ?Sized + Serialize>(
+        &self,
+        value: &T,
+        dest: usize,
+        tag: i32,
+    ) -> Result<()> {
+        let mut counter = Counter::default();
+        let message = wire::encode(value, Some(&mut counter))?;
+        // The first message holds the length, then as much of the message as fits a chunk.
+        let mut first = Vec::with_capacity(8 + message.len().min(CHUNK - 8));
+        first.extend_from_slice(&(message.len() as u64).to_le_bytes());
+        let n = message.len().min(CHUNK - 8);
+        first.extend_from_slice(&message[..n]);
+        self.comm
+            .process_at_rank(dest as i32)
+            .send_with_tag(&first[..], tag);
+        self.send_chunks(&self.comm, &message[n..], dest, tag);
+        if counter.count > 0 {
+            let mut sender = PeerArrays {
+                world: self,
+                peer: dest,
+                tag,
+            };
+            wire::encode(value, Some(&mut sender))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn recv<R>(
+        &self,
+        source: usize,
+        tag: i32,
+        decode: impl FnOnce(&[u8], Option<&mut dyn OutOfBand>) -> Result<R>,
+    ) -> Result<R> {
+        let process = self.comm.process_at_rank(source as i32);
+        let status = process.probe();
+        if status.tag() != tag {
+            return Err(tag_mismatch(source, tag, status.tag()));
+        }
+        let count = status.count(u8::equivalent_datatype()) as usize;
+        if count < 8 {
+            return Err(Error::invalid(format!(
+                "recv: a {count}-byte message is not an anam message"
+            )));
+        }
+        let mut first = vec![0u8; count];
+        process.receive_into_with_tag(&mut first[..], tag);
+        let len = u64::from_le_bytes(first[..8].try_into().expect("8 bytes")) as usize;
+        let n = count - 8;
+        if n > len {
+            return Err(Error::invalid("recv: message longer than it says"));
+        }
+        let mut message = first.split_off(8);
+        message.resize(len, 0);
+        self.receive_chunks(&self.comm, &mut message[n..], source, tag);
+        decode(
+            &message,
+            Some(&mut PeerArrays {
+                world: self,
+                peer: source,
+                tag,
+            }),
+        )
+    }
+
+    // ---- scatter and gather ------------------------------------------------------------
+
+    /// Scatters `counts[r]` bytes at `displs[r]` of the root's buffer to each rank `r`.
+    fn scatterv(&self, root: usize, send: Option<(&[u8], &[usize])>, recv: &mut [u8]) {
+        let counts = send.map(|(_, c)| c.to_vec());
+        let fits = counts.as_ref().is_none_or(|c| fits_int(c));
+        let fits = self.agree(root, fits);
+        let root_process = self.comm.process_at_rank(root as i32);
+        match (send, fits) {
+            (Some((bytes, counts)), true) => {
+                let (c, d) = counts_displs(counts);
+                root_process.scatter_varcount_into_root(&Partition::new(bytes, c, d), recv);
+            }
+            (None, true) => root_process.scatter_varcount_into(recv),
+            (Some((bytes, counts)), false) => {
+                let mut start = 0;
+                for (r, &n) in counts.iter().enumerate() {
+                    let part = &bytes[start..start + n];
+                    if r == self.rank {
+                        recv.copy_from_slice(part);
+                    } else {
+                        self.send_chunks(&self.internal, part, r, 0);
+                    }
+                    start += n;
+                }
+            }
+            (None, false) => self.receive_chunks(&self.internal, recv, root, 0),
+        }
+    }
+
+    /// Gathers every rank's bytes into `recv` (`counts[r]` from rank `r`) on `root`, or on
+    /// every rank when `root` is `None`.
+    fn gatherv(&self, root: Option<usize>, send: &[u8], recv: Option<&mut [u8]>, counts: &[usize]) {
+        let fits = fits_int(counts);
+        match (root, recv, fits) {
+            (None, Some(recv), true) => {
+                let (c, d) = counts_displs(counts);
+                self.comm
+                    .all_gather_varcount_into(send, &mut PartitionMut::new(recv, c, d));
+            }
+            (Some(root), Some(recv), true) => {
+                let (c, d) = counts_displs(counts);
+                self.comm
+                    .process_at_rank(root as i32)
+                    .gather_varcount_into_root(send, &mut PartitionMut::new(recv, c, d));
+            }
+            (Some(root), None, true) => self
+                .comm
+                .process_at_rank(root as i32)
+                .gather_varcount_into(send),
+            (None, None, true) => unreachable!("allgather always has a receive buffer"),
+            (root, recv, false) => {
+                // Chunked messages, gathered on the root (or rank 0 for allgather), then
+                // broadcast for allgather.
+                let at = root.unwrap_or(0);
+                let mut all = if self.rank == at || root.is_none() {
+                    Some(vec![0u8; counts.iter().sum()])
+                } else {
+                    None
+                };
+                if self.rank == at {
+                    let buf = all.as_mut().expect("the root collects");
+                    let mut start = 0;
+                    for (r, &n) in counts.iter().enumerate() {
+                        let part = &mut buf[start..start + n];
+                        if r == self.rank {
+                            part.copy_from_slice(send);
+                        } else {
+                            self.receive_chunks(&self.internal, part, r, 1);
+                        }
+                        start += n;
+                    }
+                } else {
+                    self.send_chunks(&self.internal, send, at, 1);
+                }
+                if root.is_none() {
+                    let buf = all.as_mut().expect("everyone collects");
+                    if self.rank == at {
+                        self.bcast_raw(at, BcastData::Send(buf));
+                    } else {
+                        self.bcast_raw(at, BcastData::Receive(buf));
+                    }
+                }
+                if let (Some(recv), Some(all)) = (recv, all) {
+                    recv.copy_from_slice(&all);
+                }
+            }
+        }
+    }
+
+    /// The root's `flag`, known to every rank.
+    fn agree(&self, root: usize, flag: bool) -> bool {
+        let mut b = u8::from(flag);
+        self.comm
+            .process_at_rank(root as i32)
+            .broadcast_into(&mut b);
+        b == 1
+    }
+
+    fn allgather_u64s(&self, mine: &[u64]) -> Vec<u64> {
+        let mut all = vec![0u64; mine.len() * self.size];
+        self.comm.all_gather_into(mine, &mut all[..]);
+        all
+    }
+
+    pub(super) fn scatter_array<T: Element>(
+        &self,
+        array: Option<&ArrayD<T>>,
+        root: usize,
+    ) -> Result<ArrayD<T>> {
+        // Every rank learns the dtype and shape; each checks the dtype against its own `T`.
+        let meta = array.map(|a| (T::DTYPE.name().to_string(), a.shape().to_vec()));
+        let meta = if self.rank == root {
+            let m = meta.expect("the root has the array");
+            self.bcast_message(root, Some(&wire::encode(&m, None)?));
+            m
+        } else {
+            wire::decode::<(String, Vec<usize>)>(&self.bcast_message(root, None), None)?
+        };
+        let (dtype, shape) = meta;
+        if dtype != T::DTYPE.name() {
+            return Err(Error::invalid(format!(
+                "scatter_array: the root sends {dtype}, rank {} expects {}",
+                self.rank,
+                T::DTYPE
+            )));
+        }
+        let row_bytes = shape[1..].iter().product::<usize>() * T::DTYPE.size();
+        let rows = scatter_indices(shape[0], self.size);
+        let counts: Vec<usize> = rows.iter().map(|(a, b)| (b - a) * row_bytes).collect();
+        let (a, b) = rows[self.rank];
+        let standard = array.map(|a| a.as_standard_layout());
+        let send = standard.as_ref().map(|s| {
+            (
+                array::as_bytes(s.as_slice().expect("standard layout is contiguous")),
+                &counts[..],
+            )
+        });
+        receive_rows(b - a, &shape[1..], |buf| self.scatterv(root, send, buf))
+    }
+
+    pub(super) fn gather<T: Element>(
+        &self,
+        array: &ArrayD<T>,
+        root: Option<usize>,
+    ) -> Result<Option<ArrayD<T>>> {
+        if array.ndim() == 0 || array.ndim() > MAX_GATHER_RANK {
+            return Err(Error::invalid(format!(
+                "gather: arrays of rank 1 to {MAX_GATHER_RANK}, not {}",
+                array.ndim()
+            )));
+        }
+        // Each rank's rows, dtype and trailing shape, so that every rank can check them.
+        let mut header = vec![0u64; 3 + MAX_GATHER_RANK];
+        header[0] = array.shape()[0] as u64;
+        header[1] = u64::from(
+            crate::DType::ALL
+                .iter()
+                .position(|&d| d == T::DTYPE)
+                .expect("listed") as u8,
+        );
+        header[2] = array.ndim() as u64;
+        for (h, &d) in header[3..].iter_mut().zip(&array.shape()[1..]) {
+            *h = d as u64;
+        }
+        let all = self.allgather_u64s(&header);
+        let rows: Vec<usize> = all.chunks(header.len()).map(|h| h[0] as usize).collect();
+        for (r, h) in all.chunks(header.len()).enumerate() {
+            if h[1..] != header[1..] {
+                return Err(Error::invalid(format!(
+                    "gather: rank {r} sends a different dtype or trailing shape than rank {}",
+                    self.rank
+                )));
+            }
+        }
+        let row_bytes = array.shape()[1..].iter().product::<usize>() * T::DTYPE.size();
+        let counts: Vec<usize> = rows.iter().map(|&n| n * row_bytes).collect();
+        let standard = array.as_standard_layout();
+        let send = array::as_bytes(standard.as_slice().expect("standard layout is contiguous"));
+        let here = root.is_none_or(|r| r == self.rank);
+        if !here {
+            self.gatherv(root, send, None, &counts);
+            return Ok(None);
+        }
+        receive_rows(rows.iter().sum(), &array.shape()[1..], |buf| {
+            self.gatherv(root, send, Some(buf), &counts)
+        })
+        .map(Some)
+    }
+
+    pub(super) fn scatter_list<T: Serialize + DeserializeOwned>(
+        &self,
+        items: Option<&[T]>,
+        root: usize,
+    ) -> Result<Vec<T>> {
+        // The root encodes each rank's part; the parts' sizes go first.
+        let parts = match items {
+            Some(items) => {
+                let parts = scatter_indices(items.len(), self.size)
+                    .into_iter()
+                    .map(|(a, b)| wire::encode(&items[a..b], None))
+                    .collect::<Result<Vec<_>>>()?;
+                Some(parts)
+            }
+            None => None,
+        };
+        let sizes: Vec<u64> = parts
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.iter().map(|b| b.len() as u64).collect());
+        let sizes = if self.rank == root {
+            self.bcast_message(root, Some(&wire::encode(&sizes, None)?));
+            sizes
+        } else {
+            wire::decode::<Vec<u64>>(&self.bcast_message(root, None), None)?
+        };
+        let counts: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
+        let joined = parts.map(|p| p.concat());
+        let mut mine = vec![0u8; counts.get(self.rank).copied().unwrap_or(0)];
+        self.scatterv(root, joined.as_deref().map(|b| (b, &counts[..])), &mut mine);
+        wire::decode(&mine, None)
+    }
+
+    pub(super) fn gather_list<T: Serialize + DeserializeOwned>(
+        &self,
+        items: &[T],
+        _return_all: bool,
+    ) -> Result<Vec<T>> {
+        let mine = wire::encode(items, None)?;
+        let counts: Vec<usize> = self
+            .allgather_u64s(&[mine.len() as u64])
+            .iter()
+            .map(|&n| n as usize)
+            .collect();
+        let mut all = vec![0u8; counts.iter().sum()];
+        self.gatherv(None, &mine, Some(&mut all), &counts);
+        let mut out = Vec::new();
+        let mut start = 0;
+        for n in counts {
+            out.extend(wire::decode::<Vec<T>>(&all[start..start + n], None)?);
+            start += n;
+        }
+        Ok(out)
+    }
+}
+
+/// Makes an array of `rows` rows and fills its memory with `fill` (a receive).
+fn receive_rows<T: Element>(
+    rows: usize,
+    rest: &[usize],
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<ArrayD<T>> {
+    if T::DTYPE == DType::Bool {
+        // Bytes first, checked before they become `bool`s.
+        let n = rows * rest.iter().product::<usize>();
+        let mut raw = vec![0u8; n];
+        fill(&mut raw);
+        let flags = crate::array::TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
+        let mut shape = vec![rows];
+        shape.extend_from_slice(rest);
+        return flags
+            .into_array::<T>()
+            .map_err(Error::invalid)?
+            .into_shape_with_order(ndarray::IxDyn(&shape))
+            .map_err(|e| Error::invalid(e.to_string()));
+    }
+    let mut out = rows_array::<T>(rows, rest);
+    let slice = out
+        .as_slice_memory_order_mut()
+        .expect("a new array is contiguous");
+    // SAFETY: not a bool array (handled above): any bytes are valid elements.
+    fill(unsafe { array::as_bytes_mut(slice) });
+    Ok(out)
+}
+
+fn fits_int(counts: &[usize]) -> bool {
+    counts.iter().sum::<usize>() <= i32::MAX as usize
+}
+
+fn counts_displs(counts: &[usize]) -> (Vec<i32>, Vec<i32>) {
+    let c: Vec<i32> = counts.iter().map(|&n| n as i32).collect();
+    let d: Vec<i32> = counts
+        .iter()
+        .scan(0usize, |acc, &n| {
+            let start = *acc;
+            *acc += n;
+            Some(start as i32)
+        })
+        .collect();
+    (c, d)
+}
+
+enum BcastData<'a> {
+    Send(&'a [u8]),
+    Receive(&'a mut [u8]),
+}
+
+/// Counts the arrays that would travel apart (pass 1 of sending).
+#[derive(Default)]
+struct Counter {
+    count: usize,
+}
+
+impl OutOfBand for Counter {
+    fn threshold(&self) -> usize {
+        OUT_OF_BAND_BYTES
+    }
+    fn send(&mut self, _: &[u8]) -> Result<()> {
+        self.count += 1;
+        Ok(())
+    }
+    fn receive(&mut self, _: &mut [u8]) -> Result<()> {
+        Err(Error::invalid("nothing to receive"))
+    }
+}
+
+/// Array buffers by broadcast.
+struct BcastArrays<'w> {
+    world: &'w World,
+    root: usize,
+}
+
+impl OutOfBand for BcastArrays<'_> {
+    fn threshold(&self) -> usize {
+        OUT_OF_BAND_BYTES
+    }
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.world.bcast_raw(self.root, BcastData::Send(bytes));
+        Ok(())
+    }
+    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.world.bcast_raw(self.root, BcastData::Receive(buf));
+        Ok(())
+    }
+}
+
+/// Array buffers by point-to-point messages with the user's tag (they follow the message).
+struct PeerArrays<'w> {
+    world: &'w World,
+    peer: usize,
+    tag: i32,
+}
+
+impl OutOfBand for PeerArrays<'_> {
+    fn threshold(&self) -> usize {
+        OUT_OF_BAND_BYTES
+    }
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.world
+            .send_chunks(&self.world.comm, bytes, self.peer, self.tag);
+        Ok(())
+    }
+    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.world
+            .receive_chunks(&self.world.comm, buf, self.peer, self.tag);
+        Ok(())
+    }
+}
+
+/// On a panic: the usual report, then `rank N: <message>`, then `MPI_Abort`, so that the
+/// other ranks stop instead of waiting for this one.
+fn install_panic_hook(rank: usize) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        eprintln!("rank {rank}: {message}{at}");
+        // SAFETY: MPI is initialised (the hook is installed after MPI_Init); MPI_Abort only
+        // terminates the job.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 1);
+        }
+    }));
+}
