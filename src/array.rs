@@ -874,3 +874,48 @@ mod tests {
         }
     }
 }
+
+/// An `ndarray` array that is itself `Serialize`/`Deserialize` through the whole-buffer
+/// path of [this module](self): for values that are not struct fields (e.g. an array passed
+/// to [`MpiHandler::bcast`](crate::MpiHandler::bcast)) and for collections of arrays.
+///
+/// ```
+/// use anam::NdArray;
+/// let a = NdArray(ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn());
+/// let bytes = anam::wire::to_bytes(&a).unwrap();
+/// let back: NdArray<f64> = anam::wire::from_bytes(&bytes).unwrap();
+/// assert_eq!(back, a);
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct NdArray<T, D: Dimension = IxDyn>(pub ndarray::Array<T, D>);
+
+impl<T: Element, D: Dimension> Serialize for NdArray<T, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize(&self.0, s)
+    }
+}
+
+impl<'de, T: Element, D: Dimension> Deserialize<'de> for NdArray<T, D> {
+    fn deserialize<De: Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        deserialize(d).map(NdArray)
+    }
+}
+
+impl<T, D: Dimension> std::ops::Deref for NdArray<T, D> {
+    type Target = ndarray::Array<T, D>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T, D: Dimension> std::ops::DerefMut for NdArray<T, D> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<T, D: Dimension> From<ndarray::Array<T, D>> for NdArray<T, D> {
+    fn from(a: ndarray::Array<T, D>) -> Self {
+        NdArray(a)
+    }
+}

@@ -82,7 +82,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use crate::array::{DType, Element, TypedArray};
+pub use crate::array::{DType, Element, NdArray, TypedArray};
 pub use crate::class::{obj_from_file, obj_from_group, AnamClass, AnamObject};
 pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::error::{Error, ErrorKind, Result};

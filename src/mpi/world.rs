@@ -27,14 +27,14 @@ const FIRST_BLOCK: usize = 256;
 const MAX_GATHER_RANK: usize = 16;
 
 pub(super) struct World {
-    /// Finalises MPI when dropped (after `comm`).
-    _universe: Universe,
     comm: SimpleCommunicator,
     /// A duplicate of `comm` for the library's own point-to-point traffic, so that it never
     /// matches the user's messages.
     internal: SimpleCommunicator,
     rank: usize,
     size: usize,
+    /// Finalises MPI when dropped: the last field, so the communicators are freed first.
+    _universe: Universe,
 }
 
 impl World {
