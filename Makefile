@@ -25,6 +25,7 @@ EXAMPLES_ORDER := demo \
   tutorial2_initfromhdf5 \
   tutorial3_write tutorial3_read \
   tutorial4_write tutorial4_read
+MPI_EXAMPLES := mpi_tutorial1 mpi_tutorial2 mpi_tutorial3a mpi_tutorial3b
 EXAMPLES_FOUND := $(sort $(patsubst examples/%.rs,%,$(wildcard examples/*.rs)))
 EXAMPLES   := $(filter $(EXAMPLES_FOUND),$(EXAMPLES_ORDER)) \
               $(filter-out $(EXAMPLES_ORDER) mpi_%,$(EXAMPLES_FOUND))
@@ -34,7 +35,7 @@ EXAMPLES_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/examples
 # Debian/Ubuntu packages providing what the build needs.
 APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev
 
-.PHONY: help deps venv test examples demo clean distclean
+.PHONY: help deps venv test examples demo mpi-demo test-large clean distclean
 
 help: ## Show this help
 	@echo "Targets:"
@@ -131,14 +132,26 @@ $(VENV_STAMP): | deps
 	touch $@
 
 # ---------------------------------------------------------------------------------
-test: deps venv ## fmt check, clippy, fixture self-check, cargo tests (with interop), doc tests, examples
+test: deps venv ## fmt, clippy, fixture self-check, every cargo test (MPI ones via mpiexec), doc tests, examples
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features mpi -- -D warnings
 	$(VENV)/bin/python tests/python/check_manifest.py $(FIXTURES) --require-all
 	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork \
-	  $(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	  $(CARGO) test --workspace --all-targets --features mpi
+	$(CARGO) test --test mpi_local
+	$(CARGO) test --workspace --doc --features mpi
 	ANAM_REQUIRE_INTEROP=1 $(MAKE) examples
+
+mpi-demo: deps ## Run the MPI tutorial examples with mpiexec -n 3
+	$(CARGO) build --features mpi --examples
+	@for ex in $(MPI_EXAMPLES); do \
+	  echo "== mpiexec -n 3 $$ex"; \
+	  timeout 120 mpiexec -n 3 $(EXAMPLES_BIN)/$$ex || exit 1; \
+	done
+
+test-large: deps ## The >2 GiB MPI broadcast test (release build, needs ~8 GiB of memory)
+	HYDRA_LAUNCHER=fork $(CARGO) test --release --features mpi --test mpi -- --ignored large --nocapture
 
 examples: deps ## Run every example in order in a fresh target/examples-run; check outputs and Python interop
 ifeq ($(strip $(EXAMPLES)),)
@@ -163,3 +176,43 @@ clean: ## cargo clean (removes target/, including the examples scratch dir)
 
 distclean: clean ## clean, and also remove the .venv
 	rm -rf $(VENV)
+
+# ---------------------------------------------------------------------------------
+# fuzz: the wire decoder on untrusted bytes. With a nightly toolchain, cargo-fuzz
+# (libFuzzer) runs fuzz/fuzz_targets/from_bytes.rs, its corpus seeded with valid messages;
+# without one, the `fuzz_smoke` test of tests/wire.rs feeds the same decoders pseudo-random
+# and mutated messages (release build with debug assertions and overflow checks, in its own
+# target directory so that the usual builds are not invalidated).
+FUZZ_SECONDS ?= 60
+
+define FUZZ_SCRIPT
+set -euo pipefail
+smoke() {
+  echo "fuzz: $$1: running the stable smoke test (tests/wire.rs fuzz_smoke) for $(FUZZ_SECONDS) s"
+  CARGO_TARGET_DIR=$(CURDIR)/target/fuzz-smoke \
+  CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+  ANAM_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+    $(CARGO) test --release --test wire -- --ignored --exact fuzz_smoke --nocapture
+}
+if ! $(CARGO) +nightly --version >/dev/null 2>&1; then
+  smoke "no nightly toolchain (cargo fuzz needs one; rustup cannot download it here)"
+  exit 0
+fi
+if ! $(CARGO) fuzz --version >/dev/null 2>&1; then
+  echo "fuzz: installing cargo-fuzz"
+  if ! $(CARGO) install cargo-fuzz; then
+    smoke "cargo-fuzz could not be installed"
+    exit 0
+  fi
+fi
+corpus=$(CURDIR)/fuzz/corpus/from_bytes
+mkdir -p "$$corpus"
+ANAM_FUZZ_CORPUS="$$corpus" $(CARGO) test --test wire -- --ignored --exact fuzz_write_corpus --quiet
+$(CARGO) +nightly fuzz run from_bytes "$$corpus" -- \
+  -max_total_time=$(FUZZ_SECONDS) -dict=$(CURDIR)/fuzz/from_bytes.dict
+endef
+export FUZZ_SCRIPT
+
+.PHONY: fuzz
+fuzz: deps ## Fuzz the wire decoder for FUZZ_SECONDS (60): cargo fuzz on nightly, else a stable smoke test
+	@bash -c "$$FUZZ_SCRIPT"

@@ -348,7 +348,7 @@ impl TypedArray {
 
     /// An array of zeros (false for bool) of the given dtype and shape.
     pub fn zeros(dtype: DType, shape: &[usize]) -> TypedArray {
-        with_dtype!(dtype, T => T::wrap(ArrayD::<T>::default(IxDyn(shape))))
+        with_dtype!(dtype, T => T::wrap(ArrayD::<T>::from_elem(IxDyn(shape), T::default())))
     }
 }
 

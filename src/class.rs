@@ -139,6 +139,15 @@ pub fn load_object<T: AnamClass>(
     Ok(Box::new(erased_serde::deserialize::<T>(d)?))
 }
 
+/// Deserializes an object through its class's type-erased `load`.
+pub(crate) fn load_erased<'de, D>(info: &registry::ClassInfo, de: D) -> Result<Box<dyn AnamObject>>
+where
+    D: serde::Deserializer<'de, Error = Error>,
+{
+    (info.load)(&mut <dyn erased_serde::Deserializer>::erase(de))
+        .map_err(|e| Error::new(ErrorKind::Message(e.to_string())))
+}
+
 /// Finds the class for `tag` or fails naming the tag.
 pub(crate) fn class_for(tag: &str) -> Result<&'static registry::ClassInfo> {
     registry::lookup(tag)?.ok_or_else(|| registry::unknown(tag))

@@ -313,6 +313,16 @@ impl<'de, T: DeserializeOwned, K: CollectionKind> Deserialize<'de> for AnamColle
                 }
                 Ok(AnamCollection::from(members.unwrap_or_default()))
             }
+            // Binary formats write a struct as its fields in order.
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let members: Vec<T> = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                Ok(AnamCollection::from(members))
+            }
         }
         d.deserialize_struct(K::CLASS, &["members"], CollectionVisitor(PhantomData))
     }

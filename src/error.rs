@@ -107,9 +107,21 @@ impl Error {
     /// The closure runs only when a path is missing, so the HDF5 name lookup it usually does
     /// costs nothing on the success path.
     pub(crate) fn at_with(mut self, path: impl FnOnce() -> String) -> Self {
-        if self.path.is_none() {
-            self.path = Some(path());
+        if self.path.is_some() {
+            return self;
         }
+        // An error that crossed a type-erased boundary (erased-serde carries errors as
+        // text) already starts with its precise path: take it back rather than prefixing
+        // a less precise one.
+        if let ErrorKind::Message(m) = &self.kind {
+            if let Some((inner, rest)) = m.split_once(": ").filter(|(p, _)| p.starts_with('/')) {
+                let (inner, rest) = (inner.to_string(), rest.to_string());
+                self.path = Some(inner);
+                self.kind = ErrorKind::Message(rest);
+                return self;
+            }
+        }
+        self.path = Some(path());
         self
     }
 }

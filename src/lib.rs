@@ -137,7 +137,12 @@ pub fn to_file<T: ?Sized + Serialize>(
         file.unlink(group_name)?;
     }
     let group = file.create_group(group_name)?;
-    to_group(value, &group)?;
+    if let Err(e) = to_group(value, &group) {
+        // Leave no half-written object behind.
+        drop(group);
+        let _ = file.unlink(group_name);
+        return Err(e);
+    }
     file.flush()?;
     Ok(())
 }

@@ -78,8 +78,8 @@ struct Registry {
     classes: HashMap<&'static str, &'static ClassInfo>,
     /// Alias -> current tags (an alias may be claimed by several only through `alias!`).
     aliases: HashMap<&'static str, Vec<&'static str>>,
-    /// The first conflict found, reported by every lookup.
-    conflict: Option<String>,
+    /// Conflicts by tag (or alias), reported by every lookup of that tag.
+    conflicts: HashMap<&'static str, String>,
 }
 
 fn registry() -> &'static Registry {
@@ -87,10 +87,10 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut classes: HashMap<&'static str, &'static ClassInfo> = HashMap::new();
         let mut aliases: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
-        let mut conflicts = Vec::new();
+        let mut conflicts: HashMap<&'static str, String> = HashMap::new();
         for info in inventory::iter::<ClassInfo> {
             if let Some(other) = classes.insert(info.tag, info) {
-                conflicts.push(format!(
+                conflicts.entry(info.tag).or_insert(format!(
                     "class tag `{}` is claimed by both `{}` and `{}`",
                     info.tag, other.type_name, info.type_name
                 ));
@@ -99,7 +99,7 @@ fn registry() -> &'static Registry {
         for info in inventory::iter::<ClassInfo> {
             for &alias in info.aliases {
                 if let Some(owner) = classes.get(alias) {
-                    conflicts.push(format!(
+                    conflicts.entry(alias).or_insert(format!(
                         "alias `{alias}` of `{}` is the tag of `{}`",
                         info.type_name, owner.type_name
                     ));
@@ -107,7 +107,7 @@ fn registry() -> &'static Registry {
                 let targets = aliases.entry(alias).or_default();
                 if let Some(prev) = targets.first() {
                     let prev = classes.get(prev).map_or(*prev, |c| c.type_name);
-                    conflicts.push(format!(
+                    conflicts.entry(alias).or_insert(format!(
                         "alias `{alias}` is claimed by both `{prev}` and `{}`",
                         info.type_name
                     ));
@@ -121,11 +121,10 @@ fn registry() -> &'static Registry {
                 targets.push(a.current);
             }
         }
-        conflicts.sort();
         Registry {
             classes,
             aliases,
-            conflict: conflicts.into_iter().next(),
+            conflicts,
         }
     })
 }
@@ -140,8 +139,10 @@ fn hints() -> &'static RwLock<HashMap<String, String>> {
 /// Call it at the start of `main` to fail fast; every registry lookup reports the same
 /// error anyway.
 pub fn check() -> Result<()> {
-    match &registry().conflict {
-        Some(msg) => Err(ErrorKind::Registry(msg.clone()).into()),
+    let mut all: Vec<&String> = registry().conflicts.values().collect();
+    all.sort();
+    match all.first() {
+        Some(msg) => Err(ErrorKind::Registry((*msg).clone()).into()),
         None => Ok(()),
     }
 }
@@ -156,7 +157,6 @@ pub fn add_hint(old: impl Into<String>, new: impl Into<String>) {
 
 /// The class information for `tag`, following hints and aliases.
 pub fn lookup(tag: &str) -> Result<Option<&'static ClassInfo>> {
-    check()?;
     let reg = registry();
     let hinted = hints()
         .read()
@@ -164,6 +164,7 @@ pub fn lookup(tag: &str) -> Result<Option<&'static ClassInfo>> {
         .get(tag)
         .cloned();
     let tag = hinted.as_deref().unwrap_or(tag);
+    check()?;
     if let Some(info) = reg.classes.get(tag) {
         return Ok(Some(info));
     }
@@ -174,8 +175,12 @@ pub fn lookup(tag: &str) -> Result<Option<&'static ClassInfo>> {
 }
 
 /// The class information of the type whose tag is exactly `tag` (no hints or aliases).
-pub(crate) fn info_for(tag: &str) -> Option<&'static ClassInfo> {
-    registry().classes.get(tag).copied()
+///
+/// Fails when the registry has a conflict: a typed read or write must not silently use
+/// the options of whichever claimant happened to be registered.
+pub(crate) fn info_for(tag: &str) -> Result<Option<&'static ClassInfo>> {
+    check()?;
+    Ok(registry().classes.get(tag).copied())
 }
 
 /// Whether a group tagged `found` may be read as the type tagged `expected`.

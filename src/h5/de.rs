@@ -39,8 +39,7 @@ pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn crate::AnamObje
         .clone()
         .ok_or_else(|| Error::invalid("group has no `class` attribute").at_with(at))?;
     let info = crate::class::class_for(&tag).map_err(|e| e.at_with(at))?;
-    (info.load)(&mut <dyn erased_serde::Deserializer>::erase(de))
-        .map_err(|e| Error::new(ErrorKind::Message(e.to_string())).at_with(at))
+    crate::class::load_erased(info, de).map_err(|e| e.at_with(at))
 }
 
 /// Lists longer than the entries present by more than this are refused: the missing items
@@ -232,7 +231,7 @@ impl<'de> de::Deserializer<'de> for GroupDe {
                 }
                 visitor.visit_map(self.object(ObjectView::Typed {
                     fields,
-                    info: crate::registry::info_for(name),
+                    info: crate::registry::info_for(name)?,
                 })?)
             }
             None => Err(ErrorKind::MissingClass {
@@ -969,6 +968,9 @@ impl<'de> de::Deserializer<'de> for ItemDe {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if let ItemDe::Absent = self {
+            return AbsentDe.deserialize_newtype_struct(name, visitor);
+        }
         let _depth = DepthGuard::enter()?;
         match self.open()? {
             Opened::Group(g) => g.deserialize_newtype_struct(name, visitor),

@@ -88,7 +88,8 @@ impl Target<'_> {
             // Python reads only the dtype of this 2-element dataset.
             let zeros = vec![0u8; 2 * dtype.size()];
             write_dataset_bytes(&group, format::EMPTY_DTYPE, dtype, &[2], &zeros)?;
-            if shape.is_empty() {
+            // A zero reads back as zero without it, as Python wrote it.
+            if shape.is_empty() && bytes.iter().any(|&b| b != 0) {
                 write_dataset_bytes(&group, format::EMPTY_VALUE, dtype, &[], bytes)?;
             }
             Ok(())
@@ -307,7 +308,8 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         Ok(StructSerializer {
             group: self.target.group()?,
             class: Some(name),
-            info: registry::info_for(name),
+            info: registry::info_for(name)?,
+            written: Vec::new(),
             mapped: Vec::new(),
         })
     }
@@ -341,6 +343,23 @@ pub(crate) struct StructSerializer {
     info: Option<&'static ClassInfo>,
     /// `(stored, member)` names mapped so far, for the `namemaps` attribute.
     mapped: Vec<(&'static str, &'static str)>,
+    /// Names written so far (members, and extra_data entries of a registered class).
+    written: Vec<String>,
+}
+
+impl StructSerializer {
+    /// Refuses a second entry under one name (an extra_data key equal to a member's stored
+    /// name): HDF5 would keep an attribute and a link of the same name, or fail obscurely.
+    fn claim(written: &mut Vec<String>, group: &Group, name: &str) -> Result<()> {
+        if written.iter().any(|w| w == name) {
+            return Err(Error::invalid(format!(
+                "`{name}` is written twice (a member and an extra_data entry?)"
+            ))
+            .at_with(|| super::join(group, name)));
+        }
+        written.push(name.to_string());
+        Ok(())
+    }
 }
 
 impl ser::SerializeStruct for StructSerializer {
@@ -368,13 +387,19 @@ impl ser::SerializeStruct for StructSerializer {
             }
             if info.extra_data == Some(key) {
                 return value
-                    .serialize(InlineEntries { group: &self.group })
+                    .serialize(InlineEntries {
+                        group: &self.group,
+                        written: &mut self.written,
+                    })
                     .map_err(|e| e.at_with(|| self.group.name()));
             }
             if let Some(&(member, stored)) = info.name_maps.iter().find(|(m, _)| *m == key) {
                 self.mapped.push((stored, member));
                 name = stored;
             }
+        }
+        if self.info.is_some() {
+            Self::claim(&mut self.written, &self.group, name)?;
         }
         value
             .serialize(ValueSerializer::new(Target::Entry {
@@ -404,6 +429,7 @@ impl ser::SerializeStruct for StructSerializer {
 /// Writes the entries of a map (`extra_data`) as members of `group`.
 struct InlineEntries<'g> {
     group: &'g Group,
+    written: &'g mut Vec<String>,
 }
 
 fn not_a_map() -> Error {
@@ -443,6 +469,7 @@ impl<'g> ser::Serializer for InlineEntries<'g> {
     fn serialize_map(self, _: Option<usize>) -> Result<InlineMap<'g>> {
         Ok(InlineMap {
             group: self.group,
+            written: self.written,
             key: None,
         })
     }
@@ -453,6 +480,7 @@ impl<'g> ser::Serializer for InlineEntries<'g> {
 
 struct InlineMap<'g> {
     group: &'g Group,
+    written: &'g mut Vec<String>,
     key: Option<String>,
 }
 
@@ -473,6 +501,7 @@ impl ser::SerializeMap for InlineMap<'_> {
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let key = self.key.take().ok_or_else(not_a_map)?;
+        StructSerializer::claim(self.written, self.group, &key)?;
         value
             .serialize(ValueSerializer::new(Target::Entry {
                 parent: self.group,

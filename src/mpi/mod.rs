@@ -15,7 +15,7 @@
 //! ```
 //! # fn main() -> anam::Result<()> {
 //! let m = anam::MpiHandler::new(false)?; // local: rank 0 of 1
-//! let data: Vec<f64> = m.bcast(Some(&vec![1.0, 2.0]), 0)?;
+//! let data: Vec<f64> = m.bcast(Some(vec![1.0, 2.0]), 0)?;
 //! assert_eq!((m.rank(), m.size(), data), (0, 1, vec![1.0, 2.0]));
 //! assert_eq!(m.get_scatter_indices(100), vec![(0, 100)]);
 //! m.done();
@@ -223,12 +223,16 @@ impl MpiHandler {
         self.check_rank(source, "source")?;
         match &self.backend {
             Backend::Local(queue) => {
-                let (found, bytes) = queue.borrow_mut().pop_front().ok_or_else(|| {
+                let mut queue = queue.borrow_mut();
+                let found = queue.front().map(|(t, _)| *t).ok_or_else(|| {
                     Error::invalid(format!("recv: no message from rank {source} (tag {tag})"))
                 })?;
                 if found != tag {
+                    // The message stays for the receive that expects its tag.
                     return Err(tag_mismatch(source, tag, found));
                 }
+                let (_, bytes) = queue.pop_front().expect("checked above");
+                drop(queue);
                 decode(&bytes, None)
             }
             #[cfg(feature = "mpi")]
@@ -398,7 +402,8 @@ pub(crate) fn scatter_indices(n: usize, size: usize) -> Vec<(usize, usize)> {
 pub(crate) fn rows_array<T: Element>(rows: usize, rest: &[usize]) -> ArrayD<T> {
     let mut shape = vec![rows];
     shape.extend_from_slice(rest);
-    ArrayD::default(IxDyn(&shape))
+    // `from_elem` of a zero is `calloc`: pages are touched once, by the receive.
+    ArrayD::from_elem(IxDyn(&shape), T::default())
 }
 
 #[cfg(test)]

@@ -130,11 +130,7 @@ pub(crate) fn decode_object(
     };
     let tag = d.r.str()?;
     let info = crate::class::class_for(tag)?;
-    let object = (info.load)(&mut <dyn erased_serde::Deserializer>::erase(Top {
-        tag,
-        de: &mut d,
-    }))
-    .map_err(|e| Error::new(ErrorKind::Message(e.to_string())))?;
+    let object = crate::class::load_erased(info, Top { tag, de: &mut d })?;
     d.finish()?;
     Ok(object)
 }

@@ -1,0 +1,271 @@
+//! MPI benchmarks: each operation of `MpiHandler` beside the raw MPI call moving the same
+//! bytes, medians side by side. Run with 2 ranks (`make bench-mpi`):
+//!
+//! ```sh
+//! cargo build --release --features mpi --bench mpi
+//! HYDRA_LAUNCHER=fork mpiexec -n 2 target/release/deps/mpi-HASH --bench
+//! ```
+//!
+//! Each sample is `barrier; start; operation; barrier; stop` on rank 0, so it covers the
+//! operation on every rank; the raw floor is measured the same way.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use anam::{AnamCollection, MpiHandler, NdArray};
+use mpi::datatype::{Partition, PartitionMut};
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use ndarray::{Array1, ArrayD, IxDyn};
+use serde::{Deserialize, Serialize};
+
+#[anam::class(class = "bench.SmallObject")]
+#[derive(Serialize, Deserialize, Clone)]
+struct SmallObject {
+    name: String,
+    age: i64,
+}
+
+#[anam::class(class = "bench.ArrayObject")]
+#[derive(Serialize, Deserialize, Clone)]
+struct ArrayObject {
+    label: String,
+    #[serde(with = "anam::array")]
+    data: ArrayD<f64>,
+}
+
+#[anam::class(class = "bench.Member")]
+#[derive(Serialize, Deserialize, Clone)]
+struct Member {
+    name: String,
+    index: i64,
+    #[serde(with = "anam::array")]
+    values: Array1<f64>,
+}
+
+anam::collection! {
+    /// 50 members for M2.
+    Members: "bench.Members", kind MembersKind, of Member, combine [values]
+}
+
+const MIB32: usize = 32 << 20;
+
+/// Median of `samples` timings of `op` (with barriers around), on rank 0.
+fn time(world: &SimpleCommunicator, samples: usize, mut op: impl FnMut()) -> Duration {
+    op(); // warm-up
+    let mut t = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        world.barrier();
+        let start = Instant::now();
+        op();
+        world.barrier();
+        t.push(start.elapsed());
+    }
+    t.sort();
+    t[samples / 2]
+}
+
+fn raw_bcast(world: &SimpleCommunicator, buf: &mut [u8]) {
+    world.process_at_rank(0).broadcast_into(buf);
+}
+
+fn main() {
+    let m = MpiHandler::new(true).expect("MPI");
+    let world = SimpleCommunicator::world();
+    let (rank, size) = (m.rank(), m.size());
+    let mut rows: Vec<(String, Duration, Duration)> = Vec::new();
+
+    // M1: a small object (two scalar fields) against one raw 64-byte broadcast.
+    let small = SmallObject {
+        name: "Fred".into(),
+        age: 42,
+    };
+    let ours = time(&world, 2001, || {
+        let v = (rank == 0).then(|| small.clone());
+        black_box(m.bcast(v, 0).unwrap());
+    });
+    let mut buf64 = [0u8; 64];
+    let raw = time(&world, 2001, || raw_bcast(&world, &mut buf64));
+    rows.push((
+        "M1 bcast small object (vs 64 B MPI_Bcast)".into(),
+        ours,
+        raw,
+    ));
+
+    // M2: a collection of 50 members (each a string, an int and a 3-element array).
+    let members: Members = (0..50)
+        .map(|i| Member {
+            name: format!("m{i}"),
+            index: i,
+            values: Array1::from(vec![i as f64; 3]),
+        })
+        .collect();
+    let encoded = anam::wire::to_bytes(&members).unwrap().len();
+    let ours = time(&world, 501, || {
+        let v = (rank == 0).then(|| members.clone());
+        black_box(
+            m.bcast::<AnamCollection<Member, MembersKind>>(v, 0)
+                .unwrap(),
+        );
+    });
+    let mut bufc = vec![0u8; encoded];
+    let raw = time(&world, 501, || raw_bcast(&world, &mut bufc));
+    rows.push((
+        format!("M2 bcast 50-member collection (vs {encoded} B MPI_Bcast)"),
+        ours,
+        raw,
+    ));
+
+    // M3: an object holding a 32 MiB f64 array against a raw 32 MiB broadcast.
+    let n = MIB32 / 8;
+    // The root hands its object over and gets it back (no copy); receivers get a new one.
+    let mut held = (rank == 0).then(|| ArrayObject {
+        label: "big".into(),
+        data: ArrayD::from_elem(IxDyn(&[n]), 1.5),
+    });
+    let ours = time(&world, 41, || {
+        let got = m.bcast(held.take(), 0).unwrap();
+        if rank == 0 {
+            held = Some(got);
+        } else {
+            black_box(got);
+        }
+    });
+    let mut raw_buf = vec![0u8; MIB32];
+    let raw = time(&world, 41, || raw_bcast(&world, &mut raw_buf));
+    rows.push((
+        "M3 bcast object with 32 MiB f64 array (vs 32 MiB MPI_Bcast, warm buffer)".into(),
+        ours,
+        raw,
+    ));
+    // The same raw broadcast into a newly allocated buffer on the receivers, as a decoded
+    // object must be: the page faults of fresh memory are part of this floor.
+    let raw_fresh = time(&world, 41, || {
+        if rank == 0 {
+            raw_bcast(&world, &mut raw_buf);
+        } else {
+            let mut fresh = vec![0u8; MIB32];
+            raw_bcast(&world, &mut fresh);
+            black_box(fresh);
+        }
+    });
+    rows.push((
+        "M3 (same) vs 32 MiB MPI_Bcast into a new buffer".into(),
+        ours,
+        raw_fresh,
+    ));
+
+    // Scatter and gather of 32 MiB (rows of 1 KiB) against raw Scatterv / Gatherv.
+    let total_rows = MIB32 / 1024;
+    let full: ArrayD<f64> = ArrayD::from_elem(IxDyn(&[total_rows, 128]), 2.0);
+    let ours = time(&world, 41, || {
+        black_box(m.scatter_array((rank == 0).then_some(&full), 0).unwrap());
+    });
+    let parts = m.get_scatter_indices(total_rows);
+    let counts: Vec<i32> = parts.iter().map(|(a, b)| ((b - a) * 1024) as i32).collect();
+    let displs: Vec<i32> = parts.iter().map(|(a, _)| (a * 1024) as i32).collect();
+    let send = vec![0u8; MIB32];
+    let mut recv = vec![0u8; counts[rank] as usize];
+    let raw = time(&world, 41, || {
+        let root = world.process_at_rank(0);
+        if rank == 0 {
+            root.scatter_varcount_into_root(
+                &Partition::new(&send[..], &counts[..], &displs[..]),
+                &mut recv[..],
+            );
+        } else {
+            root.scatter_varcount_into(&mut recv[..]);
+        }
+    });
+    rows.push((
+        "scatter_array 32 MiB (vs MPI_Scatterv, warm buffers)".into(),
+        ours,
+        raw,
+    ));
+    let raw_fresh = time(&world, 41, || {
+        let root = world.process_at_rank(0);
+        let mut fresh = vec![0u8; counts[rank] as usize];
+        if rank == 0 {
+            root.scatter_varcount_into_root(
+                &Partition::new(&send[..], &counts[..], &displs[..]),
+                &mut fresh[..],
+            );
+        } else {
+            root.scatter_varcount_into(&mut fresh[..]);
+        }
+        black_box(fresh);
+    });
+    rows.push((
+        "scatter_array 32 MiB vs MPI_Scatterv into new buffers".into(),
+        ours,
+        raw_fresh,
+    ));
+
+    let (a, b) = parts[rank];
+    let mine: ArrayD<f64> = ArrayD::from_elem(IxDyn(&[b - a, 128]), 3.0);
+    let ours = time(&world, 41, || {
+        black_box(m.gather(&mine, 0).unwrap());
+    });
+    let mine_bytes = vec![0u8; counts[rank] as usize];
+    let mut all = vec![0u8; MIB32];
+    let raw = time(&world, 41, || {
+        let root = world.process_at_rank(0);
+        if rank == 0 {
+            root.gather_varcount_into_root(
+                &mine_bytes[..],
+                &mut PartitionMut::new(&mut all[..], &counts[..], &displs[..]),
+            );
+        } else {
+            root.gather_varcount_into(&mine_bytes[..]);
+        }
+    });
+    rows.push((
+        "gather 32 MiB (vs MPI_Gatherv, warm buffers)".into(),
+        ours,
+        raw,
+    ));
+    let raw_fresh = time(&world, 41, || {
+        let root = world.process_at_rank(0);
+        if rank == 0 {
+            let mut fresh = vec![0u8; MIB32];
+            root.gather_varcount_into_root(
+                &mine_bytes[..],
+                &mut PartitionMut::new(&mut fresh[..], &counts[..], &displs[..]),
+            );
+            black_box(fresh);
+        } else {
+            root.gather_varcount_into(&mine_bytes[..]);
+        }
+    });
+    rows.push((
+        "gather 32 MiB vs MPI_Gatherv into a new buffer".into(),
+        ours,
+        raw_fresh,
+    ));
+
+    // Encoded sizes, for the record.
+    let small_size = anam::wire::to_bytes(&small).unwrap().len();
+    let array_payload = anam::wire::to_bytes(&NdArray(ArrayD::<f64>::zeros(IxDyn(&[1000]))))
+        .unwrap()
+        .len();
+
+    if rank == 0 {
+        println!("MPI benchmarks, {size} ranks, medians (rank 0 wall time, barrier to barrier)");
+        println!("| operation | anam | raw MPI | ratio |");
+        println!("|---|---:|---:|---:|");
+        for (name, ours, raw) in &rows {
+            if raw.is_zero() {
+                println!("| {name} | {:.1} us | | |", ours.as_secs_f64() * 1e6);
+            } else {
+                println!(
+                    "| {name} | {:.1} us | {:.1} us | {:.2}x |",
+                    ours.as_secs_f64() * 1e6,
+                    raw.as_secs_f64() * 1e6,
+                    ours.as_secs_f64() / raw.as_secs_f64()
+                );
+            }
+        }
+        println!("encoded sizes: small object {small_size} B; 1000-element f64 NdArray {array_payload} B");
+    }
+    m.done();
+}
