@@ -38,7 +38,8 @@
 //! | struct                                          | group, attribute `class` = the Serde name          |
 //! | `bool`, integers, floats                        | attribute of that type (bool: h5py's enum)         |
 //! | `char`, `String`                                | variable-length UTF-8 string attribute             |
-//! | `Option::None`, `()`                            | nothing (absent entries read as `None`)            |
+//! | `Option::None`                                  | nothing (absent entries read as `None`)            |
+//! | `()`                                            | null-dataspace attribute (h5py's `Empty`)          |
 //! | `ndarray` array with [`array`](mod@array)        | dataset of its dtype and shape, one buffer         |
 //! | empty or 0-d array                              | `AnamEmptyArray` group                             |
 //! | `Vec`/tuple of one numeric type                 | 1-D dataset                                        |
@@ -56,6 +57,52 @@
 //! (`int32` into `f64`), strings load in every HDF5 encoding, sequences load from either a
 //! dataset or a list, and the legacy `LISTS` layout and `namemaps` attributes are
 //! understood. Every error names the HDF5 path where it happened.
+//!
+//! ## Classes
+//!
+//! [`macro@class`] gives a struct what Python anamnesis configures with class variables: its
+//! tag, default group, aliases, name maps, `extra_data`, `bcast_only` members and an init
+//! hook, and registers it so that files load without naming the type:
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[anam::class(class = "test_classes2.ComplexPerson", default_group = "person",
+//!               aliases("test_classes2.OldComplexPerson"))]
+//! #[derive(Serialize, Deserialize, Debug)]
+//! struct ComplexPerson {
+//!     name: String,
+//!     age: i64,
+//!     #[anam(extra_data)]
+//!     extra_data: anam::ExtraData,
+//! }
+//!
+//! # fn main() -> anam::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("test_script2.hdf5");
+//! use anam::AnamClass;
+//! let mut bob = ComplexPerson { name: "Bob".into(), age: 75, extra_data: Default::default() };
+//! bob.extra_data.insert("hometown".into(), "Oxford".into());
+//! bob.to_file(&path)?; // the default group, "person"
+//!
+//! let obj = anam::obj_from_file(&path, None)?; // the class comes from the file
+//! let bob = obj.downcast::<ComplexPerson>()?;
+//! assert_eq!(bob.extra_data["hometown"].as_str(), Some("Oxford"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Value`] loads any file, even of classes no Rust type exists for, and writes the same
+//! layout back; [`Store`] is Python's `Store`; [`AnamCollection`] is a list of objects that
+//! stacks their fields into arrays ([`collection!`]).
+//!
+//! ## MPI and the wire format
+//!
+//! [`MpiHandler`] broadcasts, sends, scatters and gathers objects and arrays between MPI
+//! ranks (feature `mpi`; without it, or with `MpiHandler::new(false)`, a one-rank local
+//! backend runs the same code). Values travel in the compact [`wire`] format, driven by the
+//! same Serde impls; array buffers move as raw bytes, without copies.
+
 
 #![warn(missing_docs)]
 
