@@ -9,7 +9,7 @@ pub(crate) mod ser;
 use std::collections::HashSet;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
-use hdf5::{Attribute, Container, Dataset, Group, H5Type, Location, LocationType};
+use hdf5::{Attribute, Container, Dataset, Group, H5Type, Location};
 use ndarray::{ArrayD, IxDyn};
 use num_complex::{Complex32, Complex64};
 
@@ -401,12 +401,38 @@ pub(crate) enum Linked {
     Dataset(Dataset),
 }
 
-/// Opens the object a link points to.
+/// Opens the object a link points to, as whatever it is (one `H5Oopen`, where asking for
+/// its type first and then opening it would take two calls).
 pub(crate) fn open_link(parent: &Group, name: &str) -> Result<Linked> {
-    match parent.loc_type_by_name(name)? {
-        LocationType::Group => Ok(Linked::Group(parent.group(name)?)),
-        LocationType::Dataset => Ok(Linked::Dataset(parent.dataset(name)?)),
-        other => Err(Error::unsupported(format!("HDF5 object of type {other:?}"))),
+    use hdf5_sys::h5i::{H5I_type_t, H5Iget_type};
+    use hdf5_sys::h5o::{H5Oclose, H5Oopen};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let cname =
+        std::ffi::CString::new(name).map_err(|_| Error::invalid("link name contains NUL"))?;
+    let (id, kind) = hdf5::sync::sync(|| unsafe {
+        // SAFETY: a valid group id and a NUL-terminated name; the id returned is owned below.
+        let id = H5Oopen(parent.id(), cname.as_ptr(), H5P_DEFAULT);
+        let kind = if id < 0 {
+            H5I_type_t::H5I_BADID
+        } else {
+            H5Iget_type(id)
+        };
+        (id, kind)
+    });
+    if id < 0 {
+        return Err(Error::invalid(format!(
+            "cannot open the object linked as `{name}` (a dangling link?)"
+        )));
+    }
+    // SAFETY: `id` comes from H5Oopen and is handed to exactly one owner, which closes it.
+    match kind {
+        H5I_type_t::H5I_GROUP => Ok(Linked::Group(unsafe { hdf5::from_id::<Group>(id)? })),
+        H5I_type_t::H5I_DATASET => Ok(Linked::Dataset(unsafe { hdf5::from_id::<Dataset>(id)? })),
+        other => {
+            hdf5::sync::sync(|| unsafe { H5Oclose(id) });
+            Err(Error::unsupported(format!("HDF5 object of type {other:?}")))
+        }
     }
 }
 
