@@ -343,7 +343,7 @@ impl<'de> de::Deserializer<'de> for GroupDe {
                 dict.keys.len()
             )));
         }
-        visitor.visit_enum(dict)
+        visitor.visit_enum(&dict)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -562,10 +562,10 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Attr(name) => group
                 .attr(&name)
                 .map_err(Error::from)
-                .and_then(|a| seed.deserialize(ContainerDe::new(&a)?))
+                .and_then(|a| seed.deserialize(ContainerDe::new(a.into())?))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::Link(name) => seed
-                .deserialize(ItemDe::Link(group.clone(), name.clone()))
+                .deserialize(ItemDe::Link(group, name.clone()))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::LegacyList(member) => Items::legacy(group.clone(), &member)
                 .and_then(|items| seed.deserialize(ItemsDe(items)))
@@ -640,14 +640,14 @@ impl Items {
     }
 
     /// The deserializer of item `i` (`i < len`), and the path to name in errors.
-    fn item(&self, i: usize) -> Result<(ItemDe, ItemPath<'_>)> {
+    fn item(&self, i: usize) -> Result<(ItemDe<'_>, ItemPath<'_>)> {
         let (de, name) = match self {
             Items::List { group, members, .. } => {
                 let name = format::list_item(i);
                 let de = if members.has_attr(&name) {
-                    ItemDe::Attr(group.clone(), name.clone())
+                    ItemDe::Attr(group, name.clone())
                 } else if members.has_link(&name) {
-                    ItemDe::Link(group.clone(), name.clone())
+                    ItemDe::Link(group, name.clone())
                 } else {
                     ItemDe::Absent
                 };
@@ -655,10 +655,7 @@ impl Items {
             }
             Items::Legacy { group, member, .. } => {
                 let name = format::legacy_list_item(member, i);
-                (
-                    ItemDe::Link(group.clone(), name.clone()),
-                    Some((group, name)),
-                )
+                (ItemDe::Link(group, name.clone()), Some((group, name)))
             }
             Items::Array(a) => (ItemDe::Element(a.element(i)), None),
         };
@@ -847,11 +844,11 @@ impl<'de> de::MapAccess<'de> for DictAccess {
     }
 }
 
-impl<'de> de::EnumAccess<'de> for DictAccess {
+impl<'a, 'de> de::EnumAccess<'de> for &'a DictAccess {
     type Error = Error;
-    type Variant = ItemDe;
+    type Variant = ItemDe<'a>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, ItemDe)> {
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, ItemDe<'a>)> {
         let (key, path) = self.keys.item(0)?;
         let variant = seed.deserialize(key).map_err(|e| path.locate(e))?;
         let (value, _) = self.data.item(0)?;
@@ -859,7 +856,7 @@ impl<'de> de::EnumAccess<'de> for DictAccess {
     }
 }
 
-impl<'de> de::VariantAccess<'de> for ItemDe {
+impl<'de> de::VariantAccess<'de> for ItemDe<'_> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {
@@ -888,9 +885,9 @@ impl<'de> de::VariantAccess<'de> for ItemDe {
 // ---------------------------------------------------------------------------------------
 
 /// A value found by name (or absent), opened only when it is deserialized.
-pub(crate) enum ItemDe {
-    Attr(Group, String),
-    Link(Group, String),
+pub(crate) enum ItemDe<'g> {
+    Attr(&'g Group, String),
+    Link(&'g Group, String),
     Element(ElementDe),
     Absent,
 }
@@ -900,10 +897,10 @@ macro_rules! item_forward {
                 $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             let _depth = DepthGuard::enter()?;
             match self {
-                ItemDe::Attr(g, n) => ContainerDe::new(&*g.attr(&n)?)?.$method(visitor),
-                ItemDe::Link(g, n) => match open_link(&g, &n)? {
+                ItemDe::Attr(g, n) => ContainerDe::new(g.attr(&n)?.into())?.$method(visitor),
+                ItemDe::Link(g, n) => match open_link(g, &n)? {
                     Linked::Group(sub) => GroupDe::new(sub)?.$method(visitor),
-                    Linked::Dataset(ds) => ContainerDe::new(&ds)?.$method(visitor),
+                    Linked::Dataset(ds) => ContainerDe::new(ds.into())?.$method(visitor),
                 },
                 ItemDe::Element(e) => e.$method(visitor),
                 ItemDe::Absent => AbsentDe.$method(visitor),
@@ -912,7 +909,7 @@ macro_rules! item_forward {
     };
 }
 
-impl<'de> de::Deserializer<'de> for ItemDe {
+impl<'de> de::Deserializer<'de> for ItemDe<'_> {
     type Error = Error;
 
     item_forward!(
@@ -1037,13 +1034,13 @@ enum Opened {
     Element(ElementDe),
 }
 
-impl ItemDe {
+impl ItemDe<'_> {
     fn open(self) -> Result<Opened> {
         Ok(match self {
-            ItemDe::Attr(g, n) => Opened::Container(ContainerDe::new(&*g.attr(&n)?)?),
-            ItemDe::Link(g, n) => match open_link(&g, &n)? {
+            ItemDe::Attr(g, n) => Opened::Container(ContainerDe::new(g.attr(&n)?.into())?),
+            ItemDe::Link(g, n) => match open_link(g, &n)? {
                 Linked::Group(sub) => Opened::Group(GroupDe::new(sub)?),
-                Linked::Dataset(ds) => Opened::Container(ContainerDe::new(&ds)?),
+                Linked::Dataset(ds) => Opened::Container(ContainerDe::new(ds.into())?),
             },
             ItemDe::Element(e) => Opened::Element(e),
             ItemDe::Absent => return Err(Error::invalid("missing value (stored as None)")),
@@ -1090,32 +1087,65 @@ impl<'de> de::Deserializer<'de> for AbsentDe {
 
 /// An attribute or a dataset: a scalar, or an array read as one buffer.
 pub(crate) struct ContainerDe {
-    c: Container,
+    held: Held,
     stored: Stored,
     shape: Vec<usize>,
     /// A null dataspace: the unit value.
     null: bool,
 }
 
+/// An open attribute or dataset, owned (moved in, not cloned: a clone is HDF5 reference
+/// counting on the hot path).
+pub(crate) enum Held {
+    Attr(hdf5::Attribute),
+    Data(hdf5::Dataset),
+}
+
+impl From<hdf5::Attribute> for Held {
+    fn from(a: hdf5::Attribute) -> Held {
+        Held::Attr(a)
+    }
+}
+
+impl From<hdf5::Dataset> for Held {
+    fn from(d: hdf5::Dataset) -> Held {
+        Held::Data(d)
+    }
+}
+
+impl Held {
+    fn container(&self) -> &Container {
+        match self {
+            Held::Attr(a) => a,
+            Held::Data(d) => d,
+        }
+    }
+}
+
 impl ContainerDe {
-    fn new(c: &Container) -> Result<ContainerDe> {
+    fn new(held: Held) -> Result<ContainerDe> {
+        let c = held.container();
         let space = c.space()?;
         Ok(ContainerDe {
             stored: stored_type(c)?,
             shape: space.shape(),
             null: space.is_null(),
-            c: c.clone(),
+            held,
         })
     }
 
+    fn c(&self) -> &Container {
+        self.held.container()
+    }
+
     fn whole(self) -> Result<ArrayDe> {
-        ArrayDe::read(&self.c)
+        ArrayDe::read(self.c())
     }
 
     fn scalar_string(&self) -> Result<Option<String>> {
         match self.stored {
             Stored::Str(kind) if self.shape.is_empty() => {
-                Ok(read_strings(&self.c, kind)?.into_iter().next())
+                Ok(read_strings(self.c(), kind)?.into_iter().next())
             }
             _ => Ok(None),
         }
@@ -1134,9 +1164,9 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
             return visitor.visit_unit();
         }
         match (&self.stored, self.shape.is_empty()) {
-            (Stored::Num(d), true) => read_num(&self.c, *d)?.visit(visitor),
+            (Stored::Num(d), true) => read_num(self.c(), *d)?.visit(visitor),
             (Stored::Str(kind), true) => {
-                let s = read_strings(&self.c, *kind)?
+                let s = read_strings(self.c(), *kind)?
                     .into_iter()
                     .next()
                     .unwrap_or_default();
@@ -1156,15 +1186,15 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
             // Typed scalars (complex ones too) and whole arrays for the dynamic value.
             return match (&self.stored, self.shape.is_empty()) {
                 (Stored::Num(d @ (DType::C64 | DType::C128)), true) => {
-                    array::hand_over_scalar(read_array(&self.c, *d)?, visitor)
+                    array::hand_over_scalar(read_array(self.c(), *d)?, visitor)
                 }
-                (Stored::Num(d), false) => array::hand_over(read_array(&self.c, *d)?, visitor),
+                (Stored::Num(d), false) => array::hand_over(read_array(self.c(), *d)?, visitor),
                 _ => self.deserialize_any(visitor),
             };
         }
         if name == array::ARRAY_TOKEN {
             return match self.stored {
-                Stored::Num(d) => array::hand_over(read_array(&self.c, d)?, visitor),
+                Stored::Num(d) => array::hand_over(read_array(self.c(), d)?, visitor),
                 ref other => Err(Error::invalid(format!(
                     "expected a numeric array, found {}",
                     describe(other)
@@ -1181,7 +1211,7 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match (&self.stored, self.shape.len()) {
             (Stored::Num(DType::U8), 1) => {
-                let bytes = read_array(&self.c, DType::U8)?
+                let bytes = read_array(self.c(), DType::U8)?
                     .into_array::<u8>()
                     .map_err(Error::invalid)?;
                 visitor.visit_byte_buf(bytes.into_raw_vec_and_offset().0)
@@ -1218,7 +1248,7 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
     ) -> Result<V::Value> {
         Err(Error::invalid(format!(
             "expected a group of class `{name}`, found {} {}",
-            if self.c.is_attr() {
+            if matches!(self.held, Held::Attr(_)) {
                 "an attribute of"
             } else {
                 "a dataset of"
@@ -1230,18 +1260,6 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         unit unit_struct seq tuple tuple_struct map identifier ignored_any
-    }
-}
-
-/// Containers know whether they are attributes (for error messages).
-trait IsAttr {
-    fn is_attr(&self) -> bool;
-}
-
-impl IsAttr for Container {
-    fn is_attr(&self) -> bool {
-        use hdf5_sys::h5i::{H5I_type_t, H5Iget_type};
-        hdf5::sync::sync(|| unsafe { H5Iget_type(self.id()) == H5I_type_t::H5I_ATTR })
     }
 }
 
