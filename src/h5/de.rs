@@ -1164,7 +1164,13 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
             return visitor.visit_unit();
         }
         match (&self.stored, self.shape.is_empty()) {
-            (Stored::Num(d), true) => read_num(self.c(), *d)?.visit(visitor),
+            (Stored::Num(d), true) => {
+                let is_attr = matches!(self.held, Held::Attr(_));
+                match super::read_scalar_fast(self.c(), is_attr, *d)? {
+                    Some(n) => n.visit(visitor),
+                    None => read_num(self.c(), *d)?.visit(visitor),
+                }
+            }
             (Stored::Str(kind), true) => {
                 let s = read_strings(self.c(), *kind)?
                     .into_iter()

@@ -493,3 +493,47 @@ pub(crate) fn write_fixed_strings_attr(
     }
     Ok(())
 }
+
+/// Reads a scalar integer or float with one `H5Aread`/`H5Dread` into its native type (the
+/// general path builds a memory type, checks the conversion path and allocates an array for
+/// one number). `None` for bool and complex, which take the general path.
+pub(crate) fn read_scalar_fast(c: &Container, is_attr: bool, dtype: DType) -> Result<Option<Num>> {
+    use hdf5_sys::h5a::H5Aread;
+    use hdf5_sys::h5d::H5Dread;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5s::H5S_ALL;
+    use hdf5_sys::h5t as t;
+
+    macro_rules! read {
+        ($ty:ty, $native:expr) => {{
+            let mut value: $ty = Default::default();
+            let status = hdf5::sync::sync(|| unsafe {
+                // SAFETY: one element of the native type matching the stored width and sign
+                // (HDF5 only swaps bytes if needed) into a value of that type.
+                let buf = (&mut value as *mut $ty).cast();
+                if is_attr {
+                    H5Aread(c.id(), *$native, buf)
+                } else {
+                    H5Dread(c.id(), *$native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)
+                }
+            });
+            if status < 0 {
+                return Err(Error::invalid("HDF5 could not read the value"));
+            }
+            Num::from(value)
+        }};
+    }
+    Ok(Some(match dtype {
+        DType::I8 => read!(i8, t::H5T_NATIVE_INT8),
+        DType::I16 => read!(i16, t::H5T_NATIVE_INT16),
+        DType::I32 => read!(i32, t::H5T_NATIVE_INT32),
+        DType::I64 => read!(i64, t::H5T_NATIVE_INT64),
+        DType::U8 => read!(u8, t::H5T_NATIVE_UINT8),
+        DType::U16 => read!(u16, t::H5T_NATIVE_UINT16),
+        DType::U32 => read!(u32, t::H5T_NATIVE_UINT32),
+        DType::U64 => read!(u64, t::H5T_NATIVE_UINT64),
+        DType::F32 => read!(f32, t::H5T_NATIVE_FLOAT),
+        DType::F64 => read!(f64, t::H5T_NATIVE_DOUBLE),
+        DType::Bool | DType::C64 | DType::C128 => return Ok(None),
+    }))
+}
