@@ -346,6 +346,23 @@ impl TypedArray {
         reshape(flat, shape).map_err(crate::Error::invalid)
     }
 
+    /// Checks that ndarray can hold an array of `shape`: the product of the non-zero axis
+    /// lengths must fit an `isize` (ndarray panics otherwise, even for an empty array).
+    pub(crate) fn check_shape(shape: &[usize]) -> crate::Result<()> {
+        let fits = shape
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(1isize, |acc, &d| {
+                isize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
+            });
+        match fits {
+            Some(_) => Ok(()),
+            None => Err(crate::Error::invalid(format!(
+                "array shape {shape:?} is too large"
+            ))),
+        }
+    }
+
     /// An array of zeros (false for bool) of the given dtype and shape.
     pub fn zeros(dtype: DType, shape: &[usize]) -> TypedArray {
         with_dtype!(dtype, T => T::wrap(ArrayD::<T>::from_elem(IxDyn(shape), T::default())))

@@ -103,7 +103,6 @@
 //! backend runs the same code). Values travel in the compact [`wire`] format, driven by the
 //! same Serde impls; array buffers move as raw bytes, without copies.
 
-
 #![warn(missing_docs)]
 
 // Lets `::anam::...` paths (as the `class` macro writes them) resolve inside this crate too.

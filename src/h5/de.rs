@@ -142,18 +142,7 @@ impl GroupDe {
                 "an empty array cannot have shape {shape:?}"
             )));
         }
-        // ndarray requires the product of the non-zero axis lengths to fit an isize.
-        let fits = shape
-            .iter()
-            .filter(|&&d| d != 0)
-            .try_fold(1isize, |acc, &d| {
-                isize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
-            });
-        if fits.is_none() {
-            return Err(Error::invalid(format!(
-                "empty array shape {shape:?} is too large"
-            )));
-        }
+        TypedArray::check_shape(&shape)?;
         Ok(TypedArray::zeros(dtype, &shape))
     }
 }

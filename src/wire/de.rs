@@ -162,6 +162,7 @@ impl<'b> Decoder<'b, '_> {
         let shape = (0..rank)
             .map(|_| self.r.len())
             .collect::<Result<Vec<usize>>>()?;
+        TypedArray::check_shape(&shape)?;
         let nbytes = shape
             .iter()
             .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
