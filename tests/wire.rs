@@ -1,0 +1,1968 @@
+//! The wire format (`anam::wire`): round trips of every type of the Serde data model, of
+//! arrays of every dtype and rank, of dynamic values, stores, collections and classes
+//! (`bcast_only` members are sent, `init` hooks run once); the envelope; untrusted input
+//! (truncations, corruptions, huge lengths and shapes, deep nesting); the size of the
+//! encoding against bincode's; and a bounded fuzz smoke test (`make fuzz` runs it when no
+//! nightly toolchain is installed for `cargo fuzz`).
+//!
+//! `cargo test --test wire -- --nocapture` shows the size table.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use anam::wire::{from_bytes, object_from_bytes, tag_of, to_bytes};
+use anam::{AnamCollection, AnamObject, Element, ExtraData, Object, Store, TypedArray, Value};
+use ndarray::{
+    array, Array, Array0, Array1, Array2, Array3, Array4, ArrayD, ArrayView, Dimension, IxDyn,
+};
+use num_complex::{Complex, Complex32, Complex64};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_bytes::ByteBuf;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// Encodes `value`, checks the envelope is `tag`, decodes it as a `T` and checks it is
+/// equal; returns the decoded value.
+fn round_trip<T>(value: &T, tag: &str) -> T
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let bytes = to_bytes(value).unwrap_or_else(|e| panic!("encoding {value:?}: {e}"));
+    assert_eq!(tag_of(&bytes).unwrap(), tag, "envelope of {value:?}");
+    let back: T = from_bytes(&bytes).unwrap_or_else(|e| panic!("decoding {value:?}: {e}"));
+    assert_eq!(&back, value);
+    back
+}
+
+/// Encodes `value` and decodes it as a `T`, for types without a useful `PartialEq`.
+fn encode_decode<T: Serialize + DeserializeOwned>(value: &T) -> T {
+    let bytes = to_bytes(value).unwrap_or_else(|e| panic!("encoding: {e}"));
+    from_bytes(&bytes).unwrap_or_else(|e| panic!("decoding: {e}"))
+}
+
+/// A varint as the wire format (and bincode) writes it.
+fn varint(v: u64) -> Vec<u8> {
+    if v < 251 {
+        vec![v as u8]
+    } else if let Ok(v) = u16::try_from(v) {
+        let mut out = vec![251];
+        out.extend_from_slice(&v.to_le_bytes());
+        out
+    } else if let Ok(v) = u32::try_from(v) {
+        let mut out = vec![252];
+        out.extend_from_slice(&v.to_le_bytes());
+        out
+    } else {
+        let mut out = vec![253];
+        out.extend_from_slice(&v.to_le_bytes());
+        out
+    }
+}
+
+/// The encoded envelope: the tag as a length-prefixed string.
+fn envelope(tag: &str) -> Vec<u8> {
+    let mut out = varint(tag.len() as u64);
+    out.extend_from_slice(tag.as_bytes());
+    out
+}
+
+/// A message: the envelope `tag`, then `body`.
+fn message(tag: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = envelope(tag);
+    out.extend_from_slice(body);
+    out
+}
+
+/// The error message of a decoding that must fail.
+fn decode_err<T: DeserializeOwned + Debug>(bytes: &[u8]) -> String {
+    match from_bytes::<T>(bytes) {
+        Ok(v) => panic!("decoding succeeded: {v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Runs `f` on a thread with Rust's default stack for spawned threads (2 MiB), whatever
+/// `RUST_MIN_STACK` the test harness runs with.
+fn on_default_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+// ---------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "test_classes1.SimplePerson")]
+struct SimplePerson {
+    name: String,
+    age: i64,
+}
+
+fn fred() -> SimplePerson {
+    SimplePerson {
+        name: "Fred".into(),
+        age: 42,
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Unit")]
+struct UnitStruct;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Meters")]
+struct Meters(f64);
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Rgb")]
+struct Rgb(u8, u8, u8);
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Shape")]
+enum Shape {
+    Point,
+    Circle(f64),
+    Rect(f32, f32),
+    Polygon {
+        corners: Vec<(i32, i32)>,
+        label: Option<String>,
+    },
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Address")]
+struct Address {
+    street: String,
+    city: String,
+    zip: u32,
+}
+
+/// One field of every type of the Serde data model.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.AllTypes")]
+struct AllTypes {
+    b: bool,
+    i8: i8,
+    i16: i16,
+    i32: i32,
+    i64: i64,
+    i128: i128,
+    u8: u8,
+    u16: u16,
+    u32: u32,
+    u64: u64,
+    u128: u128,
+    f32: f32,
+    f64: f64,
+    c: char,
+    s: String,
+    #[serde(with = "serde_bytes")]
+    bytes: Vec<u8>,
+    opt_some: Option<i32>,
+    opt_none: Option<String>,
+    opt_nested: Option<Option<u8>>,
+    unit: (),
+    unit_struct: UnitStruct,
+    newtype: Meters,
+    tuple_struct: Rgb,
+    tuple: (u8, String, f64),
+    vec: Vec<i64>,
+    nested: Vec<Vec<String>>,
+    map: BTreeMap<String, Vec<u16>>,
+    shapes: Vec<Shape>,
+    address: Address,
+    units: Vec<()>,
+}
+
+fn all_types() -> AllTypes {
+    AllTypes {
+        b: true,
+        i8: i8::MIN,
+        i16: i16::MAX,
+        i32: i32::MIN,
+        i64: i64::MAX,
+        i128: i128::MIN,
+        u8: u8::MAX,
+        u16: 251,
+        u32: u32::MAX,
+        u64: u64::MAX,
+        u128: u128::MAX,
+        f32: f32::NEG_INFINITY,
+        f64: -0.1,
+        c: '😀',
+        s: "Zürich € 😀".into(),
+        bytes: (0..=255).collect(),
+        opt_some: Some(-7),
+        opt_none: None,
+        opt_nested: Some(None),
+        unit: (),
+        unit_struct: UnitStruct,
+        newtype: Meters(1.5),
+        tuple_struct: Rgb(1, 2, 255),
+        tuple: (9, "nine".into(), 9.5),
+        vec: vec![0, -1, 250, 251, 65_536, i64::MIN],
+        nested: vec![vec![], vec!["a".into(), String::new()], vec!["é".into()]],
+        map: BTreeMap::from([("a".into(), vec![1, 2]), ("".into(), vec![])]),
+        shapes: vec![
+            Shape::Point,
+            Shape::Circle(2.0),
+            Shape::Rect(1.0, -1.0),
+            Shape::Polygon {
+                corners: vec![(0, 0), (-1, 1)],
+                label: Some("tri".into()),
+            },
+        ],
+        address: Address {
+            street: "1 Main St".into(),
+            city: "Leeds".into(),
+            zip: 70_000,
+        },
+        units: vec![(), (), ()],
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The Serde data model
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bools_and_integers_at_their_extremes() {
+    round_trip(&true, "bool");
+    round_trip(&false, "bool");
+    for v in [i8::MIN, -1, 0, 1, i8::MAX] {
+        round_trip(&v, "i8");
+    }
+    for v in [i16::MIN, -126, -125, 125, 126, i16::MAX] {
+        round_trip(&v, "i16");
+    }
+    for v in [i32::MIN, -32_768, 32_767, 65_535, i32::MAX] {
+        round_trip(&v, "i32");
+    }
+    for v in [i64::MIN, i64::from(i32::MIN) - 1, -1, 0, 1, i64::MAX] {
+        round_trip(&v, "i64");
+    }
+    for v in [i128::MIN, i128::from(i64::MIN) - 1, -1, 0, i128::MAX] {
+        round_trip(&v, "i128");
+    }
+    for v in [0u8, 250, 251, u8::MAX] {
+        round_trip(&v, "u8");
+    }
+    for v in [0u16, 250, 251, 252, u16::MAX] {
+        round_trip(&v, "u16");
+    }
+    for v in [0u32, 250, 251, 65_535, 65_536, u32::MAX] {
+        round_trip(&v, "u32");
+    }
+    for v in [0u64, 250, 251, 65_536, u64::from(u32::MAX) + 1, u64::MAX] {
+        round_trip(&v, "u64");
+    }
+    for v in [
+        0u128,
+        250,
+        u128::from(u64::MAX),
+        u128::from(u64::MAX) + 1,
+        u128::MAX,
+    ] {
+        round_trip(&v, "u128");
+    }
+}
+
+#[test]
+fn floats_keep_their_bits_nan_and_infinities_included() {
+    let f32s = [
+        0.0,
+        -0.0,
+        f32::MIN,
+        f32::MAX,
+        f32::MIN_POSITIVE,
+        f32::MIN_POSITIVE / 4.0, // subnormal
+        f32::EPSILON,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+        f32::from_bits(0x7fc0_1234), // a NaN with a payload
+    ];
+    for v in f32s {
+        let bytes = to_bytes(&v).unwrap();
+        assert_eq!(tag_of(&bytes).unwrap(), "f32");
+        assert_eq!(from_bytes::<f32>(&bytes).unwrap().to_bits(), v.to_bits());
+    }
+    let f64s = [
+        0.0,
+        -0.0,
+        f64::MIN,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        f64::MIN_POSITIVE / 4.0,
+        f64::EPSILON,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::from_bits(0x7ff8_0000_0000_0001),
+    ];
+    for v in f64s {
+        let bytes = to_bytes(&v).unwrap();
+        assert_eq!(tag_of(&bytes).unwrap(), "f64");
+        assert_eq!(from_bytes::<f64>(&bytes).unwrap().to_bits(), v.to_bits());
+    }
+    // Inside a struct too.
+    let v = (f32::NAN, f64::NEG_INFINITY, -0.0f64);
+    let back: (f32, f64, f64) = encode_decode(&v);
+    assert!(back.0.is_nan() && back.1 == f64::NEG_INFINITY);
+    assert_eq!(back.2.to_bits(), (-0.0f64).to_bits());
+}
+
+#[test]
+fn chars_of_every_utf8_width() {
+    for c in [
+        '\0',
+        'a',
+        '\u{7f}',
+        '\u{80}',
+        'é',
+        '\u{7ff}',
+        '\u{800}',
+        '€',
+        '\u{ffff}',
+        '\u{10000}',
+        '😀',
+        '\u{10ffff}',
+    ] {
+        round_trip(&c, "char");
+        round_trip(&(c, 1u8), "tuple");
+    }
+}
+
+#[test]
+fn strings_and_bytes() {
+    let strings = ["", "hello", "Zürich € 😀"]
+        .map(String::from)
+        .into_iter()
+        .chain(["x".repeat(300), "é".repeat(40_000)]);
+    for s in strings {
+        round_trip(&s, "str");
+    }
+    for b in [vec![], vec![0u8], (0..=255).collect(), vec![7; 70_000]] {
+        round_trip(&ByteBuf::from(b.clone()), "bytes");
+        // A plain Vec<u8> is a sequence.
+        round_trip(&b, "seq");
+    }
+}
+
+#[test]
+fn options_and_units() {
+    round_trip(&Some(5i32), "option");
+    round_trip(&None::<i32>, "option");
+    round_trip(&Some(None::<String>), "option");
+    round_trip(&Some(Some("x".to_string())), "option");
+    round_trip(&None::<Option<String>>, "option");
+    round_trip(&Some(()), "option");
+    round_trip(&(), "unit");
+    round_trip(&UnitStruct, "wire.Unit");
+}
+
+#[test]
+fn newtype_and_tuple_structs_and_tuples() {
+    round_trip(&Meters(-2.5), "wire.Meters");
+    round_trip(&Rgb(0, 128, 255), "wire.Rgb");
+    round_trip(&(1u8,), "tuple");
+    round_trip(&(1u8, "a".to_string(), 2.5f64), "tuple");
+    round_trip(&(i128::MIN, u128::MAX, ('é', ())), "tuple");
+    round_trip(&((1u8, 2u16), [3u32, 4, 5], Rgb(1, 2, 3)), "tuple");
+}
+
+#[test]
+fn sequences_nested_and_empty() {
+    round_trip(&Vec::<i32>::new(), "seq");
+    round_trip(&vec![1i32, -1, i32::MAX], "seq");
+    round_trip(&vec!["a".to_string(), String::new()], "seq");
+    round_trip(&vec![vec![1u8], vec![], vec![2, 3]], "seq");
+    round_trip(
+        &vec![vec![vec![1i64]], vec![], vec![vec![], vec![2, 3]]],
+        "seq",
+    );
+    round_trip(&vec![(); 10], "seq");
+    round_trip(&vec![Some(1u8), None], "seq");
+    round_trip(&vec![fred(), fred()], "seq");
+    round_trip(&(0..1000).map(|i| i * 7919).collect::<Vec<i64>>(), "seq");
+}
+
+#[test]
+fn maps() {
+    round_trip(&BTreeMap::<String, i64>::new(), "map");
+    round_trip(
+        &BTreeMap::from([("a".to_string(), 1i64), ("b".to_string(), -2)]),
+        "map",
+    );
+    round_trip(
+        &HashMap::from([(1u32, vec!["x".to_string()]), (2, vec![])]),
+        "map",
+    );
+    round_trip(
+        &BTreeMap::from([((1i32, -1i32), fred()), ((0, 0), fred())]),
+        "map",
+    );
+    round_trip(
+        &BTreeMap::from([(
+            "nested".to_string(),
+            BTreeMap::from([(Some(1u8), vec![(); 2])]),
+        )]),
+        "map",
+    );
+}
+
+#[test]
+fn enums_of_every_variant_kind() {
+    for shape in all_types().shapes {
+        round_trip(&shape, "wire.Shape");
+    }
+    round_trip(
+        &Shape::Polygon {
+            corners: vec![],
+            label: None,
+        },
+        "wire.Shape",
+    );
+    round_trip(&Some(Shape::Circle(1.0)), "option");
+    let _ = round_trip(&Ok::<Shape, String>(Shape::Point), "Result");
+    let _ = round_trip(&Err::<Shape, String>("bad".into()), "Result");
+}
+
+#[test]
+fn structs_of_every_type() {
+    round_trip(&fred(), "test_classes1.SimplePerson");
+    let back = round_trip(&all_types(), "wire.AllTypes");
+    assert_eq!(back.bytes.len(), 256);
+}
+
+// ---------------------------------------------------------------------------------------
+// Arrays
+// ---------------------------------------------------------------------------------------
+
+/// An array at top level through the with-module: the envelope is `array`.
+#[derive(Debug, Clone, PartialEq)]
+struct Arr<T: Element, D: Dimension>(Array<T, D>);
+
+impl<T: Element, D: Dimension> Serialize for Arr<T, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        anam::array::serialize(&self.0, s)
+    }
+}
+
+impl<'de, T: Element, D: Dimension> Deserialize<'de> for Arr<T, D> {
+    fn deserialize<De: Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        anam::array::deserialize(d).map(Arr)
+    }
+}
+
+/// A view (any strides) at top level.
+struct View<'a, T: Element, D: Dimension>(ArrayView<'a, T, D>);
+
+impl<T: Element, D: Dimension> Serialize for View<'_, T, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        anam::array::serialize(&self.0, s)
+    }
+}
+
+/// An array between other fields of a struct.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.InStruct", bound = "")]
+struct InStruct<T: Element> {
+    before: u8,
+    #[serde(with = "anam::array")]
+    a: ArrayD<T>,
+    #[serde(with = "anam::array::option")]
+    maybe: Option<ArrayD<T>>,
+    after: String,
+}
+
+/// Distinct values of an element type, extremes first.
+trait Sample: Element + PartialEq + Debug {
+    fn sample(i: usize) -> Self;
+}
+
+impl Sample for bool {
+    fn sample(i: usize) -> bool {
+        i % 3 == 1
+    }
+}
+
+macro_rules! sample_ints {
+    ($($t:ty),*) => {$(
+        impl Sample for $t {
+            fn sample(i: usize) -> $t {
+                match i {
+                    0 => <$t>::MIN,
+                    1 => <$t>::MAX,
+                    _ => (i as $t).wrapping_mul(37).wrapping_sub(20),
+                }
+            }
+        }
+    )*};
+}
+sample_ints!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+macro_rules! sample_floats {
+    ($($t:ident),*) => {$(
+        impl Sample for $t {
+            fn sample(i: usize) -> $t {
+                match i {
+                    0 => $t::MIN,
+                    1 => $t::MAX,
+                    2 => $t::INFINITY,
+                    3 => $t::NEG_INFINITY,
+                    4 => $t::MIN_POSITIVE / 4.0,
+                    _ => i as $t * 0.37 - 3.0,
+                }
+            }
+        }
+    )*};
+}
+sample_floats!(f32, f64);
+
+impl<F: Sample> Sample for Complex<F>
+where
+    Complex<F>: Element,
+{
+    fn sample(i: usize) -> Complex<F> {
+        Complex::new(F::sample(i), F::sample(i + 7))
+    }
+}
+
+/// Shapes of ranks 0 to 4, empty ones included.
+const SHAPES: &[&[usize]] = &[
+    &[],
+    &[0],
+    &[1],
+    &[7],
+    &[2, 3],
+    &[0, 3],
+    &[3, 0],
+    &[2, 3, 4],
+    &[2, 0, 4],
+    &[1, 2, 3, 2],
+    &[2, 2, 0, 2],
+];
+
+fn sample_array<T: Sample>(shape: &[usize]) -> ArrayD<T> {
+    let mut i = 0;
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        i += 1;
+        T::sample(i - 1)
+    })
+}
+
+fn arrays_of<T: Sample>() {
+    for &shape in SHAPES {
+        let a = sample_array::<T>(shape);
+        let back = round_trip(&Arr(a.clone()), "array");
+        assert_eq!(back.0.shape(), shape);
+        round_trip(
+            &InStruct {
+                before: 1,
+                a: a.clone(),
+                maybe: Some(a.clone()),
+                after: "end".into(),
+            },
+            "wire.InStruct",
+        );
+        round_trip(
+            &InStruct {
+                before: 2,
+                a,
+                maybe: None,
+                after: String::new(),
+            },
+            "wire.InStruct",
+        );
+    }
+    // Fixed dimensions, rank 0 to 4.
+    round_trip(&Arr(Array0::from_elem((), T::sample(1))), "array");
+    round_trip(&Arr(Array1::from_shape_fn(5, T::sample)), "array");
+    round_trip(
+        &Arr(Array2::from_shape_fn((2, 3), |(i, j)| T::sample(3 * i + j))),
+        "array",
+    );
+    round_trip(
+        &Arr(Array3::from_shape_fn((2, 0, 3), |(i, j, k)| {
+            T::sample(i + j + k)
+        })),
+        "array",
+    );
+    round_trip(
+        &Arr(Array4::from_shape_fn((1, 2, 2, 3), |(i, j, k, l)| {
+            T::sample(i + 2 * j + 3 * k + l)
+        })),
+        "array",
+    );
+    // A transposed (non-standard layout) view arrives in logical order.
+    let a = Array2::from_shape_fn((3, 4), |(i, j)| T::sample(4 * i + j));
+    let bytes = to_bytes(&View(a.t())).unwrap();
+    let back: Arr<T, ndarray::Ix2> = from_bytes(&bytes).unwrap();
+    assert_eq!(back.0, a.t());
+}
+
+#[test]
+fn arrays_of_every_dtype_and_rank() {
+    arrays_of::<bool>();
+    arrays_of::<i8>();
+    arrays_of::<i16>();
+    arrays_of::<i32>();
+    arrays_of::<i64>();
+    arrays_of::<u8>();
+    arrays_of::<u16>();
+    arrays_of::<u32>();
+    arrays_of::<u64>();
+    arrays_of::<f32>();
+    arrays_of::<f64>();
+    arrays_of::<Complex32>();
+    arrays_of::<Complex64>();
+}
+
+#[test]
+fn array_buffers_are_raw_and_keep_nan_bits() {
+    let a = array![
+        [f64::NAN, -0.0],
+        [f64::INFINITY, f64::from_bits(0x7ff8_0000_0000_0001)]
+    ];
+    let bytes = to_bytes(&Arr(a.clone())).unwrap();
+    // Envelope, dtype byte, rank 2, dims 2 and 2, then the 32 bytes of the buffer.
+    assert_eq!(bytes.len(), envelope("array").len() + 1 + 1 + 2 + 32);
+    let back: Arr<f64, ndarray::Ix2> = from_bytes(&bytes).unwrap();
+    let bits = |a: &Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back.0), bits(&a));
+}
+
+#[test]
+fn arrays_widen_losslessly_and_refuse_other_ranks() {
+    let a = array![[1i32, -2], [3, 4]];
+    let back: Arr<f64, ndarray::Ix2> = from_bytes(&to_bytes(&Arr(a)).unwrap()).unwrap();
+    assert_eq!(back.0, array![[1.0, -2.0], [3.0, 4.0]]);
+    let wide = to_bytes(&Arr(array![1i64, 2])).unwrap();
+    assert!(from_bytes::<Arr<i32, ndarray::Ix1>>(&wide).is_err());
+    assert!(from_bytes::<Arr<i64, ndarray::Ix2>>(&wide).is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Dynamic values, stores, collections
+// ---------------------------------------------------------------------------------------
+
+fn typed_arrays() -> Vec<TypedArray> {
+    vec![
+        TypedArray::Bool(sample_array(&[2, 3])),
+        TypedArray::I8(sample_array(&[4])),
+        TypedArray::I16(sample_array(&[2, 2])),
+        TypedArray::I32(sample_array(&[])),
+        TypedArray::I64(sample_array(&[0])),
+        TypedArray::U8(sample_array(&[3, 0, 2])),
+        TypedArray::U16(sample_array(&[1, 1, 1, 1])),
+        TypedArray::U32(sample_array(&[5])),
+        TypedArray::U64(sample_array(&[2, 1])),
+        TypedArray::F32(sample_array(&[3])),
+        TypedArray::F64(sample_array(&[2, 3, 4])),
+        TypedArray::C64(sample_array(&[2])),
+        TypedArray::C128(sample_array(&[1, 2])),
+    ]
+}
+
+/// An object with name maps, legacy lists and nested objects.
+fn rich_object() -> Object {
+    let mut child = Object::new("tests.Child");
+    child.insert("v", Value::I64(7));
+    let mut o = Object::new("tests.Rich");
+    o.insert("order", Value::List(vec![Value::I64(1), Value::I64(2)]));
+    o.insert("name", Value::from("rich"));
+    o.insert("children", Value::List(vec![Value::Object(child.clone())]));
+    o.insert("child", Value::Object(child));
+    o.insert("grid", Value::from(sample_array::<f64>(&[2, 2])));
+    o.insert("nothing", Value::None);
+    o.name_maps = vec![("order".into(), "_order".into())];
+    o.legacy_lists = vec!["children".into()];
+    o
+}
+
+/// A value of every variant (NaN aside: see the float test).
+fn every_value() -> Vec<Value> {
+    let mut values = vec![
+        Value::None,
+        Value::Unit,
+        Value::Bool(true),
+        Value::Bool(false),
+        Value::I8(i8::MIN),
+        Value::I8(i8::MAX),
+        Value::I16(i16::MIN),
+        Value::I16(i16::MAX),
+        Value::I32(i32::MIN),
+        Value::I32(i32::MAX),
+        Value::I64(i64::MIN),
+        Value::I64(i64::MAX),
+        Value::U8(u8::MAX),
+        Value::U16(u16::MAX),
+        Value::U32(u32::MAX),
+        Value::U64(0),
+        Value::U64(u64::MAX),
+        Value::F32(f32::MIN_POSITIVE),
+        Value::F32(f32::INFINITY),
+        Value::F64(-1.5e300),
+        Value::F64(f64::NEG_INFINITY),
+        Value::C64(Complex32::new(1.5, -2.0)),
+        Value::C128(Complex64::new(f64::MAX, f64::MIN_POSITIVE)),
+        Value::from(""),
+        Value::from("Zürich € 😀"),
+        Value::List(vec![]),
+        Value::List(vec![Value::I64(1), Value::from("two"), Value::List(vec![])]),
+        Value::Dict(vec![]),
+        Value::Dict(vec![
+            (Value::from("key"), Value::I32(1)),
+            (Value::I64(2), Value::from("int key")),
+            (Value::List(vec![Value::U8(1)]), Value::None),
+            (Value::Unit, Value::Unit),
+            (
+                Value::F64(0.5),
+                Value::Dict(vec![(Value::Bool(true), Value::U16(9))]),
+            ),
+        ]),
+        Value::Object(Object::new("tests.Empty")),
+        Value::Object(rich_object()),
+    ];
+    values.extend(typed_arrays().into_iter().map(Value::Array));
+    values
+}
+
+#[test]
+fn values_of_every_variant() {
+    for v in every_value() {
+        round_trip(&v, "value");
+    }
+    let all = Value::List(every_value());
+    round_trip(&all, "value");
+    let dict = Value::Dict(
+        every_value()
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::U64(i as u64), v))
+            .collect(),
+    );
+    round_trip(&dict, "value");
+    // The object keeps its layout details.
+    let Value::Object(back) = round_trip(&Value::Object(rich_object()), "value") else {
+        panic!("not an object");
+    };
+    assert_eq!(
+        back.name_maps,
+        [("order".to_string(), "_order".to_string())]
+    );
+    assert_eq!(back.legacy_lists, ["children"]);
+    assert_eq!(back.member("_order"), back.get("order"));
+}
+
+#[test]
+fn values_keep_nan_and_float_bits() {
+    let v = Value::List(vec![Value::F32(f32::NAN), Value::F64(-0.0)]);
+    let back: Value = encode_decode(&v);
+    let Value::List(items) = back else { panic!() };
+    assert!(matches!(items[0], Value::F32(x) if x.is_nan()));
+    assert!(matches!(items[1], Value::F64(x) if x.to_bits() == (-0.0f64).to_bits()));
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.WithValues")]
+struct WithValues {
+    id: u32,
+    v: Value,
+    many: Vec<Value>,
+    named: BTreeMap<String, Value>,
+    after: (i8, String),
+}
+
+#[test]
+fn values_inside_typed_data() {
+    round_trip(
+        &WithValues {
+            id: 1,
+            v: Value::Object(rich_object()),
+            many: every_value(),
+            named: BTreeMap::from([("a".into(), Value::None), ("b".into(), Value::Unit)]),
+            after: (-1, "after".into()),
+        },
+        "wire.WithValues",
+    );
+}
+
+#[test]
+fn a_store() {
+    let mut s = Store::new();
+    round_trip(&s, "anamnesis.store.Store");
+    s.insert("airport_from", "Manchester");
+    s.insert("gate", 12i64);
+    s.insert("delay", 2.5f64);
+    s.insert("grid", TypedArray::F32(sample_array(&[2, 3])));
+    s.insert("obj", Value::Object(rich_object()));
+    s.insert("list", Value::List(every_value()));
+    let back = round_trip(&s, "anamnesis.store.Store");
+    assert_eq!(
+        back.get("airport_from").and_then(Value::as_str),
+        Some("Manchester")
+    );
+    let object = object_from_bytes(&to_bytes(&s).unwrap()).unwrap();
+    assert_eq!(object.class_tag(), "anamnesis.store.Store");
+    assert_eq!(*object.downcast::<Store>().unwrap(), s);
+}
+
+#[anam::class(class = "wire.Stats")]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Stats {
+    #[serde(with = "anam::array")]
+    pub zstats: Array2<f64>,
+    pub rt: f64,
+}
+
+anam::collection! {
+    /// A collection stacking both fields of its members.
+    pub StatsCollection: "wire.StatsCollection", kind StatsKind, of Stats, combine [zstats, rt]
+}
+
+fn stats(i: usize) -> Stats {
+    Stats {
+        zstats: Array2::from_shape_fn((2, 2), |(a, b)| (i * 10 + a * 2 + b) as f64),
+        rt: i as f64 / 2.0,
+    }
+}
+
+#[test]
+fn a_collection() {
+    let c: StatsCollection = (0..3).map(stats).collect();
+    let mut back = round_trip(&c, "wire.StatsCollection");
+    back.update_cache().unwrap();
+    assert_eq!(back.combined("zstats").unwrap().shape(), &[2, 2, 3]);
+    assert_eq!(back.combined("rt").unwrap().shape(), &[3]);
+    let object = object_from_bytes(&to_bytes(&c).unwrap()).unwrap();
+    assert_eq!(*object.downcast::<StatsCollection>().unwrap(), c);
+    round_trip(&StatsCollection::new(), "wire.StatsCollection");
+    // Python's base class.
+    let plain: AnamCollection<Stats> = (0..2).map(stats).collect();
+    round_trip(&plain, "anamnesis.abstract.AnamCollection");
+}
+
+// ---------------------------------------------------------------------------------------
+// Classes: bcast_only members, init hooks, dynamic loading
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// `Probe::loaded` runs on this thread so far.
+    static HOOK_RUNS: Cell<usize> = const { Cell::new(0) };
+}
+
+#[anam::class(class = "wire.Probe", default_group = "probe", init = Probe::loaded)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub name: String,
+    pub age: i64,
+    /// Sent over MPI (and so by the wire format), never written to HDF5.
+    #[anam(bcast_only)]
+    pub cache: Vec<f64>,
+    #[anam(bcast_only)]
+    pub note: Option<String>,
+    #[anam(extra_data)]
+    pub extra: ExtraData,
+    /// Not sent: counts the hook's runs on this object.
+    #[serde(skip)]
+    pub loads: u32,
+}
+
+impl Probe {
+    fn new(name: &str) -> Probe {
+        Probe {
+            name: name.into(),
+            age: 42,
+            cache: vec![1.5, -2.5, f64::INFINITY],
+            note: Some("scratch".into()),
+            extra: ExtraData::from([
+                ("colour".to_string(), Value::from("blue")),
+                (
+                    "grid".to_string(),
+                    Value::from(sample_array::<u16>(&[2, 2])),
+                ),
+            ]),
+            loads: 0,
+        }
+    }
+
+    fn loaded(&mut self) {
+        self.loads += 1;
+        HOOK_RUNS.set(HOOK_RUNS.get() + 1);
+    }
+
+    /// Equal but for `loads`.
+    fn same(&self, other: &Probe) -> bool {
+        Probe {
+            loads: 0,
+            ..self.clone()
+        } == Probe {
+            loads: 0,
+            ..other.clone()
+        }
+    }
+}
+
+#[anam::class(class = "wire.Lab")]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Lab {
+    pub lead: Probe,
+    pub team: Vec<Probe>,
+    pub by_name: BTreeMap<String, Probe>,
+    pub spare: Option<Probe>,
+}
+
+fn lab() -> Lab {
+    Lab {
+        lead: Probe::new("lead"),
+        team: vec![Probe::new("a"), Probe::new("b")],
+        by_name: BTreeMap::from([("c".to_string(), Probe::new("c"))]),
+        spare: Some(Probe::new("spare")),
+    }
+}
+
+#[test]
+fn bcast_only_members_are_sent_and_init_runs_once() {
+    let p = Probe::new("fred");
+    let bytes = to_bytes(&p).unwrap();
+    assert_eq!(tag_of(&bytes).unwrap(), "wire.Probe");
+    let runs = HOOK_RUNS.get();
+    let back: Probe = from_bytes(&bytes).unwrap();
+    assert_eq!(
+        HOOK_RUNS.get() - runs,
+        1,
+        "the hook runs once per decoded object"
+    );
+    assert_eq!(back.loads, 1);
+    assert!(back.same(&p), "{back:?}");
+    assert_eq!(back.cache.len(), 3, "bcast_only members are sent");
+    assert_eq!(back.note.as_deref(), Some("scratch"));
+    assert_eq!(back.extra, p.extra);
+
+    // Nested objects: each hook once.
+    let l = lab();
+    let runs = HOOK_RUNS.get();
+    let back: Lab = from_bytes(&to_bytes(&l).unwrap()).unwrap();
+    assert_eq!(HOOK_RUNS.get() - runs, 5);
+    let all = [&back.lead, &back.team[0], &back.team[1], &back.by_name["c"]]
+        .into_iter()
+        .chain(back.spare.as_ref());
+    for probe in all {
+        assert_eq!(probe.loads, 1, "{}", probe.name);
+        assert_eq!(probe.cache, [1.5, -2.5, f64::INFINITY]);
+    }
+    assert!(back.lead.same(&l.lead));
+}
+
+#[test]
+fn object_from_bytes_gives_the_registered_class() {
+    let runs = HOOK_RUNS.get();
+    let object: Box<dyn AnamObject> =
+        object_from_bytes(&to_bytes(&Probe::new("x")).unwrap()).unwrap();
+    assert_eq!(HOOK_RUNS.get() - runs, 1);
+    assert_eq!(object.class_tag(), "wire.Probe");
+    assert!(object.is::<Probe>());
+    assert!(object.downcast_ref::<Lab>().is_none());
+    let probe = object.downcast::<Probe>().unwrap();
+    assert_eq!(probe.loads, 1);
+    assert!(probe.same(&Probe::new("x")));
+
+    let object = object_from_bytes(&to_bytes(&lab()).unwrap()).unwrap();
+    let l = object.downcast_ref::<Lab>().expect("a Lab");
+    assert_eq!(l.team[1].name, "b");
+    // The object encodes again as itself.
+    let again = to_bytes(&*object).unwrap();
+    assert_eq!(again, to_bytes(l).unwrap());
+    // Downcasting to the wrong class names both.
+    let err = object.downcast::<Probe>().unwrap_err().to_string();
+    assert!(
+        err.contains("wire.Lab") && err.contains("wire.Probe"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tag_of_names_the_envelope() {
+    assert_eq!(
+        tag_of(&to_bytes(&fred()).unwrap()).unwrap(),
+        "test_classes1.SimplePerson"
+    );
+    assert_eq!(tag_of(&to_bytes(&vec![1u8]).unwrap()).unwrap(), "seq");
+    assert_eq!(tag_of(&to_bytes(&Value::I8(1)).unwrap()).unwrap(), "value");
+    assert_eq!(
+        tag_of(&to_bytes(&Store::new()).unwrap()).unwrap(),
+        "anamnesis.store.Store"
+    );
+    assert_eq!(
+        tag_of(&to_bytes(&Arr(array![1u8])).unwrap()).unwrap(),
+        "array"
+    );
+    assert_eq!(tag_of(&to_bytes(&lab()).unwrap()).unwrap(), "wire.Lab");
+    assert_eq!(tag_of(&message("x.Y", &[1, 2, 3])).unwrap(), "x.Y");
+    assert!(tag_of(&[]).is_err());
+    assert!(tag_of(&[5, b'a']).is_err(), "truncated tag");
+    assert!(tag_of(&[2, 0xff, 0xfe]).is_err(), "tag not UTF-8");
+}
+
+// ---------------------------------------------------------------------------------------
+// The envelope
+// ---------------------------------------------------------------------------------------
+
+#[anam::class(class = "a.X")]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AX {
+    pub v: i32,
+}
+
+#[anam::class(class = "b.Y")]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BY {
+    pub v: i32,
+}
+
+#[anam::class(class = "wire.Renamed", aliases("wire.Legacy"))]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Renamed {
+    pub v: i32,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Legacy")]
+struct Legacy {
+    v: i32,
+}
+
+/// Asserts that decoding `value`'s message as a `T` fails naming both tags.
+fn mismatch<T: DeserializeOwned + Debug>(value: &impl Serialize, found: &str, expected: &str) {
+    let bytes = to_bytes(value).unwrap();
+    assert_eq!(tag_of(&bytes).unwrap(), found);
+    let err = decode_err::<T>(&bytes);
+    assert!(
+        err.contains(&format!("`{found}`")) && err.contains(&format!("`{expected}`")),
+        "{found} read as {expected}: {err}"
+    );
+}
+
+#[test]
+fn a_mismatched_type_is_an_error_naming_both_tags() {
+    mismatch::<BY>(&AX { v: 1 }, "a.X", "b.Y");
+    mismatch::<AX>(&BY { v: 1 }, "b.Y", "a.X");
+    mismatch::<SimplePerson>(&vec![1i32, 2], "seq", "test_classes1.SimplePerson");
+    mismatch::<Vec<i32>>(&fred(), "test_classes1.SimplePerson", "seq");
+    mismatch::<i64>(&1i32, "i32", "i64");
+    mismatch::<String>(&ByteBuf::from(vec![1]), "bytes", "str");
+    mismatch::<Value>(&Store::new(), "anamnesis.store.Store", "value");
+    mismatch::<Store>(&Value::None, "value", "anamnesis.store.Store");
+    mismatch::<Vec<f64>>(&Arr(array![1.0]), "array", "seq");
+    mismatch::<Arr<f64, ndarray::Ix1>>(&vec![1.0], "seq", "array");
+    mismatch::<i32>(&Some(1i32), "option", "i32");
+    mismatch::<Shape>(&(), "unit", "wire.Shape");
+    mismatch::<(i32,)>(&BTreeMap::from([(1, 2)]), "map", "tuple");
+    mismatch::<Probe>(&lab(), "wire.Lab", "wire.Probe");
+}
+
+#[test]
+fn aliases_are_accepted_in_the_envelope() {
+    let bytes = to_bytes(&Legacy { v: 5 }).unwrap();
+    assert_eq!(from_bytes::<Renamed>(&bytes).unwrap(), Renamed { v: 5 });
+    let object = object_from_bytes(&bytes).unwrap();
+    assert_eq!(object.downcast_ref::<Renamed>(), Some(&Renamed { v: 5 }));
+}
+
+#[test]
+fn object_from_bytes_refuses_what_is_no_registered_class() {
+    for bytes in [
+        to_bytes(&fred()).unwrap(),
+        to_bytes(&vec![1u8]).unwrap(),
+        to_bytes(&Value::Object(rich_object())).unwrap(),
+        message("no.Such", &[]),
+    ] {
+        let tag = tag_of(&bytes).unwrap();
+        let err = object_from_bytes(&bytes).unwrap_err().to_string();
+        assert!(err.contains(&tag), "{tag}: {err}");
+    }
+}
+
+#[test]
+fn bytes_after_the_value_are_an_error() {
+    let mut bytes = to_bytes(&fred()).unwrap();
+    bytes.push(0);
+    let err = decode_err::<SimplePerson>(&bytes);
+    assert!(err.contains("left"), "{err}");
+    let mut bytes = to_bytes(&Probe::new("p")).unwrap();
+    bytes.push(0);
+    assert!(object_from_bytes(&bytes).is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Untrusted input
+// ---------------------------------------------------------------------------------------
+
+/// Decodes a message as one type, reporting only success.
+type Decode = fn(&[u8]) -> bool;
+
+fn decodes<T: DeserializeOwned>(bytes: &[u8]) -> bool {
+    from_bytes::<T>(bytes).is_ok()
+}
+
+fn decodes_object(bytes: &[u8]) -> bool {
+    object_from_bytes(bytes).is_ok()
+}
+
+/// Valid messages and how to decode each.
+fn selection() -> Vec<(&'static str, Vec<u8>, Decode)> {
+    let mut record = fuzzed::record(3);
+    record.next = Some(Box::new(fuzzed::record(1)));
+    vec![
+        (
+            "SimplePerson",
+            to_bytes(&fred()).unwrap(),
+            decodes::<SimplePerson>,
+        ),
+        (
+            "AllTypes",
+            to_bytes(&all_types()).unwrap(),
+            decodes::<AllTypes>,
+        ),
+        (
+            "Vec<u8>",
+            to_bytes(&vec![1u8, 2, 3]).unwrap(),
+            decodes::<Vec<u8>>,
+        ),
+        ("String", to_bytes("Zürich").unwrap(), decodes::<String>),
+        (
+            "map",
+            to_bytes(&BTreeMap::from([(1u64, "one"), (300, "three hundred")])).unwrap(),
+            decodes::<BTreeMap<u64, String>>,
+        ),
+        (
+            "f64 array",
+            to_bytes(&Arr(array![[1.0, 2.0], [3.0, 4.0]])).unwrap(),
+            decodes::<Arr<f64, ndarray::Ix2>>,
+        ),
+        (
+            "bool array",
+            to_bytes(&Arr(array![true, false, true])).unwrap(),
+            decodes::<Arr<bool, ndarray::Ix1>>,
+        ),
+        (
+            "complex array",
+            to_bytes(&Arr(sample_array::<Complex64>(&[2]))).unwrap(),
+            decodes::<Arr<Complex64, IxDyn>>,
+        ),
+        (
+            "Value",
+            to_bytes(&Value::List(every_value())).unwrap(),
+            decodes::<Value>,
+        ),
+        (
+            "Store",
+            to_bytes(&fuzzed::store()).unwrap(),
+            decodes::<Store>,
+        ),
+        (
+            "Record",
+            to_bytes(&record).unwrap(),
+            decodes::<fuzzed::Record>,
+        ),
+        (
+            "Probe",
+            to_bytes(&Probe::new("p")).unwrap(),
+            decodes::<Probe>,
+        ),
+        ("Lab object", to_bytes(&lab()).unwrap(), decodes_object),
+        (
+            "Sensor object",
+            to_bytes(&fuzzed::sensor(2)).unwrap(),
+            decodes_object,
+        ),
+    ]
+}
+
+/// Runs `f` and fails the test, naming the input, if it panics.
+fn no_panic(what: &str, input: &[u8], f: impl FnOnce() -> bool) -> bool {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(ok) => ok,
+        Err(_) => panic!("{what}: the decoder panicked on {input:02x?}"),
+    }
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    for (name, bytes, decode) in selection() {
+        assert!(decode(&bytes), "{name}: the full message decodes");
+        for cut in 0..bytes.len() {
+            let part = &bytes[..cut];
+            let ok = no_panic(name, part, || decode(part));
+            assert!(
+                !ok,
+                "{name}: the first {cut} of {} bytes decoded",
+                bytes.len()
+            );
+            no_panic(name, part, || {
+                fuzzed::decode_everything(part);
+                true
+            });
+        }
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_is_an_error_or_a_value_never_a_panic() {
+    let mut decoded = 0;
+    let mut total = 0;
+    for (name, bytes, decode) in selection() {
+        for pos in 0..bytes.len() {
+            for b in [0x00, 0xFF, 0xFB, 0xFC, 0xFD, 0xFE] {
+                if bytes[pos] == b {
+                    continue;
+                }
+                let mut bad = bytes.clone();
+                bad[pos] = b;
+                total += 1;
+                decoded += usize::from(no_panic(name, &bad, || decode(&bad)));
+                no_panic(name, &bad, || {
+                    fuzzed::decode_everything(&bad);
+                    true
+                });
+            }
+        }
+    }
+    println!("single-byte corruptions: {total}, of which {decoded} still decoded");
+}
+
+#[test]
+fn a_length_larger_than_the_input_is_an_error() {
+    let huge = varint(1 << 40);
+    let mut body = huge.clone();
+    body.extend_from_slice(&[1, 2, 3]);
+    for err in [
+        decode_err::<Vec<u8>>(&message("seq", &body)),
+        decode_err::<ByteBuf>(&message("bytes", &body)),
+        decode_err::<String>(&message("str", &body)),
+        decode_err::<BTreeMap<u8, u8>>(&message("map", &body)),
+        decode_err::<Value>(&message("value", &[&[15u8][..], &body[..]].concat())), // Str
+        decode_err::<Value>(&message("value", &[&[20u8][..], &body[..]].concat())), // bytes
+        decode_err::<Value>(&message("value", &[&[17u8][..], &body[..]].concat())), // List
+        decode_err::<Value>(&message("value", &[&[18u8][..], &body[..]].concat())), // Dict
+    ] {
+        assert!(err.contains("exceeds"), "{err}");
+    }
+    // The envelope's own length.
+    assert!(tag_of(&[&huge[..], &b"seq"[..]].concat()).is_err());
+    assert!(decode_err::<Vec<u8>>(&[&huge[..], &b"seq"[..]].concat()).contains("exceeds"));
+    // One more than what is there.
+    assert!(decode_err::<String>(&message("str", &[4, b'a', b'b', b'c'])).contains("exceeds"));
+    // A 128-bit length.
+    let mut body = vec![254];
+    body.extend_from_slice(&u128::MAX.to_le_bytes());
+    decode_err::<Vec<u8>>(&message("seq", &body));
+}
+
+#[test]
+fn a_sequence_of_u64_max_units_is_an_error() {
+    let body = varint(u64::MAX);
+    let err = decode_err::<Vec<()>>(&message("seq", &body));
+    assert!(err.contains("exceeds"), "{err}");
+    decode_err::<Vec<UnitStruct>>(&message("seq", &body));
+    decode_err::<BTreeMap<(), ()>>(&message("map", &body));
+    decode_err::<Value>(&message("value", &[&[17u8][..], &body[..]].concat()));
+    decode_err::<Value>(&message("value", &[&[18u8][..], &body[..]].concat()));
+}
+
+/// An array body: dtype code, rank, dims, then `data`.
+fn array_body(dtype_code: u8, dims: &[u64], data: &[u8]) -> Vec<u8> {
+    let mut body = vec![dtype_code];
+    body.extend(varint(dims.len() as u64));
+    for &d in dims {
+        body.extend(varint(d));
+    }
+    body.extend_from_slice(data);
+    body
+}
+
+#[test]
+fn a_huge_array_shape_is_an_error() {
+    let f64_code = 10; // anam::DType::ALL[10] == F64
+    assert_eq!(anam::DType::ALL[f64_code as usize], anam::DType::F64);
+    let shapes: &[&[u64]] = &[
+        &[1 << 40, 1 << 40],
+        &[u64::MAX, 2],
+        &[1 << 62],
+        &[1 << 60, 1],
+        &[0, u64::MAX],
+        &[0, 1 << 62, 1 << 62],
+        &[1 << 31, 1 << 31, 1 << 31],
+        &[1000, 1000],
+    ];
+    for &dims in shapes {
+        let body = array_body(f64_code, dims, &[0; 64]);
+        let err = decode_err::<Arr<f64, IxDyn>>(&message("array", &body));
+        assert!(!err.is_empty());
+        decode_err::<Value>(&message("value", &[&[16u8][..], &body[..]].concat()));
+    }
+    // A rank past any real array.
+    let body = array_body(f64_code, &[1; 65], &[0; 8]);
+    assert!(decode_err::<Arr<f64, IxDyn>>(&message("array", &body)).contains("rank"));
+    let body = [&[f64_code][..], &varint(u64::MAX)[..]].concat();
+    decode_err::<Arr<f64, IxDyn>>(&message("array", &body));
+    // Unknown dtypes, and a buffer said to be sent apart (there is none).
+    for code in [13, 0x7f, 0x80 | f64_code] {
+        decode_err::<Arr<f64, IxDyn>>(&message("array", &array_body(code, &[1], &[0; 8])));
+    }
+    // Bool bytes other than 0 and 1.
+    decode_err::<Arr<bool, IxDyn>>(&message("array", &array_body(0, &[2], &[1, 2])));
+    // A small shape whose buffer is short.
+    decode_err::<Arr<f64, IxDyn>>(&message("array", &array_body(f64_code, &[2], &[0; 15])));
+}
+
+/// `depth` nested `Value::List`s, encoded by hand.
+fn nested_lists(depth: usize) -> Vec<u8> {
+    let mut bytes = envelope("value");
+    for _ in 0..depth {
+        bytes.extend_from_slice(&[17, 1]);
+    }
+    bytes.push(0);
+    bytes
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(rename = "wire.Chain")]
+struct Chain {
+    next: Option<Box<Chain>>,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(rename = "wire.Tower")]
+struct Tower(Vec<Tower>);
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    on_default_stack(|| {
+        let err = decode_err::<Value>(&nested_lists(100_000));
+        assert!(err.contains("nested too deep"), "{err}");
+        // Dicts: key None, value the next dict.
+        let mut bytes = envelope("value");
+        for _ in 0..100_000 {
+            bytes.extend_from_slice(&[18, 1, 0]);
+        }
+        bytes.push(0);
+        assert!(decode_err::<Value>(&bytes).contains("nested too deep"));
+        // Typed recursion: options, sequences, enums.
+        let chain = message(
+            "wire.Chain",
+            &[&vec![1u8; 100_000][..], &[0u8][..]].concat(),
+        );
+        assert!(decode_err::<Chain>(&chain).contains("nested too deep"));
+        let tower = message(
+            "wire.Tower",
+            &[&vec![1u8; 100_000][..], &[0u8][..]].concat(),
+        );
+        assert!(decode_err::<Tower>(&tower).contains("nested too deep"));
+        let mut kinds = envelope("fuzz.Kind");
+        for _ in 0..100_000 {
+            kinds.push(3); // Kind::Nested
+            kinds.extend_from_slice(&1.0f64.to_le_bytes());
+            kinds.push(1); // one child
+        }
+        kinds.push(0); // Kind::Empty
+        assert!(decode_err::<fuzzed::Kind>(&kinds).contains("nested too deep"));
+        // And they stay errors (no panic) wherever they are read.
+        for bytes in [nested_lists(100_000), chain, tower, kinds] {
+            fuzzed::decode_everything(&bytes);
+        }
+    });
+}
+
+#[test]
+fn moderate_nesting_decodes() {
+    on_default_stack(|| {
+        // Each level of a `Value` takes several KiB of stack in debug builds (the budget
+        // stops at about 145 nested lists there, about 880 in release builds).
+        let v: Value = from_bytes(&nested_lists(100)).unwrap();
+        let mut depth = 0;
+        let mut cur = &v;
+        while let Value::List(items) = cur {
+            depth += 1;
+            match items.first() {
+                Some(next) => cur = next,
+                None => break,
+            }
+        }
+        assert_eq!(depth, 100);
+        let mut chain = Chain { next: None };
+        for _ in 0..200 {
+            chain = Chain {
+                next: Some(Box::new(chain)),
+            };
+        }
+        round_trip(&chain, "wire.Chain");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Size against bincode
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.ManyInts")]
+struct ManyInts {
+    a: u8,
+    b: i8,
+    c: u16,
+    d: i16,
+    e: u32,
+    f: i32,
+    g: u64,
+    h: i64,
+    i: u32,
+    j: i32,
+    k: u64,
+    l: i64,
+    m: u16,
+    n: i16,
+    o: usize,
+    p: isize,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Samples")]
+struct Samples {
+    values: Vec<f64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Grid")]
+struct Grid {
+    #[serde(with = "anam::array")]
+    data: Array2<f64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Team")]
+struct Team {
+    lead: SimplePerson,
+    members: Vec<SimplePerson>,
+    address: Address,
+    scores: BTreeMap<String, u32>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename = "wire.Event")]
+struct Event {
+    id: u64,
+    when: Option<i64>,
+    note: Option<String>,
+    place: Option<Address>,
+    shape: Shape,
+    shapes: Vec<Shape>,
+    flag: bool,
+    letter: char,
+}
+
+/// The envelope's encoded length: the tag's varint length and its bytes.
+fn envelope_len(bytes: &[u8]) -> usize {
+    envelope(&tag_of(bytes).unwrap()).len()
+}
+
+#[test]
+fn the_body_is_no_larger_than_bincode() {
+    fn row<T: Serialize>(name: &str, value: &T) -> (String, usize, usize, usize) {
+        let wire = to_bytes(value).unwrap();
+        let bin = bincode::serde::encode_to_vec(value, bincode::config::standard()).unwrap();
+        (name.to_string(), wire.len(), envelope_len(&wire), bin.len())
+    }
+    let team = Team {
+        lead: fred(),
+        members: (0..10)
+            .map(|i| SimplePerson {
+                name: format!("member {i}"),
+                age: 20 + i,
+            })
+            .collect(),
+        address: Address {
+            street: "1 Main St".into(),
+            city: "Leeds".into(),
+            zip: 70_000,
+        },
+        scores: (0..5).map(|i| (format!("game{i}"), i * 100)).collect(),
+    };
+    let event = Event {
+        id: 123_456,
+        when: Some(-5),
+        note: None,
+        place: Some(team.address.clone()),
+        shape: Shape::Rect(1.0, 2.0),
+        shapes: all_types().shapes,
+        flag: true,
+        letter: '€',
+    };
+    let many = ManyInts {
+        a: 1,
+        b: -1,
+        c: 2,
+        d: -2,
+        e: 3,
+        f: -3,
+        g: 4,
+        h: -4,
+        i: 300,
+        j: -300,
+        k: 70_000,
+        l: -70_000,
+        m: 5,
+        n: 6,
+        o: 7,
+        p: -8,
+    };
+    let grid = Array2::from_shape_fn((100, 100), |(i, j)| (i * 100 + j) as f64 / 7.0);
+    let rows = vec![
+        row("SimplePerson {name, age}", &fred()),
+        row("16 small ints", &many),
+        row(
+            "Vec<f64> x 1000",
+            &Samples {
+                values: (0..1000).map(|i| i as f64 * 0.1).collect(),
+            },
+        ),
+        row(
+            "100x100 f64 (with-module field)",
+            &Grid { data: grid.clone() },
+        ),
+        row("100x100 f64 (with-module, top level)", &Arr(grid)),
+        row("nested structs (Team)", &team),
+        row("Option/enum fields (Event)", &event),
+        row("every data model type (AllTypes)", &all_types()),
+        row(
+            "class with bcast_only (Probe, no Values)",
+            &Probe {
+                extra: ExtraData::new(),
+                ..Probe::new("p")
+            },
+        ),
+        row(
+            "Vec<i64> x 1000",
+            &(0..1000i64).map(|i| i * i * i).collect::<Vec<_>>(),
+        ),
+        row("String", &"hello world".to_string()),
+    ];
+    println!(
+        "\n{:<42} {:>8} {:>9} {:>8} {:>9} {:>10}",
+        "value", "wire", "envelope", "body", "bincode", "body-bin"
+    );
+    for (name, wire, env, bin) in &rows {
+        println!(
+            "{name:<42} {wire:>8} {env:>9} {:>8} {bin:>9} {:>+10}",
+            wire - env,
+            (wire - env) as i64 - *bin as i64
+        );
+    }
+    for (name, wire, env, bin) in &rows {
+        assert!(
+            wire <= &(bin + env),
+            "{name}: {wire} bytes on the wire, bincode {bin} + envelope {env}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzzing
+// ---------------------------------------------------------------------------------------
+
+/// The types and the decoding function of `fuzz/fuzz_targets/from_bytes.rs`: keep the two
+/// in sync (the fuzz crate cannot depend on the test).
+mod fuzzed {
+    use std::collections::BTreeMap;
+
+    use anam::{ExtraData, Store, Value};
+    use ndarray::{Array1, Array2, ArrayD};
+    use num_complex::Complex32;
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[serde(rename = "fuzz.Record")]
+    pub struct Record {
+        pub name: String,
+        pub tags: Vec<String>,
+        pub maybe: Option<i64>,
+        pub next: Option<Box<Record>>,
+        pub kind: Kind,
+        #[serde(with = "serde_bytes")]
+        pub raw: Vec<u8>,
+        pub table: BTreeMap<String, Vec<u16>>,
+        #[serde(with = "anam::array")]
+        pub grid: ArrayD<f64>,
+        #[serde(with = "anam::array")]
+        pub flags: Array1<bool>,
+        #[serde(with = "anam::array::option")]
+        pub waves: Option<Array2<Complex32>>,
+        pub value: Value,
+        pub letter: char,
+        pub wide: (i128, u128),
+        pub ratio: f32,
+        pub unit: (),
+    }
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[serde(rename = "fuzz.Kind")]
+    pub enum Kind {
+        Empty,
+        Count(u32),
+        Pair(i8, String),
+        Nested { weight: f64, children: Vec<Kind> },
+    }
+
+    #[anam::class(class = "fuzz.Sensor", init = Sensor::loaded)]
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    pub struct Sensor {
+        pub label: String,
+        #[serde(with = "anam::array")]
+        pub samples: Array1<f64>,
+        #[anam(bcast_only)]
+        pub cache: Vec<f64>,
+        #[anam(extra_data)]
+        pub extra: ExtraData,
+        #[serde(skip)]
+        pub loads: u32,
+    }
+
+    impl Sensor {
+        fn loaded(&mut self) {
+            self.loads += 1;
+        }
+    }
+
+    anam::collection! {
+        pub Sensors: "fuzz.Sensors", kind SensorsKind, of Sensor, combine [samples]
+    }
+
+    /// Decodes `data` as every fuzzed type: never panics; whatever decodes encodes again,
+    /// to bytes that decode and encode to the same bytes. Returns how many of the types
+    /// `data` decoded as.
+    pub fn decode_everything(data: &[u8]) -> usize {
+        let _ = anam::wire::tag_of(data);
+        let mut decoded = stable::<Value>(data)
+            + stable::<Record>(data)
+            + stable::<Store>(data)
+            + stable::<Sensors>(data);
+        if let Ok(object) = anam::wire::object_from_bytes(data) {
+            let once = anam::wire::to_bytes(&*object).expect("a decoded object encodes");
+            let back = anam::wire::object_from_bytes(&once).expect("its encoding decodes");
+            let twice = anam::wire::to_bytes(&*back).expect("and encodes");
+            assert_eq!(once, twice, "the encoding of a decoded object is stable");
+            decoded += 1;
+        }
+        decoded
+    }
+
+    fn stable<T: Serialize + DeserializeOwned>(data: &[u8]) -> usize {
+        let Ok(value) = anam::wire::from_bytes::<T>(data) else {
+            return 0;
+        };
+        let once = anam::wire::to_bytes(&value).expect("a decoded value encodes");
+        let back: T = anam::wire::from_bytes(&once).expect("its encoding decodes");
+        let twice = anam::wire::to_bytes(&back).expect("and encodes");
+        assert_eq!(once, twice, "the encoding of a decoded value is stable");
+        1
+    }
+
+    // Sample values (test side only).
+
+    pub fn record(i: usize) -> Record {
+        Record {
+            name: format!("record {i}"),
+            tags: vec!["a".into(), "é".into()],
+            maybe: Some(-(i as i64)),
+            next: None,
+            kind: Kind::Nested {
+                weight: 0.5,
+                children: vec![Kind::Empty, Kind::Count(300), Kind::Pair(-1, "p".into())],
+            },
+            raw: vec![0, 1, 255],
+            table: BTreeMap::from([("t".into(), vec![1, 65_535])]),
+            grid: ArrayD::from_shape_vec(vec![2, 1], vec![1.0, f64::NAN]).unwrap(),
+            flags: Array1::from(vec![true, false]),
+            waves: (i % 2 == 1).then(|| Array2::from_elem((1, 2), Complex32::new(1.0, -1.0))),
+            value: Value::List(vec![Value::I32(i as i32), Value::from("v")]),
+            letter: '😀',
+            wide: (i128::MIN, u128::MAX),
+            ratio: 0.25,
+            unit: (),
+        }
+    }
+
+    pub fn store() -> Store {
+        let mut s = Store::new();
+        s.insert("airport_from", "Manchester");
+        s.insert("gate", 12i64);
+        s.insert("list", Value::List(vec![Value::None, Value::Unit]));
+        s
+    }
+
+    pub fn sensor(i: usize) -> Sensor {
+        Sensor {
+            label: format!("sensor {i}"),
+            samples: Array1::from(vec![i as f64, 2.0]),
+            cache: vec![0.5],
+            extra: ExtraData::from([("unit".to_string(), Value::from("mV"))]),
+            loads: 0,
+        }
+    }
+
+    pub fn sensors() -> Sensors {
+        (0..2).map(sensor).collect()
+    }
+}
+
+/// Valid messages of the fuzzed types: the seed corpus of `cargo fuzz`.
+fn fuzz_seeds() -> Vec<Vec<u8>> {
+    let mut seeds = Vec::new();
+    let mut chained = fuzzed::record(2);
+    chained.next = Some(Box::new(fuzzed::record(1)));
+    for record in [fuzzed::record(0), fuzzed::record(1), chained] {
+        seeds.push(to_bytes(&record).unwrap());
+    }
+    seeds.push(to_bytes(&Store::new()).unwrap());
+    seeds.push(to_bytes(&fuzzed::store()).unwrap());
+    seeds.push(to_bytes(&fuzzed::sensor(0)).unwrap());
+    seeds.push(to_bytes(&fuzzed::sensors()).unwrap());
+    seeds.push(to_bytes(&fuzzed::Sensors::new()).unwrap());
+    seeds.push(nested_lists(3));
+    seeds.push(to_bytes(&Value::List(every_value())).unwrap());
+    seeds.extend(every_value().iter().map(|v| to_bytes(v).unwrap()));
+    seeds
+}
+
+/// Messages for the smoke test to mutate: the fuzz seeds and the untrusted-input selection.
+fn seed_messages() -> Vec<Vec<u8>> {
+    let mut seeds = fuzz_seeds();
+    seeds.extend(selection().into_iter().map(|(_, b, _)| b));
+    seeds
+}
+
+/// Tags a fuzzed input may start with.
+const TAGS: &[&str] = &[
+    "value",
+    "seq",
+    "map",
+    "tuple",
+    "option",
+    "unit",
+    "array",
+    "str",
+    "bytes",
+    "fuzz.Record",
+    "fuzz.Kind",
+    "fuzz.Sensor",
+    "fuzz.Sensors",
+    "anamnesis.store.Store",
+    "wire.Probe",
+    "wire.Lab",
+];
+
+/// Bytes the format gives a meaning: varint markers, type bytes, option markers.
+const INTERESTING: &[u8] = &[
+    0, 1, 2, 0x7f, 0x80, 16, 17, 18, 19, 20, 250, 251, 252, 253, 254, 255,
+];
+
+/// xorshift64: reproducible pseudo-random numbers.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number below `n` (> 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn byte(&mut self) -> u8 {
+        match self.below(4) {
+            0 => INTERESTING[self.below(INTERESTING.len())],
+            1 => self.below(32) as u8,
+            _ => self.next() as u8,
+        }
+    }
+}
+
+/// A random input: an envelope (usually a known tag) and random bytes.
+fn random_input(rng: &mut XorShift) -> Vec<u8> {
+    let mut input = match rng.below(4) {
+        0 => Vec::new(),
+        _ => envelope(TAGS[rng.below(TAGS.len())]),
+    };
+    for _ in 0..rng.below(96) {
+        input.push(rng.byte());
+    }
+    input
+}
+
+/// A valid message with one to four random mutations.
+fn mutated_input(rng: &mut XorShift, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = seeds[rng.below(seeds.len())].clone();
+    for _ in 0..1 + rng.below(4) {
+        let len = m.len();
+        match rng.below(8) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                m[i] = rng.byte();
+            }
+            1 if len > 0 => {
+                let i = rng.below(len);
+                m[i] ^= 1 << rng.below(8);
+            }
+            2 => {
+                let b = rng.byte();
+                m.insert(rng.below(len + 1), b);
+            }
+            3 if len > 0 => {
+                m.remove(rng.below(len));
+            }
+            4 => m.truncate(rng.below(len + 1)),
+            5 if len > 0 => {
+                // Repeat a chunk in place.
+                let start = rng.below(len);
+                let end = (start + 1 + rng.below(32)).min(len);
+                let chunk = m[start..end].to_vec();
+                let at = rng.below(len + 1);
+                m.splice(at..at, chunk);
+            }
+            6 => {
+                // This message's head, another's tail.
+                let other = &seeds[rng.below(seeds.len())];
+                let head = rng.below(len + 1);
+                let tail = rng.below(other.len() + 1);
+                m.truncate(head);
+                m.extend_from_slice(&other[tail..]);
+            }
+            _ if len > 0 => {
+                // A varint of an awkward size.
+                let v = [u64::MAX, 1 << 40, 1 << 32, 65_536, 251, 250, 4097][rng.below(7)];
+                let i = rng.below(len);
+                let end = (i + 1 + rng.below(9)).min(len);
+                m.splice(i..end, varint(v));
+            }
+            _ => {}
+        }
+    }
+    m.truncate(1 << 16);
+    m
+}
+
+/// Decodes pseudo-random and mutated inputs as every fuzzed type for `ANAM_FUZZ_SECONDS`
+/// (default 60) and fails on the first panic, printing the input. `ANAM_FUZZ_SEED` picks
+/// the sequence. `make fuzz` runs it (in release, with debug assertions and overflow
+/// checks) when `cargo fuzz` cannot run for want of a nightly toolchain.
+#[test]
+#[ignore = "bounded fuzzing, for `make fuzz`: cargo test --release --test wire -- --ignored fuzz_smoke"]
+fn fuzz_smoke() {
+    let seconds: u64 = std::env::var("ANAM_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seed: u64 = std::env::var("ANAM_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15)
+        .max(1);
+    let seeds = seed_messages();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut rng = XorShift(seed);
+    let mut inputs = 0u64;
+    let mut decoded = 0u64;
+    on_default_stack(move || {
+        while Instant::now() < deadline {
+            for _ in 0..64 {
+                let input = if rng.below(4) == 0 {
+                    random_input(&mut rng)
+                } else {
+                    mutated_input(&mut rng, &seeds)
+                };
+                match catch_unwind(|| fuzzed::decode_everything(&input)) {
+                    Ok(types) => decoded += u64::from(types > 0),
+                    Err(_) => panic!(
+                        "fuzz_smoke (ANAM_FUZZ_SEED={seed}): input {inputs} panicked: {input:02x?}"
+                    ),
+                }
+                inputs += 1;
+            }
+        }
+        println!(
+            "fuzz_smoke: {inputs} inputs in {seconds} s (ANAM_FUZZ_SEED={seed}), \
+             {decoded} of them decoded as some type; no panic"
+        );
+    });
+}
+
+/// Writes the seed messages into the directory `ANAM_FUZZ_CORPUS` (`make fuzz` seeds the
+/// corpus of `cargo fuzz` with them).
+#[test]
+#[ignore = "for `make fuzz`: writes the seed corpus into $ANAM_FUZZ_CORPUS"]
+fn fuzz_write_corpus() {
+    let Ok(dir) = std::env::var("ANAM_FUZZ_CORPUS") else {
+        panic!("set ANAM_FUZZ_CORPUS to the corpus directory");
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, seed) in fuzz_seeds().iter().enumerate() {
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("seed-{i:03}")),
+            seed,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn the_fuzz_helpers_start_from_valid_messages() {
+    // Each seed of the fuzz corpus decodes as one of the fuzzed types at least.
+    for seed in fuzz_seeds() {
+        let tag = tag_of(&seed).unwrap();
+        assert!(
+            fuzzed::decode_everything(&seed) > 0,
+            "a `{tag}` seed decodes"
+        );
+    }
+    assert!(decodes::<fuzzed::Record>(
+        &to_bytes(&fuzzed::record(1)).unwrap()
+    ));
+    let sensor: fuzzed::Sensor = encode_decode(&fuzzed::sensor(0));
+    assert_eq!(sensor.loads, 1);
+    assert_eq!(sensor.cache, [0.5]);
+    // A short run of the smoke test's generators, so that they stay exercised.
+    let seeds = seed_messages();
+    let mut rng = XorShift(1);
+    for _ in 0..2000 {
+        let input = if rng.below(4) == 0 {
+            random_input(&mut rng)
+        } else {
+            mutated_input(&mut rng, &seeds)
+        };
+        no_panic("generated", &input, || {
+            fuzzed::decode_everything(&input);
+            true
+        });
+    }
+}
