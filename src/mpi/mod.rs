@@ -356,7 +356,7 @@ impl MpiHandler {
 
     /// Prints `rank N: <message>` to stderr and aborts the job.
     fn fail(&self, message: &str) -> ! {
-        eprintln!("rank {}: {message}", self.rank());
+        report(self.rank(), message, self.is_mpi());
         self.abort(1)
     }
 }
@@ -373,6 +373,21 @@ impl Drop for MpiHandler {
             "dropped without done()"
         };
         self.fail(&format!("MpiHandler {why}; aborting the job"));
+    }
+}
+
+/// Writes `rank N: <message>` to stderr in one write. Under MPI, waits a moment before the
+/// caller aborts: the launcher (e.g. MPICH's hydra) tears the job down on `MPI_Abort` and
+/// may otherwise drop output the rank has already written.
+pub(crate) fn report(rank: usize, message: &str, under_mpi: bool) {
+    use std::io::Write;
+    let line = format!("rank {rank}: {message}\n");
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes());
+    let _ = err.flush();
+    drop(err);
+    if under_mpi {
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 

@@ -127,14 +127,12 @@ impl World {
 
     /// The root's side of a broadcast.
     pub(super) fn bcast_send<T: ?Sized + Serialize>(&self, value: &T, root: usize) -> Result<()> {
-        // Pass 1 writes the message and counts the arrays that travel apart; pass 2
-        // broadcasts those straight from the arrays (the message is not sent again).
-        let mut counter = Counter::default();
-        let message = wire::encode(value, Some(&mut counter))?;
-        self.bcast_message(root, Some(&message));
-        if counter.count > 0 {
-            let mut sender = BcastArrays { world: self, root };
-            wire::encode(value, Some(&mut sender))?;
+        // Pass 1 writes the message and lists the arrays that travel apart; pass 2 broadcasts
+        // those straight from the arrays (the message is not sent again).
+        let (frame, parts) = frame(value)?;
+        self.bcast_message(root, Some(&frame));
+        if parts > 0 {
+            wire::encode(value, Some(&mut BcastArrays { world: self, root }))?;
         }
         Ok(())
     }
@@ -146,7 +144,7 @@ impl World {
         decode: impl FnOnce(&[u8], Option<&mut dyn OutOfBand>) -> Result<R>,
     ) -> Result<R> {
         let message = self.bcast_message(root, None);
-        decode(&message, Some(&mut BcastArrays { world: self, root }))
+        receive_framed(&message, BcastArrays { world: self, root }, decode)
     }
 
     // ---- point to point ----------------------------------------------------------------
@@ -171,24 +169,27 @@ impl World {
         dest: usize,
         tag: i32,
     ) -> Result<()> {
-        let mut counter = Counter::default();
-        let message = wire::encode(value, Some(&mut counter))?;
-        // The first message holds the length, then as much of the message as fits a chunk.
-        let mut first = Vec::with_capacity(8 + message.len().min(CHUNK - 8));
-        first.extend_from_slice(&(message.len() as u64).to_le_bytes());
-        let n = message.len().min(CHUNK - 8);
-        first.extend_from_slice(&message[..n]);
+        let (frame, parts) = frame(value)?;
+        // The first message: the magic number, the frame's length, and as much of the frame
+        // as fits a chunk; the rest follows in chunks, then the arrays sent apart.
+        let n = frame.len().min(CHUNK - P2P_HEAD);
+        let mut first = Vec::with_capacity(P2P_HEAD + n);
+        first.extend_from_slice(&MAGIC);
+        first.extend_from_slice(&(frame.len() as u64).to_le_bytes());
+        first.extend_from_slice(&frame[..n]);
         self.comm
             .process_at_rank(dest as i32)
             .send_with_tag(&first[..], tag);
-        self.send_chunks(&self.comm, &message[n..], dest, tag);
-        if counter.count > 0 {
-            let mut sender = PeerArrays {
-                world: self,
-                peer: dest,
-                tag,
-            };
-            wire::encode(value, Some(&mut sender))?;
+        self.send_chunks(&self.comm, &frame[n..], dest, tag);
+        if parts > 0 {
+            wire::encode(
+                value,
+                Some(&mut PeerArrays {
+                    world: self,
+                    peer: dest,
+                    tag,
+                }),
+            )?;
         }
         Ok(())
     }
@@ -205,28 +206,30 @@ impl World {
             return Err(tag_mismatch(source, tag, status.tag()));
         }
         let count = status.count(u8::equivalent_datatype()) as usize;
-        if count < 8 {
-            return Err(Error::invalid(format!(
-                "recv: a {count}-byte message is not an anam message"
-            )));
-        }
         let mut first = vec![0u8; count];
         process.receive_into_with_tag(&mut first[..], tag);
-        let len = u64::from_le_bytes(first[..8].try_into().expect("8 bytes")) as usize;
-        let n = count - 8;
+        // Only trust a length that comes with the magic number of this format.
+        if count < P2P_HEAD || first[..4] != MAGIC {
+            return Err(Error::invalid(format!(
+                "recv: the {count}-byte message from rank {source} (tag {tag}) is not an anam message"
+            )));
+        }
+        let len = u64::from_le_bytes(first[4..P2P_HEAD].try_into().expect("8 bytes")) as usize;
+        let n = count - P2P_HEAD;
         if n > len {
             return Err(Error::invalid("recv: message longer than it says"));
         }
-        let mut message = first.split_off(8);
-        message.resize(len, 0);
-        self.receive_chunks(&self.comm, &mut message[n..], source, tag);
-        decode(
-            &message,
-            Some(&mut PeerArrays {
+        let mut frame = first.split_off(P2P_HEAD);
+        frame.resize(len, 0);
+        self.receive_chunks(&self.comm, &mut frame[n..], source, tag);
+        receive_framed(
+            &frame,
+            PeerArrays {
                 world: self,
                 peer: source,
                 tag,
-            }),
+            },
+            decode,
         )
     }
 
@@ -526,18 +529,112 @@ enum BcastData<'a> {
     Receive(&'a mut [u8]),
 }
 
-/// Counts the arrays that would travel apart (pass 1 of sending).
-#[derive(Default)]
-struct Counter {
-    count: usize,
+/// Starts every point-to-point message, so that a receive never trusts a stray message.
+const MAGIC: [u8; 4] = *b"ANAM";
+/// The magic number and the frame's length.
+const P2P_HEAD: usize = 12;
+
+/// Encodes `value` as a frame: the number and sizes of the arrays that travel apart, then
+/// the message. Returns the frame and the number of such arrays.
+fn frame<T: ?Sized + Serialize>(value: &T) -> Result<(Vec<u8>, usize)> {
+    let mut sizes = Sizes::default();
+    let message = wire::encode(value, Some(&mut sizes))?;
+    let mut frame = Vec::with_capacity(8 * (1 + sizes.0.len()) + message.len());
+    frame.extend_from_slice(&(sizes.0.len() as u64).to_le_bytes());
+    for &n in &sizes.0 {
+        frame.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    frame.extend_from_slice(&message);
+    Ok((frame, sizes.0.len()))
 }
 
-impl OutOfBand for Counter {
+/// Decodes a frame, receiving its arrays through `arrays`. If decoding fails (e.g. the
+/// wrong type), the arrays not yet received are received and dropped, so that they cannot
+/// be mistaken for the next message (or, in a broadcast, leave the other ranks waiting).
+fn receive_framed<A: Drain, R>(
+    frame: &[u8],
+    mut arrays: A,
+    decode: impl FnOnce(&[u8], Option<&mut dyn OutOfBand>) -> Result<R>,
+) -> Result<R> {
+    let word = |i: usize| -> Result<usize> {
+        frame
+            .get(8 * i..8 * i + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+            .ok_or_else(|| Error::invalid("message frame truncated"))
+    };
+    let parts = word(0)?;
+    if parts > frame.len() / 8 {
+        return Err(Error::invalid("message frame truncated"));
+    }
+    let sizes = (1..=parts).map(word).collect::<Result<Vec<usize>>>()?;
+    let mut tracked = Tracked {
+        arrays: &mut arrays,
+        sizes: &sizes,
+        next: 0,
+    };
+    let result = decode(&frame[8 * (parts + 1)..], Some(&mut tracked));
+    if result.is_err() {
+        for &n in &sizes[tracked.next..] {
+            arrays.drain(n);
+        }
+    }
+    result
+}
+
+/// Receives arrays in order, checking each has the size the sender announced.
+struct Tracked<'a, A> {
+    arrays: &'a mut A,
+    sizes: &'a [usize],
+    next: usize,
+}
+
+impl<A: Drain> OutOfBand for Tracked<'_, A> {
     fn threshold(&self) -> usize {
         OUT_OF_BAND_BYTES
     }
     fn send(&mut self, _: &[u8]) -> Result<()> {
-        self.count += 1;
+        Err(Error::invalid("nothing to send while receiving"))
+    }
+    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+        match self.sizes.get(self.next) {
+            Some(&n) if n == buf.len() => {
+                self.next += 1;
+                self.arrays.receive(buf)
+            }
+            _ => Err(Error::invalid(
+                "an array sent apart does not match the message",
+            )),
+        }
+    }
+}
+
+/// Array transports that can also receive and drop a part.
+trait Drain: OutOfBand {
+    /// Receives `len` bytes and drops them, a chunk at a time.
+    fn drain(&mut self, len: usize) {
+        let mut scratch = vec![0u8; len.min(CHUNK)];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            let _ = self.receive(&mut scratch[..n]);
+            left -= n;
+        }
+    }
+}
+
+impl Drain for BcastArrays<'_> {}
+impl Drain for PeerArrays<'_> {}
+
+/// Records the sizes of the arrays that would travel apart (pass 1 of sending).
+#[derive(Default)]
+struct Sizes(Vec<usize>);
+
+impl OutOfBand for Sizes {
+    fn threshold(&self) -> usize {
+        OUT_OF_BAND_BYTES
+    }
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.push(bytes.len());
         Ok(())
     }
     fn receive(&mut self, _: &mut [u8]) -> Result<()> {
@@ -604,7 +701,7 @@ fn install_panic_hook(rank: usize) {
             .location()
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
-        eprintln!("rank {rank}: {message}{at}");
+        super::report(rank, &format!("{message}{at}"), true);
         // SAFETY: MPI is initialised (the hook is installed after MPI_Init); MPI_Abort only
         // terminates the job.
         unsafe {
