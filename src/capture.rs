@@ -32,20 +32,25 @@ fn unexpected(what: &str) -> Error {
     Error::invalid(format!("unexpected {what} in an array payload"))
 }
 
-/// The compound methods a narrow serializer rejects, each with `$err()`.
+/// A narrow serializer's error for anything it does not accept.
+pub(crate) trait Rejects {
+    fn rejected(&self) -> Error;
+}
+
+/// The compound methods a narrow serializer ([`Rejects`]) refuses.
 macro_rules! reject_common {
-    ($err:path) => {
+    () => {
         fn serialize_none(self) -> Result<()> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_unit(self) -> Result<()> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<()> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_newtype_variant<T: ?Sized + Serialize>(
             self,
@@ -54,17 +59,17 @@ macro_rules! reject_common {
             _: &'static str,
             _: &T,
         ) -> Result<()> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_tuple_struct(
             self,
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleStruct> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_tuple_variant(
             self,
@@ -73,7 +78,7 @@ macro_rules! reject_common {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeTupleVariant> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
         fn serialize_struct_variant(
             self,
@@ -82,16 +87,16 @@ macro_rules! reject_common {
             _: &'static str,
             _: usize,
         ) -> Result<Self::SerializeStructVariant> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         }
     };
 }
 
-/// Scalar methods a narrow serializer rejects, each with `$err()`.
+/// Scalar methods a narrow serializer ([`Rejects`]) refuses.
 macro_rules! reject {
-    ($err:path; $($method:ident($t:ty)),*) => {
+    ($($method:ident($t:ty)),*) => {
         $(fn $method(self, _: $t) -> Result<Self::Ok> {
-            Err($err())
+            Err($crate::capture::Rejects::rejected(&self))
         })*
     };
 }
@@ -99,6 +104,24 @@ pub(crate) use {reject, reject_common};
 
 fn bad_payload() -> Error {
     Error::invalid("unexpected value in an array payload")
+}
+
+impl Rejects for Part<'_> {
+    fn rejected(&self) -> Error {
+        bad_payload()
+    }
+}
+
+impl<F> Rejects for PayloadTop<'_, F> {
+    fn rejected(&self) -> Error {
+        bad_payload()
+    }
+}
+
+impl<F> Rejects for DataSer<'_, F> {
+    fn rejected(&self) -> Error {
+        bad_payload()
+    }
 }
 
 impl<'o> ser::Serializer for Part<'o> {
@@ -113,7 +136,6 @@ impl<'o> ser::Serializer for Part<'o> {
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
-        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -152,7 +174,7 @@ impl<'o> ser::Serializer for Part<'o> {
         // Bytes are handled by `capture` itself, which owns the callback.
         Err(unexpected("bytes"))
     }
-    reject_common!(bad_payload);
+    reject_common!();
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
         Err(bad_payload())
     }
@@ -249,7 +271,6 @@ where
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
-        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -269,7 +290,7 @@ where
     fn is_human_readable(&self) -> bool {
         false
     }
-    reject_common!(bad_payload);
+    reject_common!();
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
         Err(bad_payload())
     }
@@ -355,7 +376,6 @@ where
     type SerializeStructVariant = Impossible<(), Error>;
 
     reject!(
-        bad_payload;
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
@@ -377,7 +397,7 @@ where
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         (self.f)(self.dtype, self.shape, v)
     }
-    reject_common!(bad_payload);
+    reject_common!();
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
         Err(bad_payload())
     }

@@ -242,9 +242,18 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
                 target.num(Num::from_bytes(dtype, bytes)?)
             })
         } else if name == value::OBJECT_TOKEN {
-            value.serialize(ObjectTarget {
-                group: self.target.group()?,
-            })
+            let group = self.target.group()?;
+            value.serialize(MapOnly::new(
+                || {
+                    Ok(ObjectWriter {
+                        group,
+                        key: None,
+                        name_maps: Vec::new(),
+                        legacy: Vec::new(),
+                    })
+                },
+                not_an_object,
+            ))
         } else {
             value.serialize(self)
         }
@@ -387,10 +396,16 @@ impl ser::SerializeStruct for StructSerializer {
             }
             if info.extra_data == Some(key) {
                 return value
-                    .serialize(InlineEntries {
-                        group: &self.group,
-                        written: &mut self.written,
-                    })
+                    .serialize(MapOnly::new(
+                        || {
+                            Ok(InlineMap {
+                                group: &self.group,
+                                written: &mut self.written,
+                                key: None,
+                            })
+                        },
+                        not_a_map,
+                    ))
                     .map_err(|e| e.at_with(|| self.group.name()));
             }
             if let Some(&(member, stored)) = info.name_maps.iter().find(|(m, _)| *m == key) {
@@ -426,32 +441,69 @@ impl ser::SerializeStruct for StructSerializer {
     }
 }
 
-/// Writes the entries of a map (`extra_data`) as members of `group`.
-struct InlineEntries<'g> {
-    group: &'g Group,
-    written: &'g mut Vec<String>,
+/// A serializer that accepts only a map (through options and newtypes), handing it to the
+/// `SerializeMap` that `make` builds; anything else is `not_a_map()`.
+struct MapOnly<F> {
+    make: F,
+    not_a_map: fn() -> Error,
+}
+
+impl<F> MapOnly<F> {
+    /// (The bound makes `make` a `FnOnce`, so it may hand out what it captured.)
+    fn new<M>(make: F, not_a_map: fn() -> Error) -> Self
+    where
+        F: FnOnce() -> Result<M>,
+    {
+        MapOnly { make, not_a_map }
+    }
 }
 
 fn not_a_map() -> Error {
     Error::invalid("extra_data must be a map with string keys")
 }
 
-impl<'g> ser::Serializer for InlineEntries<'g> {
+fn not_an_object() -> Error {
+    Error::invalid("an object body must be a map")
+}
+
+impl<F> crate::capture::Rejects for MapOnly<F> {
+    fn rejected(&self) -> Error {
+        (self.not_a_map)()
+    }
+}
+
+impl<M, F> ser::Serializer for MapOnly<F>
+where
+    M: ser::SerializeMap<Ok = (), Error = Error>,
+    F: FnOnce() -> Result<M>,
+{
     type Ok = ();
     type Error = Error;
     type SerializeSeq = Impossible<(), Error>;
     type SerializeTuple = Impossible<(), Error>;
     type SerializeTupleStruct = Impossible<(), Error>;
     type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = InlineMap<'g>;
+    type SerializeMap = M;
     type SerializeStruct = Impossible<(), Error>;
     type SerializeStructVariant = Impossible<(), Error>;
 
-    crate::capture::reject!(not_a_map; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
-            serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
-            serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
-            serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]));
-    crate::capture::reject_common!(not_a_map);
+    crate::capture::reject!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8])
+    );
+    crate::capture::reject_common!();
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         value.serialize(self)
@@ -464,17 +516,13 @@ impl<'g> ser::Serializer for InlineEntries<'g> {
         value.serialize(self)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Err(not_a_map())
+        Err((self.not_a_map)())
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<InlineMap<'g>> {
-        Ok(InlineMap {
-            group: self.group,
-            written: self.written,
-            key: None,
-        })
+    fn serialize_map(self, _: Option<usize>) -> Result<M> {
+        (self.make)()
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        Err(not_a_map())
+        Err((self.not_a_map)())
     }
 }
 
@@ -607,58 +655,6 @@ impl ser::SerializeMap for ObjectWriter {
         }
         Ok(())
     }
-}
-
-/// Receives the map body of an [`Object`](crate::Object).
-struct ObjectTarget {
-    group: Group,
-}
-
-impl ser::Serializer for ObjectTarget {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = ObjectWriter;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
-    crate::capture::reject!(not_an_object; serialize_bool(bool), serialize_i8(i8), serialize_i16(i16),
-            serialize_i32(i32), serialize_i64(i64), serialize_u8(u8), serialize_u16(u16),
-            serialize_u32(u32), serialize_u64(u64), serialize_f32(f32), serialize_f64(f64),
-            serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]));
-    crate::capture::reject_common!(not_an_object);
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        value.serialize(self)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Err(not_an_object())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<ObjectWriter> {
-        Ok(ObjectWriter {
-            group: self.group,
-            key: None,
-            name_maps: Vec::new(),
-            legacy: Vec::new(),
-        })
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        Err(not_an_object())
-    }
-}
-
-fn not_an_object() -> Error {
-    Error::invalid("an object body must be a map")
 }
 
 /// The fields of a struct variant: a dict whose count was written up front.
