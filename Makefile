@@ -137,6 +137,8 @@ test: deps venv ## fmt, clippy, fixture self-check, every cargo test (MPI ones v
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets --features mpi -- -D warnings
 	$(VENV)/bin/python tests/python/check_manifest.py $(FIXTURES) --require-all
+	# tests/mpi.rs runs the MPI tutorial binaries under mpiexec: build them first.
+	$(CARGO) build --features mpi --examples
 	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork \
 	  $(CARGO) test --workspace --all-targets --features mpi
 	$(CARGO) test --test mpi_local
@@ -216,3 +218,22 @@ export FUZZ_SCRIPT
 .PHONY: fuzz
 fuzz: deps ## Fuzz the wire decoder for FUZZ_SECONDS (60): cargo fuzz on nightly, else a stable smoke test
 	@bash -c "$$FUZZ_SCRIPT"
+
+# ---------------------------------------------------------------------------------
+# Benchmarks. `bench`: the Criterion benches of the HDF5 workloads (W1-W3), anam beside
+# its floor (benches/hdf5.rs). `bench-compare`: the HDF5 and MPI workloads with this crate,
+# the floors and Python anamnesis 1.0.4 in one run (tools/bench_compare.py); writes
+# BENCHMARKS.md (raw results in target/bench-compare/). `make bench-compare
+# ANAM_BENCH_QUICK=1` is a smoke run with reduced sizes. mpi4py is built from source
+# against the system MPI (mpicc) into the venv when missing.
+.PHONY: bench bench-compare
+
+bench: deps ## Criterion benches of the HDF5 workloads W1-W3, anam beside direct hdf5 calls
+	$(CARGO) bench --bench hdf5
+
+bench-compare: deps venv ## anam vs floors vs Python anamnesis (HDF5 W1-W3, MPI), writes BENCHMARKS.md
+	@$(VENV_PY) -c 'import mpi4py' 2>/dev/null || { \
+	  echo "bench-compare: installing mpi4py into $(VENV), built with mpicc"; \
+	  $(VENV)/bin/python -m pip install --disable-pip-version-check -q --no-binary mpi4py mpi4py; }
+	timeout 120 mpiexec -n 2 $(VENV_PY) -c 'from mpi4py import MPI; MPI.COMM_WORLD.Barrier()'
+	ANAM_BENCH_QUICK="$(ANAM_BENCH_QUICK)" $(PYTHON3) tools/bench_compare.py --python $(VENV_PY)
