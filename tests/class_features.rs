@@ -7,11 +7,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anam::hdf5;
-use anam::hdf5::types::{FixedAscii, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use anam::hdf5::types::{FixedAscii, TypeDescriptor, VarLenAscii};
 use anam::{AnamClass, ExtraData, Object, Store, TypedArray, Value};
 use ndarray::{Array2, ArrayD};
 use serde::{Deserialize, Serialize};
 use tempfile::TempDir;
+
+#[path = "common/h5.rs"]
+mod h5;
+use h5::{class_of, sorted};
 
 // ---------------------------------------------------------------------------------------
 // Classes
@@ -116,19 +120,6 @@ fn open(path: &Path, group: &str) -> (hdf5::File, hdf5::Group) {
     let file = hdf5::File::open(path).unwrap();
     let g = file.group(group).unwrap();
     (file, g)
-}
-
-fn class_of(g: &hdf5::Group) -> String {
-    g.attr("class")
-        .unwrap()
-        .read_scalar::<VarLenUnicode>()
-        .unwrap()
-        .to_string()
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
 }
 
 /// The `namemaps` attribute as Rust writes it: fixed-length byte strings, N x 2.

@@ -5,11 +5,14 @@
 use std::path::PathBuf;
 
 use anam::hdf5;
-use anam::hdf5::types::VarLenUnicode;
 use anam::{AnamCollection, CollectionKind, DType, DefaultCollection, Object, TypedArray, Value};
 use ndarray::{Array1, Array2, ArrayD};
 use serde::{Deserialize, Serialize};
 use tempfile::TempDir;
+
+#[path = "common/h5.rs"]
+mod h5;
+use h5::{class_of, sorted};
 
 // ---------------------------------------------------------------------------------------
 // Classes
@@ -67,19 +70,6 @@ fn stats(p: usize) -> Stats {
 
 fn collection(n: usize) -> StatsCollection {
     (0..n).map(stats).collect()
-}
-
-fn class_of(g: &hdf5::Group) -> String {
-    g.attr("class")
-        .unwrap()
-        .read_scalar::<VarLenUnicode>()
-        .unwrap()
-        .to_string()
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
 }
 
 /// A dynamic member with the given fields.

@@ -1,111 +1,35 @@
 //! Dynamic loading: every fixture written by Python anamnesis 1.0.4 loads through
-//! `anam::obj_from_file` as the registered Rust class its `class` tag names (mirrors
-//! defined here with `#[anam::class]`), with every manifest value checked after
-//! `downcast`; unknown tags and hints.
-
-use std::path::PathBuf;
+//! `anam::obj_from_file` as the registered Rust class its `class` tag names (`#[anam::class]`
+//! mirrors), with every manifest value checked after `downcast`; unknown tags and hints.
 
 use anam::{AnamObject, DType, Store, TypedArray, Value};
-use ndarray::{Array1, Array2, Array3, ArrayD};
+use ndarray::{Array2, ArrayD};
 use num_complex::{Complex32, Complex64};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 // ---------------------------------------------------------------------------------------
-// Mirrors of the Python classes (tests/fixtures/generator/classes)
+// Mirrors of the Python classes (tests/fixtures/generator/classes): the tutorial modules
+// are those of the examples, the `fixture_classes` ones those of `tests/common` but for
+// the two below.
 // ---------------------------------------------------------------------------------------
 
-#[anam::class(class = "test_classes1.SimplePerson")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct SimplePerson {
-    pub name: String,
-    pub age: i64,
-}
+mod common;
+#[path = "../examples/classes/test_classes1.rs"]
+mod test_classes1;
+#[path = "../examples/classes/test_classes2.rs"]
+mod test_classes2;
+#[path = "../examples/classes/test_classes3.rs"]
+mod test_classes3;
 
-#[anam::class(
-    class = "test_classes2.ComplexPerson",
-    default_group = "person",
-    aliases("test_classes2.OldComplexPerson")
-)]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ComplexPerson {
-    pub name: String,
-    pub age: i64,
-    #[anam(extra_data)]
-    pub extra_data: anam::ExtraData,
-}
+use common::{
+    check_nested, check_tutorial3_formulas, check_tutorial3_member, close, entry, fixture,
+    linspace, manifest, ArrayHolder, NameMapped, Parent,
+};
+use test_classes1::SimplePerson;
+use test_classes2::{ComplexPerson, ComplexPlace, ComplexTrain};
+use test_classes3::StatsCollection;
 
-#[anam::class(class = "test_classes2.ComplexPlace", default_group = "place")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ComplexPlace {
-    pub location: String,
-}
-
-#[anam::class(class = "test_classes2.ComplexTrain", default_group = "train")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ComplexTrain {
-    pub destination: String,
-}
-
-#[anam::class(
-    class = "test_classes3.CollectableSubjectStats",
-    default_group = "subjectstats"
-)]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct CollectableSubjectStats {
-    #[serde(with = "anam::array")]
-    pub zstats: Array2<f64>,
-    #[serde(with = "anam::array")]
-    pub rts: Array1<f64>,
-}
-
-anam::collection! {
-    /// Tutorial 3's collection.
-    pub StatsCollection: "test_classes3.StatsCollection", kind StatsKind,
-        of CollectableSubjectStats, combine [zstats, rts]
-}
-
-#[anam::class(class = "fixture_classes.ArrayHolder", default_group = "arrays")]
-#[derive(Serialize, Deserialize, Debug)]
-pub struct ArrayHolder {
-    #[serde(with = "anam::array")]
-    pub i8: Array2<i8>,
-    #[serde(with = "anam::array")]
-    pub i16: Array2<i16>,
-    #[serde(with = "anam::array")]
-    pub i32: Array2<i32>,
-    #[serde(with = "anam::array")]
-    pub i64: Array2<i64>,
-    #[serde(with = "anam::array")]
-    pub u8: Array2<u8>,
-    #[serde(with = "anam::array")]
-    pub u16: Array2<u16>,
-    #[serde(with = "anam::array")]
-    pub u32: Array2<u32>,
-    #[serde(with = "anam::array")]
-    pub u64: Array2<u64>,
-    #[serde(with = "anam::array")]
-    pub f32: Array2<f32>,
-    #[serde(with = "anam::array")]
-    pub f64: Array2<f64>,
-    #[serde(with = "anam::array")]
-    pub c64: Array2<Complex32>,
-    #[serde(with = "anam::array")]
-    pub c128: Array2<Complex64>,
-    #[serde(with = "anam::array")]
-    pub b: Array2<bool>,
-    #[serde(with = "anam::array")]
-    pub empty0d: ArrayD<f64>,
-    #[serde(with = "anam::array")]
-    pub empty1d: Array1<f64>,
-    #[serde(with = "anam::array")]
-    pub empty2d: Array2<f64>,
-    #[serde(with = "anam::array")]
-    pub empty3d_f32: Array3<f32>,
-    #[serde(with = "anam::array")]
-    pub empty3d_i16: Array3<i16>,
-}
-
+/// Python's `Scalars`, its integers read as `i64` (`tests/common` reads them narrower).
 #[anam::class(class = "fixture_classes.Scalars", default_group = "scalars")]
 #[derive(Serialize, Deserialize, Debug)]
 pub struct Scalars {
@@ -125,49 +49,9 @@ pub struct ExampleWriter {
     pub dat: Value,
 }
 
-#[anam::class(class = "fixture_classes.NameMapped", default_group = "nmap")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct NameMapped {
-    #[anam(name = "order")]
-    pub _order: Vec<i64>,
-    pub plain: String,
-}
-
-#[anam::class(class = "fixture_classes.Parent", default_group = "parent")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Parent {
-    pub child: Option<Child>,
-    pub label: String,
-}
-
-/// A member whose class varies: an internally tagged enum on the `class` attribute.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(tag = "class")]
-pub enum Child {
-    #[serde(rename = "fixture_classes.Parent")]
-    Parent(Box<Parent>),
-    #[serde(rename = "test_classes1.SimplePerson")]
-    Person(SimplePerson),
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/anamnesis-1.0.4")
-        .join(name)
-}
-
-fn manifest() -> Json {
-    let text = std::fs::read_to_string(fixture("manifest.json")).expect("manifest.json");
-    serde_json::from_str(&text).expect("manifest is JSON")
-}
-
-fn entry(file: &str, group: &str) -> Json {
-    manifest()[file][group].clone()
-}
 
 fn obj(file: &str, group: &str) -> Box<dyn AnamObject> {
     anam::obj_from_file(fixture(file), Some(group))
@@ -180,18 +64,6 @@ fn load<T: anam::AnamClass>(file: &str, group: &str) -> T {
     assert_eq!(o.class_tag(), T::CLASS, "{file}/{group}");
     *o.downcast::<T>()
         .unwrap_or_else(|e| panic!("downcast {file}/{group}: {e}"))
-}
-
-/// numpy's `linspace(start, stop, num)`.
-fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
-    let step = (stop - start) / (num - 1) as f64;
-    let mut v: Vec<f64> = (0..num).map(|i| start + i as f64 * step).collect();
-    v[num - 1] = stop;
-    v
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -274,31 +146,17 @@ fn tutorial2_extradata() {
 fn tutorial3_collection() {
     let file = "tutorial3.hdf5";
     let m = entry(file, "data");
-    assert_eq!(m["class"], "test_classes3.StatsCollection");
-    assert_eq!(m["member class"], "test_classes3.CollectableSubjectStats");
-    assert_eq!(
-        m["member p zstats"],
-        "arange(100).reshape(10,10)*0.5 + p  (float64)"
-    );
-    assert_eq!(m["member p rts"], "linspace(0, 450, 100) + p  (float64)");
+    check_tutorial3_formulas(&m);
     let mut c: StatsCollection = load(file, "data");
     assert_eq!(m["members"], c.len());
-    let rts = linspace(0.0, 450.0, 100);
     for (p, member) in c.iter().enumerate() {
-        let zstats = Array2::from_shape_fn((10, 10), |(i, j)| (i * 10 + j) as f64 * 0.5 + p as f64);
-        assert_eq!(member.zstats, zstats, "member {p}");
-        assert_eq!(member.rts.len(), 100);
-        for (k, got) in member.rts.iter().enumerate() {
-            assert!(
-                close(*got, rts[k] + p as f64),
-                "member {p} rts[{k}] = {got}"
-            );
-        }
+        check_tutorial3_member(p, &member.zstats, &member.rts);
     }
 
     c.update_cache().unwrap();
     let zshape: Vec<usize> = serde_json::from_value(m["combined zstats shape"].clone()).unwrap();
     let rshape: Vec<usize> = serde_json::from_value(m["combined rts shape"].clone()).unwrap();
+    let rts = linspace(0.0, 450.0, 100);
     let z = c.combined("zstats").expect("combined zstats");
     let r = c.combined("rts").expect("combined rts");
     assert_eq!((z.dtype(), z.shape()), (DType::F64, zshape.as_slice()));
@@ -483,19 +341,7 @@ fn namemap() {
 fn nested() {
     let m = entry("nested.hdf5", "parent");
     let outer: Parent = load("nested.hdf5", "parent");
-    assert_eq!(m["label"], outer.label);
-    let Some(Child::Parent(inner)) = outer.child else {
-        panic!("the outer child is a Parent")
-    };
-    assert_eq!(m["child"]["class"], "fixture_classes.Parent");
-    assert_eq!(m["child"]["label"], inner.label);
-    let Some(Child::Person(kid)) = inner.child else {
-        panic!("the inner child is a SimplePerson")
-    };
-    let k = &m["child"]["child"];
-    assert_eq!(k["class"], "test_classes1.SimplePerson");
-    assert_eq!(k["name"], kid.name);
-    assert_eq!(k["age"], kid.age);
+    check_nested(&m, outer);
 }
 
 #[test]

@@ -7,28 +7,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 use ndarray::Array2;
 use num_complex::{Complex32, Complex64};
-use serde_json::Value as Json;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/anamnesis-1.0.4")
-        .join(name)
-}
-
-fn manifest() -> Json {
-    let text = std::fs::read_to_string(fixture("manifest.json")).expect("manifest.json");
-    serde_json::from_str(&text).expect("manifest is JSON")
-}
-
-/// The manifest entry for `file`/`group`.
-fn entry(file: &str, group: &str) -> Json {
-    manifest()[file][group].clone()
-}
 
 fn load<T: serde::de::DeserializeOwned>(file: &str, group: &str) -> T {
     anam::from_file(fixture(file), Some(group))
@@ -111,25 +92,11 @@ fn tutorial2_extradata() {
 
 // ----- tutorial 3: a collection -----------------------------------------------------------
 
-/// numpy's `linspace(start, stop, num)`.
-fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
-    let step = (stop - start) / (num - 1) as f64;
-    let mut v: Vec<f64> = (0..num).map(|i| start + i as f64 * step).collect();
-    v[num - 1] = stop;
-    v
-}
-
 #[test]
 fn tutorial3() {
     let file = "tutorial3.hdf5";
     let m = entry(file, "data");
-    assert_eq!(m["class"], "test_classes3.StatsCollection");
-    assert_eq!(m["member class"], "test_classes3.CollectableSubjectStats");
-    assert_eq!(
-        m["member p zstats"],
-        "arange(100).reshape(10,10)*0.5 + p  (float64)"
-    );
-    assert_eq!(m["member p rts"], "linspace(0, 450, 100) + p  (float64)");
+    check_tutorial3_formulas(&m);
     let c: StatsCollection = load(file, "data");
     assert_eq!(m["members"], c.members.len());
     let f = anam::hdf5::File::open(fixture(file)).unwrap();
@@ -138,18 +105,7 @@ fn tutorial3() {
         let tag: anam::hdf5::types::VarLenUnicode =
             group.attr("class").unwrap().read_scalar().unwrap();
         assert_eq!(m["member class"], tag.as_str());
-        let expected =
-            Array2::from_shape_fn((10, 10), |(i, j)| (i * 10 + j) as f64 * 0.5 + p as f64);
-        assert_eq!(member.zstats, expected, "member {p} zstats");
-        let rts = linspace(0.0, 450.0, 100);
-        for (got, want) in member.rts.iter().zip(rts) {
-            let want = want + p as f64;
-            assert!(
-                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                "member {p} rts {got} vs {want}"
-            );
-        }
-        assert_eq!(member.rts.len(), 100);
+        check_tutorial3_member(p, &member.zstats, &member.rts);
     }
     // The combined shapes the manifest states follow from the member shapes and count
     // (stacking itself is `AnamCollection::update_cache`, tested with the collection type).
@@ -362,19 +318,7 @@ fn nested() {
     let m = entry("nested.hdf5", "parent");
     let outer: Parent = load("nested.hdf5", "parent");
     assert_eq!(m["class"], "fixture_classes.Parent");
-    assert_eq!(m["label"], outer.label);
-    let Some(Child::Parent(inner)) = outer.child else {
-        panic!("outer child is a Parent")
-    };
-    assert_eq!(m["child"]["class"], "fixture_classes.Parent");
-    assert_eq!(m["child"]["label"], inner.label);
-    let Some(Child::Person(kid)) = inner.child else {
-        panic!("inner child is a SimplePerson")
-    };
-    let k = &m["child"]["child"];
-    assert_eq!(k["class"], "test_classes1.SimplePerson");
-    assert_eq!(k["name"], kid.name);
-    assert_eq!(k["age"], kid.age);
+    check_nested(&m, outer);
 }
 
 // ----- a class nobody registered ------------------------------------------------------------------

@@ -28,19 +28,21 @@ use std::fmt::Debug;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anam::{
-    AnamCollection, AnamObject, Element, ExtraData, MpiHandler, NdArray, Object, Store, TypedArray,
-    Value,
+    AnamCollection, AnamObject, Element, MpiHandler, NdArray, Object, Store, TypedArray, Value,
 };
 use ndarray::{s, Array1, Array2, Array3, ArrayD, Axis, Ix1, Ix2, IxDyn};
-use num_complex::{Complex, Complex32, Complex64};
+use num_complex::{Complex32, Complex64};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
+
+#[path = "common/samples.rs"]
+mod samples;
+use samples::*;
 
 // ---------------------------------------------------------------------------------------
 // Running mpiexec
@@ -368,213 +370,6 @@ where
     got
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpitest.Unit")]
-struct UnitStruct;
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpitest.Meters")]
-struct Meters(f64);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpitest.Rgb")]
-struct Rgb(u8, u8, u8);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpitest.Shape")]
-enum Shape {
-    Point,
-    Circle(f64),
-    Rect(f32, f32),
-    Polygon {
-        corners: Vec<(i32, i32)>,
-        label: Option<String>,
-    },
-}
-
-/// One field of every type of the Serde data model.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpitest.AllTypes")]
-struct AllTypes {
-    b: bool,
-    i8: i8,
-    i16: i16,
-    i32: i32,
-    i64: i64,
-    i128: i128,
-    u8: u8,
-    u16: u16,
-    u32: u32,
-    u64: u64,
-    u128: u128,
-    f32: f32,
-    f64: f64,
-    c: char,
-    s: String,
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
-    opt_some: Option<i32>,
-    opt_none: Option<String>,
-    opt_nested: Option<Option<u8>>,
-    unit: (),
-    unit_struct: UnitStruct,
-    newtype: Meters,
-    tuple_struct: Rgb,
-    tuple: (u8, String, f64),
-    vec: Vec<i64>,
-    nested: Vec<Vec<String>>,
-    map: BTreeMap<String, Vec<u16>>,
-    shapes: Vec<Shape>,
-    units: Vec<()>,
-}
-
-fn all_types() -> AllTypes {
-    AllTypes {
-        b: true,
-        i8: i8::MIN,
-        i16: i16::MAX,
-        i32: i32::MIN,
-        i64: i64::MAX,
-        i128: i128::MIN,
-        u8: u8::MAX,
-        u16: 251,
-        u32: u32::MAX,
-        u64: u64::MAX,
-        u128: u128::MAX,
-        f32: f32::NEG_INFINITY,
-        f64: -0.1,
-        c: '😀',
-        s: "Zürich € 😀".into(),
-        bytes: (0..=255).collect(),
-        opt_some: Some(-7),
-        opt_none: None,
-        opt_nested: Some(None),
-        unit: (),
-        unit_struct: UnitStruct,
-        newtype: Meters(1.5),
-        tuple_struct: Rgb(1, 2, 255),
-        tuple: (9, "nine".into(), 9.5),
-        vec: vec![0, -1, 250, 251, 65_536, i64::MIN],
-        nested: vec![vec![], vec!["a".into(), String::new()], vec!["é".into()]],
-        map: BTreeMap::from([("a".into(), vec![1, 2]), ("".into(), vec![])]),
-        shapes: vec![
-            Shape::Point,
-            Shape::Circle(2.0),
-            Shape::Rect(1.0, -1.0),
-            Shape::Polygon {
-                corners: vec![(0, 0), (-1, 1)],
-                label: Some("tri".into()),
-            },
-        ],
-        units: vec![(), ()],
-    }
-}
-
-/// Runs of `Probe::loaded` in this process (a child runs one test, on one thread).
-static HOOK_RUNS: AtomicUsize = AtomicUsize::new(0);
-
-fn hook_runs() -> usize {
-    HOOK_RUNS.load(Ordering::SeqCst)
-}
-
-#[anam::class(class = "mpitest.Probe", default_group = "probe", init = Probe::loaded)]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Probe {
-    pub name: String,
-    pub age: i64,
-    /// Sent over MPI, never written to HDF5.
-    #[anam(bcast_only)]
-    pub cache: Vec<f64>,
-    #[anam(bcast_only)]
-    pub note: Option<String>,
-    #[anam(extra_data)]
-    pub extra: ExtraData,
-    /// Not sent: the hook's runs on this object.
-    #[serde(skip)]
-    pub loads: u32,
-}
-
-impl Probe {
-    fn new(name: &str) -> Probe {
-        Probe {
-            name: name.into(),
-            age: 42,
-            cache: vec![1.5, -2.5, f64::INFINITY],
-            note: Some("scratch".into()),
-            extra: ExtraData::from([
-                ("colour".to_string(), Value::from("blue")),
-                (
-                    "grid".to_string(),
-                    Value::from(sample_array::<u16>(&[2, 2])),
-                ),
-            ]),
-            loads: 0,
-        }
-    }
-
-    fn loaded(&mut self) {
-        self.loads += 1;
-        HOOK_RUNS.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Equal but for `loads`.
-    fn same(&self, other: &Probe) -> bool {
-        Probe {
-            loads: 0,
-            ..self.clone()
-        } == Probe {
-            loads: 0,
-            ..other.clone()
-        }
-    }
-
-    /// Checks that this is a copy of `Probe::new(name)`, its bcast_only members included.
-    fn check(&self, name: &str, loads: u32) {
-        assert!(self.same(&Probe::new(name)), "{self:?}");
-        assert_eq!(self.cache, [1.5, -2.5, f64::INFINITY], "bcast_only member");
-        assert_eq!(self.note.as_deref(), Some("scratch"), "bcast_only member");
-        assert_eq!(self.loads, loads, "hook runs on {name}");
-    }
-}
-
-#[anam::class(class = "mpitest.Lab")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Lab {
-    pub lead: Probe,
-    pub team: Vec<Probe>,
-    pub by_name: BTreeMap<String, Probe>,
-    pub spare: Option<Probe>,
-}
-
-fn lab() -> Lab {
-    Lab {
-        lead: Probe::new("lead"),
-        team: vec![Probe::new("a"), Probe::new("b")],
-        by_name: BTreeMap::from([("c".to_string(), Probe::new("c"))]),
-        spare: Some(Probe::new("spare")),
-    }
-}
-
-#[anam::class(class = "mpitest.Stats")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Stats {
-    #[serde(with = "anam::array")]
-    pub zstats: Array2<f64>,
-    pub rt: f64,
-}
-
-anam::collection! {
-    /// A collection stacking both fields of its members.
-    pub StatsCollection: "mpitest.StatsCollection", kind StatsKind, of Stats, combine [zstats, rt]
-}
-
-fn stats(i: usize) -> Stats {
-    Stats {
-        zstats: Array2::from_shape_fn((2, 2), |(a, b)| (i * 10 + a * 2 + b) as f64),
-        rt: i as f64 / 2.0,
-    }
-}
-
 /// Arrays between other fields, small and large (out of band) mixed.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename = "mpitest.Mixed")]
@@ -603,89 +398,6 @@ fn mixed(seed: usize) -> Mixed {
         ],
         after: format!("after {seed}"),
     }
-}
-
-/// Distinct values of an element type, extremes first.
-trait Sample: Element + PartialEq + Debug + Clone {
-    fn sample(i: usize) -> Self;
-}
-
-impl Sample for bool {
-    fn sample(i: usize) -> bool {
-        i % 3 == 1
-    }
-}
-
-macro_rules! sample_ints {
-    ($($t:ty),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => <$t>::MIN,
-                    1 => <$t>::MAX,
-                    _ => (i as $t).wrapping_mul(37).wrapping_sub(20),
-                }
-            }
-        }
-    )*};
-}
-sample_ints!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-macro_rules! sample_floats {
-    ($($t:ident),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => $t::MIN,
-                    1 => $t::MAX,
-                    2 => $t::INFINITY,
-                    3 => $t::NEG_INFINITY,
-                    4 => $t::MIN_POSITIVE / 4.0,
-                    _ => i as $t * 0.37 - 3.0,
-                }
-            }
-        }
-    )*};
-}
-sample_floats!(f32, f64);
-
-impl<F: Sample> Sample for Complex<F>
-where
-    Complex<F>: Element,
-{
-    fn sample(i: usize) -> Complex<F> {
-        Complex::new(F::sample(i), F::sample(i + 7))
-    }
-}
-
-/// Shapes of ranks 0 to 3, empty ones included.
-const SHAPES: &[&[usize]] = &[
-    &[],
-    &[0],
-    &[1],
-    &[7],
-    &[2, 3],
-    &[0, 3],
-    &[3, 0],
-    &[2, 3, 4],
-    &[2, 0, 4],
-    &[0, 0, 0],
-];
-
-fn sample_array<T: Sample>(shape: &[usize]) -> ArrayD<T> {
-    let mut i = 0;
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
-        i += 1;
-        T::sample(i - 1)
-    })
-}
-
-/// An array of a little more than 1 MiB (it travels apart from the message), of shape
-/// `(rows, 7)`, with values depending on `seed`.
-fn big_array<T: Sample>(seed: usize) -> ArrayD<T> {
-    let elements = (1 << 20) / std::mem::size_of::<T>() + 1000;
-    let rows = elements.div_ceil(7);
-    Array2::from_shape_fn((rows, 7), |(i, j)| T::sample((i * 7 + j) * 3 + seed)).into_dyn()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -869,7 +581,7 @@ fn bcast_everything(m: &MpiHandler, root: usize) {
     let got = m
         .bcast_obj(on_root(m, root, &c).map(|c| Box::new(c) as _), root)
         .unwrap();
-    assert_eq!(got.class_tag(), "mpitest.StatsCollection");
+    assert_eq!(got.class_tag(), "samples.StatsCollection");
     assert_eq!(*got.downcast::<StatsCollection>().unwrap(), c);
 
     // A class: bcast_only members arrive; the init hook runs once on each receiver, never
@@ -904,7 +616,7 @@ fn bcast_everything(m: &MpiHandler, root: usize) {
         )
         .unwrap();
     assert_eq!(hook_runs() - before, loads as usize, "rank {rank}");
-    assert_eq!(obj.class_tag(), "mpitest.Probe");
+    assert_eq!(obj.class_tag(), "samples.Probe");
     assert!(obj.is::<Probe>() && obj.downcast_ref::<Lab>().is_none());
     obj.downcast::<Probe>().unwrap().check("obj", loads);
     let obj = m
@@ -912,7 +624,7 @@ fn bcast_everything(m: &MpiHandler, root: usize) {
         .unwrap();
     let e = obj.downcast::<Probe>().unwrap_err().to_string();
     assert!(
-        e.contains("mpitest.Lab") && e.contains("mpitest.Probe"),
+        e.contains("samples.Lab") && e.contains("samples.Probe"),
         "{e}"
     );
 

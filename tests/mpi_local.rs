@@ -9,17 +9,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anam::{
-    AnamCollection, AnamObject, Element, ExtraData, MpiHandler, NdArray, Object, Store, TypedArray,
-    Value,
-};
+use anam::{AnamCollection, AnamObject, MpiHandler, NdArray, Object, Store, TypedArray, Value};
 use ndarray::{Array1, Array2, Array3, ArrayD, Ix2, IxDyn};
-use num_complex::{Complex, Complex32, Complex64};
+use num_complex::{Complex32, Complex64};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_bytes::ByteBuf;
+
+#[path = "common/samples.rs"]
+mod samples;
+use samples::*;
 
 // ---------------------------------------------------------------------------------------
 // Helpers and types
@@ -49,246 +49,6 @@ fn err<T: Debug>(r: anam::Result<T>) -> String {
         Ok(v) => panic!("expected an error, got {v:?}"),
         Err(e) => e.to_string(),
     }
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpi_local.Unit")]
-struct UnitStruct;
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpi_local.Meters")]
-struct Meters(f64);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpi_local.Rgb")]
-struct Rgb(u8, u8, u8);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpi_local.Shape")]
-enum Shape {
-    Point,
-    Circle(f64),
-    Rect(f32, f32),
-    Polygon {
-        corners: Vec<(i32, i32)>,
-        label: Option<String>,
-    },
-}
-
-/// One field of every type of the Serde data model.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "mpi_local.AllTypes")]
-struct AllTypes {
-    b: bool,
-    i8: i8,
-    i16: i16,
-    i32: i32,
-    i64: i64,
-    i128: i128,
-    u8: u8,
-    u16: u16,
-    u32: u32,
-    u64: u64,
-    u128: u128,
-    f32: f32,
-    f64: f64,
-    c: char,
-    s: String,
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
-    opt_some: Option<i32>,
-    opt_none: Option<String>,
-    unit: (),
-    unit_struct: UnitStruct,
-    newtype: Meters,
-    tuple_struct: Rgb,
-    tuple: (u8, String, f64),
-    vec: Vec<i64>,
-    nested: Vec<Vec<String>>,
-    map: BTreeMap<String, Vec<u16>>,
-    shapes: Vec<Shape>,
-}
-
-fn all_types() -> AllTypes {
-    AllTypes {
-        b: true,
-        i8: i8::MIN,
-        i16: i16::MAX,
-        i32: i32::MIN,
-        i64: i64::MAX,
-        i128: i128::MIN,
-        u8: u8::MAX,
-        u16: 251,
-        u32: u32::MAX,
-        u64: u64::MAX,
-        u128: u128::MAX,
-        f32: f32::NEG_INFINITY,
-        f64: -0.1,
-        c: '😀',
-        s: "Zürich € 😀".into(),
-        bytes: (0..=255).collect(),
-        opt_some: Some(-7),
-        opt_none: None,
-        unit: (),
-        unit_struct: UnitStruct,
-        newtype: Meters(1.5),
-        tuple_struct: Rgb(1, 2, 255),
-        tuple: (9, "nine".into(), 9.5),
-        vec: vec![0, -1, 250, 251, 65_536, i64::MIN],
-        nested: vec![vec![], vec!["a".into(), String::new()]],
-        map: BTreeMap::from([("a".into(), vec![1, 2]), ("".into(), vec![])]),
-        shapes: vec![
-            Shape::Point,
-            Shape::Circle(2.0),
-            Shape::Rect(1.0, -1.0),
-            Shape::Polygon {
-                corners: vec![(0, 0), (-1, 1)],
-                label: Some("tri".into()),
-            },
-        ],
-    }
-}
-
-/// Runs of `Probe::loaded` in this process (tests run in parallel: compare with care).
-static HOOK_RUNS: AtomicUsize = AtomicUsize::new(0);
-
-#[anam::class(class = "mpi_local.Probe", default_group = "probe", init = Probe::loaded)]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Probe {
-    pub name: String,
-    pub age: i64,
-    /// Sent over MPI, never written to HDF5.
-    #[anam(bcast_only)]
-    pub cache: Vec<f64>,
-    #[anam(bcast_only)]
-    pub note: Option<String>,
-    #[anam(extra_data)]
-    pub extra: ExtraData,
-    /// Not sent: the hook's runs on this object.
-    #[serde(skip)]
-    pub loads: u32,
-}
-
-impl Probe {
-    fn new(name: &str) -> Probe {
-        Probe {
-            name: name.into(),
-            age: 42,
-            cache: vec![1.5, -2.5, f64::INFINITY],
-            note: Some("scratch".into()),
-            extra: ExtraData::from([("colour".to_string(), Value::from("blue"))]),
-            loads: 0,
-        }
-    }
-
-    fn loaded(&mut self) {
-        self.loads += 1;
-        HOOK_RUNS.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Equal but for `loads`.
-    fn same(&self, other: &Probe) -> bool {
-        Probe {
-            loads: 0,
-            ..self.clone()
-        } == Probe {
-            loads: 0,
-            ..other.clone()
-        }
-    }
-}
-
-#[anam::class(class = "mpi_local.Stats")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Stats {
-    #[serde(with = "anam::array")]
-    pub zstats: Array2<f64>,
-    pub rt: f64,
-}
-
-anam::collection! {
-    /// A collection stacking both fields of its members.
-    pub StatsCollection: "mpi_local.StatsCollection", kind StatsKind, of Stats, combine [zstats, rt]
-}
-
-fn stats(i: usize) -> Stats {
-    Stats {
-        zstats: Array2::from_shape_fn((2, 2), |(a, b)| (i * 10 + a * 2 + b) as f64),
-        rt: i as f64 / 2.0,
-    }
-}
-
-/// Distinct values of an element type, extremes first.
-trait Sample: Element + PartialEq + Debug {
-    fn sample(i: usize) -> Self;
-}
-
-impl Sample for bool {
-    fn sample(i: usize) -> bool {
-        i % 3 == 1
-    }
-}
-
-macro_rules! sample_ints {
-    ($($t:ty),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => <$t>::MIN,
-                    1 => <$t>::MAX,
-                    _ => (i as $t).wrapping_mul(37).wrapping_sub(20),
-                }
-            }
-        }
-    )*};
-}
-sample_ints!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-macro_rules! sample_floats {
-    ($($t:ident),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => $t::MIN,
-                    1 => $t::MAX,
-                    2 => $t::INFINITY,
-                    3 => $t::NEG_INFINITY,
-                    _ => i as $t * 0.37 - 3.0,
-                }
-            }
-        }
-    )*};
-}
-sample_floats!(f32, f64);
-
-impl<F: Sample> Sample for Complex<F>
-where
-    Complex<F>: Element,
-{
-    fn sample(i: usize) -> Complex<F> {
-        Complex::new(F::sample(i), F::sample(i + 7))
-    }
-}
-
-/// Shapes of ranks 0 to 3, empty ones included.
-const SHAPES: &[&[usize]] = &[
-    &[],
-    &[0],
-    &[1],
-    &[7],
-    &[2, 3],
-    &[0, 3],
-    &[3, 0],
-    &[2, 3, 4],
-    &[2, 0, 4],
-];
-
-fn sample_array<T: Sample>(shape: &[usize]) -> ArrayD<T> {
-    let mut i = 0;
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
-        i += 1;
-        T::sample(i - 1)
-    })
 }
 
 /// Broadcasts arrays of `T` of every shape; scatters, gathers and allgathers them.
@@ -454,13 +214,13 @@ fn bcast_of_arrays_of_every_dtype() {
 fn bcast_of_a_class_with_bcast_only_fields_and_an_init_hook() {
     let m = local();
     let p = Probe::new("fred");
-    let before = HOOK_RUNS.load(Ordering::SeqCst);
+    let before = hook_runs();
     // The root gets its own value back: no copy, so no load and no hook.
     let back: Probe = m.bcast(Some(p.clone()), 0).unwrap();
     assert_eq!(back, p);
     assert_eq!(back.loads, 0);
     let obj = m.bcast_obj(Some(Box::new(p.clone())), 0).unwrap();
-    assert_eq!(obj.class_tag(), "mpi_local.Probe");
+    assert_eq!(obj.class_tag(), "samples.Probe");
     let back = obj.downcast::<Probe>().unwrap();
     assert_eq!(*back, p);
     assert_eq!(back.loads, 0);
@@ -476,12 +236,12 @@ fn bcast_of_a_class_with_bcast_only_fields_and_an_init_hook() {
         assert_eq!(g.note.as_deref(), Some("scratch"));
     }
     // (Other tests may run hooks in parallel: at least ours ran.)
-    assert!(HOOK_RUNS.load(Ordering::SeqCst) - before >= 2);
+    assert!(hook_runs() - before >= 2);
     // A downcast to another class names both.
     let obj = m.bcast_obj(Some(Box::new(p)), 0).unwrap();
     let e = obj.downcast::<Store>().unwrap_err().to_string();
     assert!(
-        e.contains("mpi_local.Probe") && e.contains("anamnesis.store.Store"),
+        e.contains("samples.Probe") && e.contains("anamnesis.store.Store"),
         "{e}"
     );
     m.done();

@@ -4,7 +4,7 @@
 //! `anam::to_value`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anam::hdf5;
 use anam::hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
@@ -12,22 +12,14 @@ use anam::{DType, Object, TypedArray, Value};
 use ndarray::ArrayD;
 use num_complex::{Complex32, Complex64};
 use serde::Serialize;
-use serde_json::Value as Json;
+
+#[path = "common/manifest.rs"]
+mod manifest;
+use manifest::{fixture, manifest};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/anamnesis-1.0.4")
-        .join(name)
-}
-
-fn manifest() -> Json {
-    let text = std::fs::read_to_string(fixture("manifest.json")).expect("manifest.json");
-    serde_json::from_str(&text).expect("manifest is JSON")
-}
 
 /// Every file of the manifest with every group of the file: the groups the manifest lists
 /// (checked to exist) and the others (`tutorial2_aliases.hdf5` also holds `place` and

@@ -7,7 +7,6 @@
 //!
 //! `cargo test --test wire -- --nocapture` shows the size table.
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,10 +17,14 @@ use anam::{AnamCollection, AnamObject, Element, ExtraData, Object, Store, TypedA
 use ndarray::{
     array, Array, Array0, Array1, Array2, Array3, Array4, ArrayD, ArrayView, Dimension, IxDyn,
 };
-use num_complex::{Complex, Complex32, Complex64};
+use num_complex::{Complex32, Complex64};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_bytes::ByteBuf;
+
+#[path = "common/samples.rs"]
+mod samples;
+use samples::*;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -113,122 +116,6 @@ fn fred() -> SimplePerson {
     SimplePerson {
         name: "Fred".into(),
         age: 42,
-    }
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.Unit")]
-struct UnitStruct;
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.Meters")]
-struct Meters(f64);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.Rgb")]
-struct Rgb(u8, u8, u8);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.Shape")]
-enum Shape {
-    Point,
-    Circle(f64),
-    Rect(f32, f32),
-    Polygon {
-        corners: Vec<(i32, i32)>,
-        label: Option<String>,
-    },
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.Address")]
-struct Address {
-    street: String,
-    city: String,
-    zip: u32,
-}
-
-/// One field of every type of the Serde data model.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename = "wire.AllTypes")]
-struct AllTypes {
-    b: bool,
-    i8: i8,
-    i16: i16,
-    i32: i32,
-    i64: i64,
-    i128: i128,
-    u8: u8,
-    u16: u16,
-    u32: u32,
-    u64: u64,
-    u128: u128,
-    f32: f32,
-    f64: f64,
-    c: char,
-    s: String,
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
-    opt_some: Option<i32>,
-    opt_none: Option<String>,
-    opt_nested: Option<Option<u8>>,
-    unit: (),
-    unit_struct: UnitStruct,
-    newtype: Meters,
-    tuple_struct: Rgb,
-    tuple: (u8, String, f64),
-    vec: Vec<i64>,
-    nested: Vec<Vec<String>>,
-    map: BTreeMap<String, Vec<u16>>,
-    shapes: Vec<Shape>,
-    address: Address,
-    units: Vec<()>,
-}
-
-fn all_types() -> AllTypes {
-    AllTypes {
-        b: true,
-        i8: i8::MIN,
-        i16: i16::MAX,
-        i32: i32::MIN,
-        i64: i64::MAX,
-        i128: i128::MIN,
-        u8: u8::MAX,
-        u16: 251,
-        u32: u32::MAX,
-        u64: u64::MAX,
-        u128: u128::MAX,
-        f32: f32::NEG_INFINITY,
-        f64: -0.1,
-        c: '😀',
-        s: "Zürich € 😀".into(),
-        bytes: (0..=255).collect(),
-        opt_some: Some(-7),
-        opt_none: None,
-        opt_nested: Some(None),
-        unit: (),
-        unit_struct: UnitStruct,
-        newtype: Meters(1.5),
-        tuple_struct: Rgb(1, 2, 255),
-        tuple: (9, "nine".into(), 9.5),
-        vec: vec![0, -1, 250, 251, 65_536, i64::MIN],
-        nested: vec![vec![], vec!["a".into(), String::new()], vec!["é".into()]],
-        map: BTreeMap::from([("a".into(), vec![1, 2]), ("".into(), vec![])]),
-        shapes: vec![
-            Shape::Point,
-            Shape::Circle(2.0),
-            Shape::Rect(1.0, -1.0),
-            Shape::Polygon {
-                corners: vec![(0, 0), (-1, 1)],
-                label: Some("tri".into()),
-            },
-        ],
-        address: Address {
-            street: "1 Main St".into(),
-            city: "Leeds".into(),
-            zip: 70_000,
-        },
-        units: vec![(), (), ()],
     }
 }
 
@@ -371,13 +258,13 @@ fn options_and_units() {
     round_trip(&None::<Option<String>>, "option");
     round_trip(&Some(()), "option");
     round_trip(&(), "unit");
-    round_trip(&UnitStruct, "wire.Unit");
+    round_trip(&UnitStruct, "samples.Unit");
 }
 
 #[test]
 fn newtype_and_tuple_structs_and_tuples() {
-    round_trip(&Meters(-2.5), "wire.Meters");
-    round_trip(&Rgb(0, 128, 255), "wire.Rgb");
+    round_trip(&Meters(-2.5), "samples.Meters");
+    round_trip(&Rgb(0, 128, 255), "samples.Rgb");
     round_trip(&(1u8,), "tuple");
     round_trip(&(1u8, "a".to_string(), 2.5f64), "tuple");
     round_trip(&(i128::MIN, u128::MAX, ('é', ())), "tuple");
@@ -427,14 +314,14 @@ fn maps() {
 #[test]
 fn enums_of_every_variant_kind() {
     for shape in all_types().shapes {
-        round_trip(&shape, "wire.Shape");
+        round_trip(&shape, "samples.Shape");
     }
     round_trip(
         &Shape::Polygon {
             corners: vec![],
             label: None,
         },
-        "wire.Shape",
+        "samples.Shape",
     );
     round_trip(&Some(Shape::Circle(1.0)), "option");
     let _ = round_trip(&Ok::<Shape, String>(Shape::Point), "Result");
@@ -444,7 +331,7 @@ fn enums_of_every_variant_kind() {
 #[test]
 fn structs_of_every_type() {
     round_trip(&fred(), "test_classes1.SimplePerson");
-    let back = round_trip(&all_types(), "wire.AllTypes");
+    let back = round_trip(&all_types(), "samples.AllTypes");
     assert_eq!(back.bytes.len(), 256);
 }
 
@@ -487,82 +374,6 @@ struct InStruct<T: Element> {
     #[serde(with = "anam::array::option")]
     maybe: Option<ArrayD<T>>,
     after: String,
-}
-
-/// Distinct values of an element type, extremes first.
-trait Sample: Element + PartialEq + Debug {
-    fn sample(i: usize) -> Self;
-}
-
-impl Sample for bool {
-    fn sample(i: usize) -> bool {
-        i % 3 == 1
-    }
-}
-
-macro_rules! sample_ints {
-    ($($t:ty),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => <$t>::MIN,
-                    1 => <$t>::MAX,
-                    _ => (i as $t).wrapping_mul(37).wrapping_sub(20),
-                }
-            }
-        }
-    )*};
-}
-sample_ints!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-macro_rules! sample_floats {
-    ($($t:ident),*) => {$(
-        impl Sample for $t {
-            fn sample(i: usize) -> $t {
-                match i {
-                    0 => $t::MIN,
-                    1 => $t::MAX,
-                    2 => $t::INFINITY,
-                    3 => $t::NEG_INFINITY,
-                    4 => $t::MIN_POSITIVE / 4.0,
-                    _ => i as $t * 0.37 - 3.0,
-                }
-            }
-        }
-    )*};
-}
-sample_floats!(f32, f64);
-
-impl<F: Sample> Sample for Complex<F>
-where
-    Complex<F>: Element,
-{
-    fn sample(i: usize) -> Complex<F> {
-        Complex::new(F::sample(i), F::sample(i + 7))
-    }
-}
-
-/// Shapes of ranks 0 to 4, empty ones included.
-const SHAPES: &[&[usize]] = &[
-    &[],
-    &[0],
-    &[1],
-    &[7],
-    &[2, 3],
-    &[0, 3],
-    &[3, 0],
-    &[2, 3, 4],
-    &[2, 0, 4],
-    &[1, 2, 3, 2],
-    &[2, 2, 0, 2],
-];
-
-fn sample_array<T: Sample>(shape: &[usize]) -> ArrayD<T> {
-    let mut i = 0;
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
-        i += 1;
-        T::sample(i - 1)
-    })
 }
 
 fn arrays_of<T: Sample>() {
@@ -822,36 +633,16 @@ fn a_store() {
     assert_eq!(*object.downcast::<Store>().unwrap(), s);
 }
 
-#[anam::class(class = "wire.Stats")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Stats {
-    #[serde(with = "anam::array")]
-    pub zstats: Array2<f64>,
-    pub rt: f64,
-}
-
-anam::collection! {
-    /// A collection stacking both fields of its members.
-    pub StatsCollection: "wire.StatsCollection", kind StatsKind, of Stats, combine [zstats, rt]
-}
-
-fn stats(i: usize) -> Stats {
-    Stats {
-        zstats: Array2::from_shape_fn((2, 2), |(a, b)| (i * 10 + a * 2 + b) as f64),
-        rt: i as f64 / 2.0,
-    }
-}
-
 #[test]
 fn a_collection() {
     let c: StatsCollection = (0..3).map(stats).collect();
-    let mut back = round_trip(&c, "wire.StatsCollection");
+    let mut back = round_trip(&c, "samples.StatsCollection");
     back.update_cache().unwrap();
     assert_eq!(back.combined("zstats").unwrap().shape(), &[2, 2, 3]);
     assert_eq!(back.combined("rt").unwrap().shape(), &[3]);
     let object = object_from_bytes(&to_bytes(&c).unwrap()).unwrap();
     assert_eq!(*object.downcast::<StatsCollection>().unwrap(), c);
-    round_trip(&StatsCollection::new(), "wire.StatsCollection");
+    round_trip(&StatsCollection::new(), "samples.StatsCollection");
     // Python's base class.
     let plain: AnamCollection<Stats> = (0..2).map(stats).collect();
     round_trip(&plain, "anamnesis.abstract.AnamCollection");
@@ -861,90 +652,15 @@ fn a_collection() {
 // Classes: bcast_only members, init hooks, dynamic loading
 // ---------------------------------------------------------------------------------------
 
-thread_local! {
-    /// `Probe::loaded` runs on this thread so far.
-    static HOOK_RUNS: Cell<usize> = const { Cell::new(0) };
-}
-
-#[anam::class(class = "wire.Probe", default_group = "probe", init = Probe::loaded)]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Probe {
-    pub name: String,
-    pub age: i64,
-    /// Sent over MPI (and so by the wire format), never written to HDF5.
-    #[anam(bcast_only)]
-    pub cache: Vec<f64>,
-    #[anam(bcast_only)]
-    pub note: Option<String>,
-    #[anam(extra_data)]
-    pub extra: ExtraData,
-    /// Not sent: counts the hook's runs on this object.
-    #[serde(skip)]
-    pub loads: u32,
-}
-
-impl Probe {
-    fn new(name: &str) -> Probe {
-        Probe {
-            name: name.into(),
-            age: 42,
-            cache: vec![1.5, -2.5, f64::INFINITY],
-            note: Some("scratch".into()),
-            extra: ExtraData::from([
-                ("colour".to_string(), Value::from("blue")),
-                (
-                    "grid".to_string(),
-                    Value::from(sample_array::<u16>(&[2, 2])),
-                ),
-            ]),
-            loads: 0,
-        }
-    }
-
-    fn loaded(&mut self) {
-        self.loads += 1;
-        HOOK_RUNS.set(HOOK_RUNS.get() + 1);
-    }
-
-    /// Equal but for `loads`.
-    fn same(&self, other: &Probe) -> bool {
-        Probe {
-            loads: 0,
-            ..self.clone()
-        } == Probe {
-            loads: 0,
-            ..other.clone()
-        }
-    }
-}
-
-#[anam::class(class = "wire.Lab")]
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Lab {
-    pub lead: Probe,
-    pub team: Vec<Probe>,
-    pub by_name: BTreeMap<String, Probe>,
-    pub spare: Option<Probe>,
-}
-
-fn lab() -> Lab {
-    Lab {
-        lead: Probe::new("lead"),
-        team: vec![Probe::new("a"), Probe::new("b")],
-        by_name: BTreeMap::from([("c".to_string(), Probe::new("c"))]),
-        spare: Some(Probe::new("spare")),
-    }
-}
-
 #[test]
 fn bcast_only_members_are_sent_and_init_runs_once() {
     let p = Probe::new("fred");
     let bytes = to_bytes(&p).unwrap();
-    assert_eq!(tag_of(&bytes).unwrap(), "wire.Probe");
-    let runs = HOOK_RUNS.get();
+    assert_eq!(tag_of(&bytes).unwrap(), "samples.Probe");
+    let runs = hook_runs();
     let back: Probe = from_bytes(&bytes).unwrap();
     assert_eq!(
-        HOOK_RUNS.get() - runs,
+        hook_runs() - runs,
         1,
         "the hook runs once per decoded object"
     );
@@ -956,9 +672,9 @@ fn bcast_only_members_are_sent_and_init_runs_once() {
 
     // Nested objects: each hook once.
     let l = lab();
-    let runs = HOOK_RUNS.get();
+    let runs = hook_runs();
     let back: Lab = from_bytes(&to_bytes(&l).unwrap()).unwrap();
-    assert_eq!(HOOK_RUNS.get() - runs, 5);
+    assert_eq!(hook_runs() - runs, 5);
     let all = [&back.lead, &back.team[0], &back.team[1], &back.by_name["c"]]
         .into_iter()
         .chain(back.spare.as_ref());
@@ -971,11 +687,11 @@ fn bcast_only_members_are_sent_and_init_runs_once() {
 
 #[test]
 fn object_from_bytes_gives_the_registered_class() {
-    let runs = HOOK_RUNS.get();
+    let runs = hook_runs();
     let object: Box<dyn AnamObject> =
         object_from_bytes(&to_bytes(&Probe::new("x")).unwrap()).unwrap();
-    assert_eq!(HOOK_RUNS.get() - runs, 1);
-    assert_eq!(object.class_tag(), "wire.Probe");
+    assert_eq!(hook_runs() - runs, 1);
+    assert_eq!(object.class_tag(), "samples.Probe");
     assert!(object.is::<Probe>());
     assert!(object.downcast_ref::<Lab>().is_none());
     let probe = object.downcast::<Probe>().unwrap();
@@ -991,7 +707,7 @@ fn object_from_bytes_gives_the_registered_class() {
     // Downcasting to the wrong class names both.
     let err = object.downcast::<Probe>().unwrap_err().to_string();
     assert!(
-        err.contains("wire.Lab") && err.contains("wire.Probe"),
+        err.contains("samples.Lab") && err.contains("samples.Probe"),
         "{err}"
     );
 }
@@ -1012,7 +728,7 @@ fn tag_of_names_the_envelope() {
         tag_of(&to_bytes(&Arr(array![1u8])).unwrap()).unwrap(),
         "array"
     );
-    assert_eq!(tag_of(&to_bytes(&lab()).unwrap()).unwrap(), "wire.Lab");
+    assert_eq!(tag_of(&to_bytes(&lab()).unwrap()).unwrap(), "samples.Lab");
     assert_eq!(tag_of(&message("x.Y", &[1, 2, 3])).unwrap(), "x.Y");
     assert!(tag_of(&[]).is_err());
     assert!(tag_of(&[5, b'a']).is_err(), "truncated tag");
@@ -1071,9 +787,9 @@ fn a_mismatched_type_is_an_error_naming_both_tags() {
     mismatch::<Vec<f64>>(&Arr(array![1.0]), "array", "seq");
     mismatch::<Arr<f64, ndarray::Ix1>>(&vec![1.0], "seq", "array");
     mismatch::<i32>(&Some(1i32), "option", "i32");
-    mismatch::<Shape>(&(), "unit", "wire.Shape");
+    mismatch::<Shape>(&(), "unit", "samples.Shape");
     mismatch::<(i32,)>(&BTreeMap::from([(1, 2)]), "map", "tuple");
-    mismatch::<Probe>(&lab(), "wire.Lab", "wire.Probe");
+    mismatch::<Probe>(&lab(), "samples.Lab", "samples.Probe");
 }
 
 #[test]
@@ -1631,8 +1347,8 @@ const TAGS: &[&str] = &[
     "fuzz.Sensor",
     "fuzz.Sensors",
     "anamnesis.store.Store",
-    "wire.Probe",
-    "wire.Lab",
+    "samples.Probe",
+    "samples.Lab",
 ];
 
 /// Bytes the format gives a meaning: varint markers, type bytes, option markers.

@@ -1,5 +1,10 @@
 //! Rust mirrors of the Python classes that wrote the fixtures
-//! (tests/fixtures/generator/classes), shared by the fixture and interop tests.
+//! (tests/fixtures/generator/classes), shared by the fixture, dynamic-loading and interop
+//! tests, and the fixtures' manifest.
+//!
+//! The tutorial classes here are plain Serde types (not registered): `tests/dynamic.rs`
+//! registers its own, those of `examples/classes`. The `fixture_classes` ones that are
+//! `#[anam::class]` serve both typed and dynamic loading.
 #![allow(dead_code)]
 
 use ndarray::{Array1, Array2, Array3, ArrayD};
@@ -7,8 +12,11 @@ use num_complex::{Complex32, Complex64};
 use serde::{Deserialize, Serialize};
 
 pub use dynamic::Dyn;
+#[allow(unused_imports)] // not every binary that includes `common` reads the manifest
+pub use manifest::*;
 
 mod dynamic;
+pub mod manifest;
 
 #[derive(Serialize, Deserialize, Debug)]
 #[serde(rename = "test_classes1.SimplePerson")]
@@ -75,8 +83,8 @@ pub struct AirportStore {
     pub delays: Array1<f64>,
 }
 
+#[anam::class(class = "fixture_classes.ArrayHolder", default_group = "arrays")]
 #[derive(Serialize, Deserialize, Debug)]
-#[serde(rename = "fixture_classes.ArrayHolder")]
 pub struct ArrayHolder {
     #[serde(with = "anam::array")]
     pub i8: Array2<i8>,
@@ -163,8 +171,8 @@ pub struct NameMapped {
     pub plain: String,
 }
 
+#[anam::class(class = "fixture_classes.Parent", default_group = "parent")]
 #[derive(Serialize, Deserialize, Debug)]
-#[serde(rename = "fixture_classes.Parent")]
 pub struct Parent {
     pub child: Option<Child>,
     pub label: String,
@@ -178,4 +186,22 @@ pub enum Child {
     Parent(Box<Parent>),
     #[serde(rename = "test_classes1.SimplePerson")]
     Person(SimplePerson),
+}
+
+/// Checks `nested.hdf5`'s `parent` against its manifest entry `m`: a Parent holding a
+/// Parent holding a SimplePerson.
+pub fn check_nested(m: &serde_json::Value, outer: Parent) {
+    assert_eq!(m["label"], outer.label);
+    let Some(Child::Parent(inner)) = outer.child else {
+        panic!("the outer child is a Parent")
+    };
+    assert_eq!(m["child"]["class"], "fixture_classes.Parent");
+    assert_eq!(m["child"]["label"], inner.label);
+    let Some(Child::Person(kid)) = inner.child else {
+        panic!("the inner child is a SimplePerson")
+    };
+    let k = &m["child"]["child"];
+    assert_eq!(k["class"], "test_classes1.SimplePerson");
+    assert_eq!(k["name"], kid.name);
+    assert_eq!(k["age"], kid.age);
 }
