@@ -36,12 +36,14 @@ RAW = os.path.join(ROOT, "target", "bench-compare")
 # The targets checked in the tables. The issue sets W3's (time per node within 2x of W1's
 # time per object); the others are this script's: edit them here.
 TARGETS = {
-    "W1": 1.5,  # anam / floor, write and read
-    "W2": 1.25,  # anam / floor, write and read
-    "W2 rss": 1.10,  # anam's peak RSS / the floor's
+    # The targets of the issues (MPI issue and performance issue).
+    "W1": 1.25,  # anam / floor, write and read
+    "W2": 1.1,  # anam / floor, write and read
+    "W2 rss": 1.10,  # anam's peak RSS / the floor's (the payload plus 10%)
     "W3": 2.0,  # anam time per node / anam W1 time per object (same op)
-    "MPI large": 1.5,  # anam / raw MPI into a new buffer (M3, scatter, gather)
-    "MPI small": 1.0,  # anam faster than Python anamnesis (M1, M2: raw is a bare MPI_Bcast)
+    "MPI large": 1.15,  # anam / raw MPI into a warm buffer (M3, scatter, gather)
+    "MPI small": 20.0,  # anam at least 20x faster than Python anamnesis (M1, M2)
+    "M1 raw": 3.0,  # M1 at most 3x one raw 64-byte MPI_Bcast
 }
 
 COMMANDS = []  # (description, command line) in the order run
@@ -539,22 +541,27 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
         raw_warm = warm[1] if warm else None
         raw_fresh = fresh[1] if fresh else None
         p = next((r["median_s"] for r in py_res.records if r["case"] == py_case), None)
-        base = raw_fresh if raw_fresh is not None else raw_warm
-        r = ratio(a, base)
+        r = ratio(a, raw_warm)
+        r_fresh = ratio(a, raw_fresh)
         speed = ratio(p, a)
         if kind == "MPI small":
-            target, ok = "faster than Python", None if speed is None else speed >= TARGETS[kind]
+            target = "≥ %g× faster than Python" % TARGETS[kind]
+            ok = None if speed is None else speed >= TARGETS[kind]
+            if label.startswith("M1"):
+                target += ", ≤ %g× raw" % TARGETS["M1 raw"]
+                ok = None if (ok is None or r is None) else (ok and r <= TARGETS["M1 raw"])
         else:
-            target = "≤ %g× raw (new buffer)" % TARGETS[kind]
+            target = "≤ %g× raw (warm)" % TARGETS[kind]
             ok = None if r is None else r <= TARGETS[kind]
         rows.append([label, fmt_time(a), fmt_time(raw_warm), fmt_time(raw_fresh),
-                     fmt_ratio(r), fmt_time(p), fmt_ratio(speed), target, check(ok)])
-    w(table(["", "anam", "raw MPI (warm)", "raw MPI (new buffer)", "ratio", "Python",
-             "speed-up", "target", ""], rows))
+                     fmt_ratio(r), fmt_ratio(r_fresh), fmt_time(p), fmt_ratio(speed), target,
+                     check(ok)])
+    w(table(["", "anam", "raw MPI (warm)", "raw MPI (new buffer)", "ratio (warm)",
+             "ratio (new buffer)", "Python", "speed-up", "target", ""], rows))
     w("")
-    w("*ratio*: anam / raw MPI into a new buffer where the bench measures one, else the warm "
-      "one. M1 and M2's raw figure is one bare `MPI_Bcast` of the encoded size, which no "
-      "object transfer can match; their target is the Python comparison.")
+    w("*ratio (warm)*: anam / raw MPI into a buffer reused across iterations (the issue's "
+      "floor); *ratio (new buffer)*: anam / raw MPI into a freshly allocated buffer, as a "
+      "decoded object must be. M2's raw figure is one bare `MPI_Bcast` of the encoded size.")
     w("")
     w("<details><summary>Output of the MPI bench</summary>")
     w("")
