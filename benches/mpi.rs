@@ -1,5 +1,5 @@
 //! MPI benchmarks: each operation of `MpiHandler` beside the raw MPI call moving the same
-//! bytes, medians side by side. Run with 2 ranks (`make bench-mpi`):
+//! bytes, medians side by side. Run with 2 ranks (`make bench-compare` runs it):
 //!
 //! ```sh
 //! cargo build --release --features mpi --bench mpi
