@@ -499,27 +499,21 @@ compound!(
     SerializeTupleVariant::serialize_field
 );
 
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {
-        self.element(v)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
+macro_rules! compound_fields {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {
+                self.element(v)
+            }
+            fn end(self) -> Result<()> {
+                self.finish()
+            }
+        })*
+    };
 }
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {
-        self.element(v)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
+compound_fields!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
