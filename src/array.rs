@@ -468,11 +468,10 @@ where
 {
     // A standard-layout array is borrowed as is; only a strided view is made contiguous.
     let standard = array.as_standard_layout();
-    let data: Cow<'_, [T]> = match standard.as_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(standard.iter().copied().collect()),
-    };
-    serialize_payload(ARRAY_TOKEN, array.shape(), &data, serializer)
+    let data = standard
+        .as_slice()
+        .expect("a standard-layout array is contiguous");
+    serialize_payload(ARRAY_TOKEN, array.shape(), data, serializer)
 }
 
 /// Deserializes an array (use through `#[serde(with = "anam::array")]`).

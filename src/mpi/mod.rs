@@ -30,8 +30,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use ndarray::ArrayD;
-#[cfg(feature = "mpi")]
-use ndarray::IxDyn;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -410,15 +408,6 @@ pub(crate) fn scatter_indices(n: usize, size: usize) -> Vec<(usize, usize)> {
             range
         })
         .collect()
-}
-
-/// An array of `rows` rows of shape `rest`, zeroed lazily (filled by a receive).
-#[cfg(feature = "mpi")]
-pub(crate) fn rows_array<T: Element>(rows: usize, rest: &[usize]) -> ArrayD<T> {
-    let mut shape = vec![rows];
-    shape.extend_from_slice(rest);
-    // `from_elem` of a zero is `calloc`: pages are touched once, by the receive.
-    ArrayD::from_elem(IxDyn(&shape), T::default())
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use ndarray::ArrayD;
+use ndarray::{ArrayD, IxDyn};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{rows_array, scatter_indices, tag_mismatch};
+use super::{scatter_indices, tag_mismatch};
 use crate::array::{self, DType, Element};
 use crate::error::{Error, Result};
 use crate::wire::{self, OutOfBand};
@@ -498,6 +498,13 @@ fn advise_huge_pages(buf: &mut [u8]) {
     }
 }
 
+/// An array of `rows` rows of shape `rest`, zeroed lazily (filled by a receive).
+fn rows_array<T: Element>(rows: usize, rest: &[usize]) -> ArrayD<T> {
+    let mut shape = vec![rows];
+    shape.extend_from_slice(rest);
+    // `from_elem` of a zero is `calloc`: pages are touched once, by the receive.
+    ArrayD::from_elem(IxDyn(&shape), T::default())
+}
 /// Makes an array of `rows` rows and fills its memory with `fill` (a receive).
 fn receive_rows<T: Element>(
     rows: usize,
