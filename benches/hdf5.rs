@@ -376,8 +376,13 @@ mod floor {
         Ok((g, count as usize))
     }
 
+    /// A new file in the format `anam::to_file` writes (HDF5 1.8 objects: indexed
+    /// attribute and link storage for groups with many of them).
     fn create(path: &Path, group: &str, class: &str) -> hdf5::Result<(hdf5::File, hdf5::Group)> {
-        let file = hdf5::File::create(path)?;
+        use hdf5::file::LibraryVersion::V18;
+        let file = hdf5::File::with_options()
+            .with_fapl(|fapl| fapl.libver_bounds(V18, V18))
+            .create(path)?;
         let g = file.create_group(group)?;
         write_str(&g, "class", class)?;
         Ok((file, g))

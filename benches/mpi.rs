@@ -65,6 +65,20 @@ fn time(world: &SimpleCommunicator, samples: usize, mut op: impl FnMut()) -> Dur
     t[samples / 2]
 }
 
+/// A newly allocated receive buffer, backed by transparent huge pages as anam's receive
+/// buffers are (and numpy's large arrays): the floor for receiving into new memory.
+fn fresh_buffer(len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    const PAGE: usize = 4096;
+    let start = (buf.as_mut_ptr() as usize).div_ceil(PAGE) * PAGE;
+    let end = (buf.as_mut_ptr() as usize + len) / PAGE * PAGE;
+    if end > start {
+        // SAFETY: a page-aligned range inside `buf`; the advice never changes contents.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    buf
+}
+
 fn raw_bcast(world: &SimpleCommunicator, buf: &mut [u8]) {
     world.process_at_rank(0).broadcast_into(buf);
 }
@@ -144,7 +158,7 @@ fn main() {
         if rank == 0 {
             raw_bcast(&world, &mut raw_buf);
         } else {
-            let mut fresh = vec![0u8; MIB32];
+            let mut fresh = fresh_buffer(MIB32);
             raw_bcast(&world, &mut fresh);
             black_box(fresh);
         }
@@ -185,7 +199,7 @@ fn main() {
     ));
     let raw_fresh = time(&world, 41, || {
         let root = world.process_at_rank(0);
-        let mut fresh = vec![0u8; counts[rank] as usize];
+        let mut fresh = fresh_buffer(counts[rank] as usize);
         if rank == 0 {
             root.scatter_varcount_into_root(
                 &Partition::new(&send[..], &counts[..], &displs[..]),
@@ -228,7 +242,7 @@ fn main() {
     let raw_fresh = time(&world, 41, || {
         let root = world.process_at_rank(0);
         if rank == 0 {
-            let mut fresh = vec![0u8; MIB32];
+            let mut fresh = fresh_buffer(MIB32);
             root.gather_varcount_into_root(
                 &mine_bytes[..],
                 &mut PartitionMut::new(&mut fresh[..], &counts[..], &displs[..]),

@@ -175,14 +175,16 @@ pub fn to_file<T: ?Sized + Serialize>(
     value: &T,
 ) -> Result<()> {
     let path = path.as_ref();
-    let file = hdf5::File::append(path).map_err(|source| ErrorKind::File {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let file = h5::file_builder()
+        .append(path)
+        .map_err(|source| ErrorKind::File {
+            path: path.display().to_string(),
+            source,
+        })?;
     if file.link_exists(group_name) {
         file.unlink(group_name)?;
     }
-    let group = file.create_group(group_name)?;
+    let group = h5::create_group(&file, group_name)?;
     if let Err(e) = to_group(value, &group) {
         // Leave no half-written object behind.
         drop(group);

@@ -13,9 +13,10 @@ use serde::de::value::{SeqDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
+use super::raw::{open_attr, Probe};
 use super::{
     describe, join, open_link, read_array, read_class, read_num, read_strings, stored_type, Linked,
-    Members, Num, Stored,
+    Members, Num, Stored, StrKind,
 };
 use crate::array::{self, with_typed_array, DType, TypedArray};
 use crate::depth::DepthGuard;
@@ -61,7 +62,7 @@ impl GroupDe {
     pub(crate) fn new(group: Group) -> Result<GroupDe> {
         let members = Members::of(&group)?;
         let class = if members.has_attr(format::CLASS_ATTR) {
-            read_class(&group).map_err(|e| e.at_with(|| join(&group, format::CLASS_ATTR)))?
+            Some(read_class(&group).map_err(|e| e.at_with(|| join(&group, format::CLASS_ATTR)))?)
         } else {
             None
         };
@@ -548,9 +549,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Strings(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
             Source::Pairs(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
             Source::Extra(access) => seed.deserialize(MapDe(*access)),
-            Source::Attr(name) => group
-                .attr(&name)
-                .map_err(Error::from)
+            Source::Attr(name) => open_attr(group, &name)
                 .and_then(|a| seed.deserialize(ContainerDe::new(a.into())?))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::Link(name) => seed
@@ -789,7 +788,7 @@ impl DictAccess {
                     let members = Members::of(&g)?;
                     Items::list(g, members)
                 }
-                Linked::Dataset(ds) => Ok(Items::Array(ArrayDe::read(&ds)?)),
+                Linked::Dataset(ds) => Ok(Items::Array(ContainerDe::new(ds.into())?.whole()?)),
             }
             .map_err(|e| e.at_with(|| join(group, name)))
         };
@@ -1077,10 +1076,8 @@ impl<'de> de::Deserializer<'de> for AbsentDe {
 /// An attribute or a dataset: a scalar, or an array read as one buffer.
 pub(crate) struct ContainerDe {
     held: Held,
-    stored: Stored,
-    shape: Vec<usize>,
-    /// A null dataspace: the unit value.
-    null: bool,
+    /// Its type and extent (a null dataspace is the unit value).
+    probe: Probe,
 }
 
 /// An open attribute or dataset, owned (moved in, not cloned: a clone is HDF5 reference
@@ -1103,6 +1100,10 @@ impl From<hdf5::Dataset> for Held {
 }
 
 impl Held {
+    fn is_attr(&self) -> bool {
+        matches!(self, Held::Attr(_))
+    }
+
     fn container(&self) -> &Container {
         match self {
             Held::Attr(a) => a,
@@ -1113,28 +1114,52 @@ impl Held {
 
 impl ContainerDe {
     fn new(held: Held) -> Result<ContainerDe> {
-        let c = held.container();
-        let space = c.space()?;
-        Ok(ContainerDe {
-            stored: stored_type(c)?,
-            shape: space.shape(),
-            null: space.is_null(),
-            held,
-        })
+        let probe = Probe::of(held.container(), held.is_attr())?;
+        Ok(ContainerDe { held, probe })
     }
 
     fn c(&self) -> &Container {
         self.held.container()
     }
 
+    /// Reads the whole container as `dtype`.
+    fn read_array(&self, dtype: DType) -> Result<TypedArray> {
+        match self
+            .probe
+            .read_numeric(self.c(), self.held.is_attr(), dtype)?
+        {
+            Some(array) => Ok(array),
+            None => read_array(self.c(), dtype),
+        }
+    }
+
+    /// Reads the string of a scalar string container.
+    fn read_scalar_string(&self, kind: StrKind) -> Result<String> {
+        match self
+            .probe
+            .read_vlen_scalar_string(self.c(), self.held.is_attr())?
+        {
+            Some(s) => Ok(s),
+            None => Ok(read_strings(self.c(), kind)?
+                .into_iter()
+                .next()
+                .unwrap_or_default()),
+        }
+    }
+
     fn whole(self) -> Result<ArrayDe> {
-        ArrayDe::read(self.c())
+        let flat = match self.probe.stored {
+            Stored::Num(d) => Flat::Num(self.read_array(d)?),
+            Stored::Str(kind) => Flat::Str(read_strings(self.c(), kind)?),
+            Stored::Other(ref t) => return Err(Error::unsupported(format!("HDF5 type {t}"))),
+        };
+        Ok(ArrayDe::new(flat, self.probe.shape.into()))
     }
 
     fn scalar_string(&self) -> Result<Option<String>> {
-        match self.stored {
-            Stored::Str(kind) if self.shape.is_empty() => {
-                Ok(read_strings(self.c(), kind)?.into_iter().next())
+        match self.probe.stored {
+            Stored::Str(kind) if self.probe.shape.is_empty() && !self.probe.null => {
+                self.read_scalar_string(kind).map(Some)
             }
             _ => Ok(None),
         }
@@ -1149,24 +1174,17 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.null {
+        if self.probe.null {
             return visitor.visit_unit();
         }
-        match (&self.stored, self.shape.is_empty()) {
+        match (&self.probe.stored, self.probe.shape.is_empty()) {
             (Stored::Num(d), true) => {
-                let is_attr = matches!(self.held, Held::Attr(_));
-                match super::read_scalar_fast(self.c(), is_attr, *d)? {
+                match super::read_scalar_fast(self.c(), self.held.is_attr(), *d)? {
                     Some(n) => n.visit(visitor),
                     None => read_num(self.c(), *d)?.visit(visitor),
                 }
             }
-            (Stored::Str(kind), true) => {
-                let s = read_strings(self.c(), *kind)?
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                visitor.visit_string(s)
-            }
+            (Stored::Str(kind), true) => visitor.visit_string(self.read_scalar_string(*kind)?),
             (Stored::Other(t), _) => Err(Error::unsupported(format!("HDF5 type {t}"))),
             (_, false) => self.whole()?.deserialize_any(visitor),
         }
@@ -1177,19 +1195,19 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name == value::VALUE_TOKEN && !self.null {
+        if name == value::VALUE_TOKEN && !self.probe.null {
             // Typed scalars (complex ones too) and whole arrays for the dynamic value.
-            return match (&self.stored, self.shape.is_empty()) {
+            return match (&self.probe.stored, self.probe.shape.is_empty()) {
                 (Stored::Num(d @ (DType::C64 | DType::C128)), true) => {
-                    array::hand_over_scalar(read_array(self.c(), *d)?, visitor)
+                    array::hand_over_scalar(self.read_array(*d)?, visitor)
                 }
-                (Stored::Num(d), false) => array::hand_over(read_array(self.c(), *d)?, visitor),
+                (Stored::Num(d), false) => array::hand_over(self.read_array(*d)?, visitor),
                 _ => self.deserialize_any(visitor),
             };
         }
         if name == array::ARRAY_TOKEN {
-            return match self.stored {
-                Stored::Num(d) => array::hand_over(read_array(self.c(), d)?, visitor),
+            return match self.probe.stored {
+                Stored::Num(d) => array::hand_over(self.read_array(d)?, visitor),
                 ref other => Err(Error::invalid(format!(
                     "expected a numeric array, found {}",
                     describe(other)
@@ -1204,9 +1222,10 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match (&self.stored, self.shape.len()) {
+        match (&self.probe.stored, self.probe.shape.len()) {
             (Stored::Num(DType::U8), 1) => {
-                let bytes = read_array(self.c(), DType::U8)?
+                let bytes = self
+                    .read_array(DType::U8)?
                     .into_array::<u8>()
                     .map_err(Error::invalid)?;
                 visitor.visit_byte_buf(bytes.into_raw_vec_and_offset().0)
@@ -1230,7 +1249,7 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
             Some(s) => visitor.visit_enum(s.into_deserializer()),
             None => Err(Error::invalid(format!(
                 "expected an enum variant name, found {}",
-                describe(&self.stored)
+                describe(&self.probe.stored)
             ))),
         }
     }
@@ -1248,7 +1267,7 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
             } else {
                 "a dataset of"
             },
-            describe(&self.stored)
+            describe(&self.probe.stored)
         )))
     }
 
@@ -1279,28 +1298,18 @@ pub(crate) struct ArrayDe {
 }
 
 impl ArrayDe {
-    fn read(c: &Container) -> Result<ArrayDe> {
-        let flat = match stored_type(c)? {
-            Stored::Num(d) => Flat::Num(read_array(c, d)?),
-            Stored::Str(kind) => Flat::Str(read_strings(c, kind)?),
-            Stored::Other(t) => return Err(Error::unsupported(format!("HDF5 type {t}"))),
-        };
-        Ok(ArrayDe {
-            flat: Rc::new(flat),
-            shape: c.shape().into(),
-            level: 0,
-            offset: 0,
-        })
-    }
-
-    fn whole(array: TypedArray) -> ArrayDe {
-        let shape: Rc<[usize]> = array.shape().into();
+    fn new(flat: Flat, shape: Rc<[usize]>) -> ArrayDe {
         ArrayDe {
-            flat: Rc::new(Flat::Num(array)),
+            flat: Rc::new(flat),
             shape,
             level: 0,
             offset: 0,
         }
+    }
+
+    fn whole(array: TypedArray) -> ArrayDe {
+        let shape: Rc<[usize]> = array.shape().into();
+        ArrayDe::new(Flat::Num(array), shape)
     }
 
     /// Number of items along the current axis.

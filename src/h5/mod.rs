@@ -4,6 +4,9 @@
 //! Everything that touches the `hdf5` crate lives under this module.
 
 pub(crate) mod de;
+mod raw;
+
+pub(crate) use raw::create_group;
 pub(crate) mod ser;
 
 use std::collections::HashSet;
@@ -16,6 +19,22 @@ use num_complex::{Complex32, Complex64};
 use crate::array::{from_bytes, with_dtype, DType, Element, TypedArray};
 use crate::error::{Error, Result};
 use crate::format;
+
+/// How files are opened for writing: objects in the HDF5 1.8 file format.
+///
+/// HDF5's default ("earliest") format keeps every attribute of a group in its object
+/// header and finds one by scanning them all, so a list or dict of n scalars costs O(n²)
+/// to write and read (10,000 `int64` attributes: 1.9 s to write, 0.4 s to read here).
+/// The 1.8 format moves an object's attributes and links to indexed storage once there
+/// are more than 8 (35 ms and 13 ms for the same), and makes small groups smaller (W1's
+/// file: 1.4 MB instead of 3.4 MB). The upper bound keeps the files readable by every
+/// HDF5 since 1.8 (2008), h5py and Python anamnesis included.
+pub(crate) fn file_builder() -> hdf5::FileBuilder {
+    use hdf5::file::LibraryVersion;
+    let mut builder = hdf5::File::with_options();
+    builder.with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V18, LibraryVersion::V18));
+    builder
+}
 
 /// A numeric or boolean scalar, as stored in an attribute or buffered from a sequence.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -258,6 +277,9 @@ fn read_raw_bytes(c: &Container) -> Result<Vec<u8>> {
 
 /// Writes a scalar attribute of a numeric value.
 pub(crate) fn write_num_attr(loc: &Location, name: &str, value: Num) -> Result<()> {
+    if raw::write_num_attr(loc, name, value)? {
+        return Ok(());
+    }
     with_num!(value, v => write_attr(loc, name, &v))
 }
 
@@ -268,6 +290,9 @@ fn write_attr<T: H5Type>(loc: &Location, name: &str, value: &T) -> Result<()> {
 
 /// Writes a variable-length UTF-8 string attribute (what h5py writes for `str`).
 pub(crate) fn write_str_attr(loc: &Location, name: &str, value: &str) -> Result<()> {
+    if raw::write_str_attr(loc, name, value)? {
+        return Ok(());
+    }
     let s: VarLenUnicode = value
         .parse()
         .map_err(|_| Error::unsupported("strings containing NUL cannot be stored in HDF5"))?;
@@ -284,7 +309,7 @@ pub(crate) fn write_null_attr(loc: &Location, name: &str) -> Result<()> {
 
 /// Writes an `int64` attribute (counts and other layout integers, as Python writes them).
 pub(crate) fn write_i64_attr(loc: &Location, name: &str, value: i64) -> Result<()> {
-    write_attr(loc, name, &value)
+    write_num_attr(loc, name, Num::I64(value))
 }
 
 /// Creates a dataset of `dtype` and `shape` and writes `bytes` (the little-endian buffer
@@ -295,7 +320,7 @@ pub(crate) fn write_dataset_bytes(
     dtype: DType,
     shape: &[usize],
     bytes: &[u8],
-) -> Result<Dataset> {
+) -> Result<()> {
     use hdf5_sys::h5d::H5Dwrite;
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::H5S_ALL;
@@ -306,6 +331,9 @@ pub(crate) fn write_dataset_bytes(
             "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
             bytes.len()
         )));
+    }
+    if raw::write_dataset(group, name, dtype, shape, bytes)? {
+        return Ok(());
     }
     if dtype == DType::Bool {
         from_bytes::<bool>(bytes).map_err(Error::invalid)?;
@@ -331,20 +359,21 @@ pub(crate) fn write_dataset_bytes(
     if status < 0 {
         return Err(Error::invalid("HDF5 could not write the dataset"));
     }
-    Ok(ds)
+    Ok(())
 }
 
-/// Reads a group's `class` attribute, if it has one.
-pub(crate) fn read_class(group: &Group) -> Result<Option<String>> {
-    if !group.attr_names()?.iter().any(|n| n == format::CLASS_ATTR) {
-        return Ok(None);
-    }
-    read_string_attr(&group.attr(format::CLASS_ATTR)?).map(Some)
+/// Reads the `class` attribute of a group known to have one.
+pub(crate) fn read_class(group: &Group) -> Result<String> {
+    read_string_attr(&raw::open_attr(group, format::CLASS_ATTR)?)
 }
 
 /// Reads a scalar string attribute in any encoding.
 pub(crate) fn read_string_attr(attr: &Attribute) -> Result<String> {
-    match stored_type(attr)? {
+    let probe = raw::Probe::of(attr, true)?;
+    if let Some(s) = probe.read_vlen_scalar_string(attr, true)? {
+        return Ok(s);
+    }
+    match probe.stored {
         Stored::Str(kind) => read_strings(attr, kind)?
             .into_iter()
             .next()

@@ -9,8 +9,8 @@ use hdf5::Group;
 use serde::ser::{self, Impossible, Serialize};
 
 use super::{
-    write_dataset_bytes, write_fixed_strings_attr, write_i64_attr, write_null_attr, write_num_attr,
-    write_str_attr, Num,
+    create_group, write_dataset_bytes, write_fixed_strings_attr, write_i64_attr, write_null_attr,
+    write_num_attr, write_str_attr, Num,
 };
 use crate::array::{self, DType};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ impl Target<'_> {
     fn group(&self) -> Result<Group> {
         match *self {
             Target::InPlace(g) => Ok(g.clone()),
-            Target::Entry { parent, name } => Ok(parent.create_group(name)?),
+            Target::Entry { parent, name } => Ok(create_group(parent, name)?),
         }
     }
 
@@ -73,7 +73,7 @@ impl Target<'_> {
     fn array(&self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<()> {
         let (parent, name) = self.scalar_slot("an array")?;
         if shape.is_empty() || shape.contains(&0) {
-            let group = parent.create_group(name)?;
+            let group = create_group(parent, name)?;
             write_str_attr(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
             if !shape.is_empty() {
                 let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
@@ -94,7 +94,7 @@ impl Target<'_> {
             }
             Ok(())
         } else {
-            write_dataset_bytes(parent, name, dtype, shape, bytes).map(drop)
+            write_dataset_bytes(parent, name, dtype, shape, bytes)
         }
     }
 }
@@ -131,8 +131,8 @@ impl<'a> ValueSerializer<'a> {
 fn dict_header(group: &Group, count: usize) -> Result<(Group, Group)> {
     write_str_attr(group, format::CLASS_ATTR, format::DICT_CLASS)?;
     write_i64_attr(group, format::COUNT_ATTR, count as i64)?;
-    let keys = list_group(group.create_group(format::DICT_KEYS)?, Some(count))?;
-    let data = list_group(group.create_group(format::DICT_DATA)?, Some(count))?;
+    let keys = list_group(create_group(group, format::DICT_KEYS)?, Some(count))?;
+    let data = list_group(create_group(group, format::DICT_DATA)?, Some(count))?;
     Ok((keys, data))
 }
 
@@ -296,15 +296,15 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         len: usize,
     ) -> Result<SeqSerializer> {
         let (_group, data) = self.variant_dict(variant)?;
-        let list = list_group(data.create_group(&format::list_item(0))?, None)?;
+        let list = list_group(create_group(&data, &format::list_item(0))?, None)?;
         Ok(SeqSerializer::list(list, Some(len)))
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MapSerializer> {
         let group = self.target.group()?;
         write_str_attr(&group, format::CLASS_ATTR, format::DICT_CLASS)?;
-        let keys = list_group(group.create_group(format::DICT_KEYS)?, None)?;
-        let data = list_group(group.create_group(format::DICT_DATA)?, None)?;
+        let keys = list_group(create_group(&group, format::DICT_KEYS)?, None)?;
+        let data = list_group(create_group(&group, format::DICT_DATA)?, None)?;
         Ok(MapSerializer {
             group,
             keys,
@@ -332,7 +332,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     ) -> Result<VariantFieldsSerializer> {
         // The fields of a struct variant form a dict (it has no class tag of its own).
         let (_group, data) = self.variant_dict(variant)?;
-        let fields = data.create_group(&format::list_item(0))?;
+        let fields = create_group(&data, &format::list_item(0))?;
         let (keys, data) = dict_header(&fields, len)?;
         Ok(VariantFieldsSerializer {
             keys,
@@ -613,9 +613,7 @@ impl ser::SerializeMap for ObjectWriter {
                     items.len() as i64,
                 )?;
                 for (i, item) in items.iter().enumerate() {
-                    let sub = self
-                        .group
-                        .create_group(&format::legacy_list_item(name, i))?;
+                    let sub = create_group(&self.group, &format::legacy_list_item(name, i))?;
                     item.serialize(ValueSerializer::new(Target::InPlace(&sub)))
                         .map_err(at)?;
                 }
@@ -797,7 +795,7 @@ impl SeqSerializer {
     fn next_item(&mut self) -> Result<(Group, String)> {
         if let SeqState::Column { dtype, bytes, len } = &mut self.state {
             let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
-            let group = list_group(parent.create_group(name)?, None)?;
+            let group = list_group(create_group(parent, name)?, None)?;
             if let Some(dtype) = *dtype {
                 for (i, chunk) in bytes.chunks_exact(dtype.size()).enumerate() {
                     write_num_attr(
@@ -831,12 +829,12 @@ impl SeqSerializer {
                 len,
             } => {
                 let (parent, name) = self.entry.expect("column sequences have an entry");
-                write_dataset_bytes(&parent, &name, dtype, &[len], &bytes).map(drop)
+                write_dataset_bytes(&parent, &name, dtype, &[len], &bytes)
             }
             SeqState::Column { dtype: None, .. } => {
                 // An empty sequence is an empty list, as Python writes `[]`.
                 let (parent, name) = self.entry.expect("column sequences have an entry");
-                let group = list_group(parent.create_group(&name)?, Some(0))?;
+                let group = list_group(create_group(&parent, &name)?, Some(0))?;
                 drop(group);
                 Ok(())
             }
