@@ -3,7 +3,7 @@
 //!
 //! * **W1** many small objects: an `anam::collection!` of N objects (a `String`, an `i64`
 //!   and a 3-element `f64` array), `anam::to_file` then `anam::from_file`; N = 2,000, and
-//!   the per-object curve for N = 1,000, 10,000 and 100,000.
+//!   the per-object curve for N = 1,000, 10,000, 20,000 and 100,000.
 //! * **W2** large arrays: one object holding a 4096x4096 `f64` array (128 MiB) and a
 //!   2048x4096 `complex64` array (64 MiB); also the peak memory (max RSS) of a child
 //!   process writing and reading them.
@@ -200,7 +200,7 @@ impl Sizes {
             Sizes {
                 quick,
                 w1_n: 2_000,
-                w1_curve: vec![1_000, 10_000, 100_000],
+                w1_curve: vec![1_000, 10_000, 20_000, 100_000],
                 w2_side: 4096,
                 w3_depth: 200,
                 w3_map: 10_000,
@@ -1338,16 +1338,57 @@ fn push_records(
     eprintln!("{line}");
 }
 
-fn record(out: &mut Vec<serde_json::Value>, group: &str, c: &mut Case, reps: usize, warm: bool) {
+/// Times the cases of one workload (anam and its floor) side by side: each round writes
+/// once with every case in turn, then each round reads once with every case, so that
+/// whatever the machine does meanwhile (page-cache writeback of the previous files, other
+/// load) falls on both alike. Stops after `reps` rounds or when a case's samples add up
+/// to the time budget.
+fn record(
+    out: &mut Vec<serde_json::Value>,
+    group: &str,
+    cases: &mut [Case],
+    reps: usize,
+    warm: bool,
+) {
     let budget = Sizes::from_env().budget();
-    let (writes, reads) = measure(c, reps, reps, warm, budget, &mut |_, _| {});
+    let rounds = |cases: &mut [Case], op: &dyn Fn(&mut Case) -> f64| {
+        let mut samples = vec![Vec::with_capacity(reps); cases.len()];
+        for _ in 0..reps {
+            for (c, s) in cases.iter_mut().zip(samples.iter_mut()) {
+                s.push(op(c));
+            }
+            if samples.iter().any(|s| s.iter().sum::<f64>() >= budget) {
+                break;
+            }
+        }
+        samples
+    };
+    let writes = rounds(cases, &|c| {
+        let _ = std::fs::remove_file(&c.path);
+        let start = Instant::now();
+        (c.write)();
+        start.elapsed().as_secs_f64()
+    });
+    if warm {
+        for c in cases.iter_mut() {
+            (c.read)();
+        }
+    }
+    let reads = rounds(cases, &|c| {
+        let start = Instant::now();
+        (c.read)();
+        start.elapsed().as_secs_f64()
+    });
     let none = serde_json::Value::Null;
-    push_records(
-        out,
-        group,
-        c,
-        [("write", &writes, none.clone()), ("read", &reads, none)],
-    );
+    for ((c, w), r) in cases.iter().zip(&writes).zip(&reads) {
+        let _ = std::fs::remove_file(&c.path);
+        push_records(
+            out,
+            group,
+            c,
+            [("write", w, none.clone()), ("read", r, none.clone())],
+        );
+    }
 }
 
 /// Like [`record`], in child processes with a time limit: when no write finishes in time,
@@ -1479,9 +1520,13 @@ fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
     // W1: the main comparison, with and without the array, then the curve.
     let reps = if q { 3 } else { 11 };
     for with_array in [true, false] {
-        for mut c in w1_cases(dir, sizes.w1_n, with_array) {
-            record(&mut out, "W1", &mut c, reps, true);
-        }
+        record(
+            &mut out,
+            "W1",
+            &mut w1_cases(dir, sizes.w1_n, with_array),
+            reps,
+            true,
+        );
     }
     for &n in &sizes.w1_curve {
         let reps = match (q, n) {
@@ -1490,16 +1535,18 @@ fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             (false, n) if n >= 5_000 => 5,
             _ => 11,
         };
-        for mut c in w1_cases(dir, n, true) {
-            record(&mut out, "W1", &mut c, reps, n < 50_000);
-        }
+        record(
+            &mut out,
+            "W1",
+            &mut w1_cases(dir, n, true),
+            reps,
+            n < 50_000,
+        );
     }
 
     // W2: times, then peak memory in child processes.
     let reps = if q { 3 } else { 5 };
-    for mut c in w2_cases(dir, sizes) {
-        record(&mut out, "W2", &mut c, reps, true);
-    }
+    record(&mut out, "W2", &mut w2_cases(dir, sizes), reps, true);
     for which in ["data", "anam", "floor"] {
         let kib = peak_rss_kib(which, sizes, dir);
         eprintln!("W2 peak RSS {which}: {kib:?} KiB");

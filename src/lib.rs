@@ -58,6 +58,13 @@
 //! dataset or a list, and the legacy `LISTS` layout and `namemaps` attributes are
 //! understood. Every error names the HDF5 path where it happened.
 //!
+//! Files made by [`to_file`] are in the HDF5 1.8 file format (HDF5 since 2008, h5py and
+//! Python anamnesis read them): groups with many attributes or links keep them indexed, so
+//! a list or dict of 10,000 scalars writes in a fraction of a second instead of tens of
+//! seconds. Every group this crate creates tracks its attributes' creation order, which
+//! gives it the same indexed storage in a file the caller created in HDF5's default
+//! ("earliest") format and passed to [`to_group`].
+//!
 //! ## Classes
 //!
 //! [`macro@class`] gives a struct what Python anamnesis configures with class variables: its
