@@ -139,14 +139,10 @@ test: deps venv ## fmt, clippy, fixture self-check, every cargo test (MPI ones v
 	$(VENV)/bin/python tests/python/check_manifest.py $(FIXTURES) --require-all
 	# tests/mpi.rs runs the MPI tutorial binaries under mpiexec: build them first.
 	$(CARGO) build --features mpi --examples
-	# HDF5 1.10's advisory file locks (flock) sometimes refuse to open a just-closed file
-	# while other test threads create and open files (about 1 run in 5 of tests/bad_input.rs
-	# here; never with one test thread, never with locking off): the tests keep running in
-	# parallel, without the locks.
-	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork HDF5_USE_FILE_LOCKING=FALSE \
+	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork \
 	  $(CARGO) test --workspace --all-targets --features mpi
-	HDF5_USE_FILE_LOCKING=FALSE $(CARGO) test --test mpi_local
-	HDF5_USE_FILE_LOCKING=FALSE $(CARGO) test --workspace --doc --features mpi
+	$(CARGO) test --test mpi_local
+	$(CARGO) test --workspace --doc --features mpi
 	ANAM_REQUIRE_INTEROP=1 $(MAKE) examples
 
 mpi-demo: deps ## Run the MPI tutorial examples with mpiexec -n 3

@@ -188,6 +188,7 @@ pub fn to_file<T: ?Sized + Serialize>(
             path: path.display().to_string(),
             source,
         })?;
+    h5::close_on_exec(&file);
     if file.link_exists(group_name) {
         file.unlink(group_name)?;
     }
@@ -215,13 +216,12 @@ pub fn from_file<T: DeserializeOwned>(
 
 /// Opens a file for reading, naming it in the error.
 fn open_file(path: &Path) -> Result<hdf5::File> {
-    hdf5::File::open(path).map_err(|source| {
-        ErrorKind::File {
-            path: path.display().to_string(),
-            source,
-        }
-        .into()
-    })
+    let file = hdf5::File::open(path).map_err(|source| ErrorKind::File {
+        path: path.display().to_string(),
+        source,
+    })?;
+    h5::close_on_exec(&file);
+    Ok(file)
 }
 
 /// Opens the named group, or the first group of the file.

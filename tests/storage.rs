@@ -104,3 +104,112 @@ fn a_wide_list_reads_back_in_order_with_every_type() {
     assert_eq!(back.numbers.len(), 1000);
     assert_eq!(back, value);
 }
+
+/// While `anam` has a file open, its descriptor is close-on-exec: a child process started
+/// meanwhile (by any thread) must not inherit it and its `flock` lock.
+#[cfg(target_os = "linux")]
+mod close_on_exec {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde::ser::{SerializeStruct, Serializer};
+    use serde::{Deserialize, Serialize};
+
+    /// The file the probe below looks for (the probe runs inside `to_file`/`from_file`).
+    static WATCHED: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+    /// For each descriptor of this process open on `path`: whether it is close-on-exec
+    /// (the `O_CLOEXEC` bit of the octal `flags` in `/proc/self/fdinfo`).
+    fn descriptors_of(path: &Path) -> Vec<bool> {
+        let path = path.canonicalize().unwrap();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+            if std::fs::read_link(entry.path()).ok().as_deref() != Some(path.as_path()) {
+                continue;
+            }
+            let info =
+                std::fs::read_to_string(Path::new("/proc/self/fdinfo").join(entry.file_name()))
+                    .unwrap_or_default();
+            let flags = info
+                .lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
+                .unwrap_or(0);
+            found.push(flags & libc_o_cloexec() != 0);
+        }
+        found
+    }
+
+    /// `O_CLOEXEC` on Linux (x86, ARM and most others).
+    fn libc_o_cloexec() -> u32 {
+        0o2000000
+    }
+
+    fn probe() -> Vec<bool> {
+        let path = WATCHED.lock().unwrap().clone().unwrap();
+        descriptors_of(&path)
+    }
+
+    /// Serializes as an object, checking the descriptors on the way.
+    struct Probe;
+
+    thread_local! {
+        static SEEN: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    impl Serialize for Probe {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            SEEN.with(|seen| *seen.borrow_mut() = probe());
+            let mut st = s.serialize_struct("storage_test.Probe", 1)?;
+            st.serialize_field("x", &1i64)?;
+            st.end()
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Probe {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Probe, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Probe;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a probe")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+                    SEEN.with(|seen| *seen.borrow_mut() = probe());
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Probe)
+                }
+            }
+            d.deserialize_struct("storage_test.Probe", &["x"], V)
+                .map_err(de::Error::custom)
+        }
+    }
+
+    fn seen() -> Vec<bool> {
+        SEEN.with(|seen| seen.borrow().clone())
+    }
+
+    #[test]
+    fn files_opened_by_anam_are_close_on_exec() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cloexec.hdf5");
+        *WATCHED.lock().unwrap() = Some(path.clone());
+
+        anam::to_file(&path, "probe", &Probe).unwrap();
+        let writing = seen();
+        assert!(
+            !writing.is_empty(),
+            "the probe found no descriptor of the file"
+        );
+        assert!(writing.iter().all(|&c| c), "to_file: {writing:?}");
+
+        let _: Probe = anam::from_file(&path, Some("probe")).unwrap();
+        let reading = seen();
+        assert!(
+            !reading.is_empty(),
+            "the probe found no descriptor of the file"
+        );
+        assert!(reading.iter().all(|&c| c), "from_file: {reading:?}");
+    }
+}

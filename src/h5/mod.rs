@@ -6,7 +6,7 @@
 pub(crate) mod de;
 mod raw;
 
-pub(crate) use raw::create_group;
+pub(crate) use raw::{close_on_exec, create_group};
 pub(crate) mod ser;
 
 use std::collections::HashSet;

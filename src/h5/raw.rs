@@ -540,3 +540,43 @@ pub(crate) fn write_dataset(
         )))
     }
 }
+
+/// Marks the file descriptor of `file` close-on-exec.
+///
+/// Why: HDF5 opens files without `O_CLOEXEC` and locks them with `flock`. A child process
+/// started (by any thread) while the file is open inherits the descriptor, and with it the
+/// lock, for as long as it runs: reopening the file then fails with "unable to lock file,
+/// errno = 11" although this process closed it. Only the default (`sec2`) driver has a
+/// plain descriptor; other drivers are left as they are.
+pub(crate) fn close_on_exec(file: &hdf5::File) {
+    #[cfg(unix)]
+    {
+        use hdf5::file::FileDriver;
+        use hdf5_sys::h5f::H5Fget_vfd_handle;
+        use hdf5_sys::h5p::H5P_DEFAULT;
+
+        if !matches!(
+            file.access_plist().map(|p| p.driver()),
+            Ok(FileDriver::Sec2)
+        ) {
+            return;
+        }
+        let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
+        let status = hdf5::sync::sync(|| unsafe {
+            // SAFETY: a valid file id; HDF5 stores a pointer to its handle in `handle`.
+            H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &mut handle)
+        });
+        if status < 0 || handle.is_null() {
+            return;
+        }
+        // SAFETY: for the sec2 driver the handle points to the file's `int` descriptor,
+        // which stays open while `file` is; F_SETFD only changes the descriptor's flags.
+        unsafe {
+            let fd = *(handle as *const std::ffi::c_int);
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
