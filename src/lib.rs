@@ -192,7 +192,7 @@ pub fn to_file<T: ?Sized + Serialize>(
     if file.link_exists(group_name) {
         file.unlink(group_name)?;
     }
-    let group = h5::create_group(&file, group_name)?;
+    let group = h5::create_group(&file, group_name, h5::UNKNOWN_ENTRIES)?;
     if let Err(e) = to_group(value, &group) {
         // Leave no half-written object behind.
         drop(group);

@@ -7,6 +7,7 @@ pub(crate) mod de;
 mod raw;
 
 pub(crate) use raw::{close_on_exec, create_group};
+pub(crate) use ser::UNKNOWN_ENTRIES;
 pub(crate) mod ser;
 
 use std::collections::HashSet;

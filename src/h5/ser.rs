@@ -41,11 +41,12 @@ pub(crate) enum Target<'a> {
 }
 
 impl Target<'_> {
-    /// The group that holds a compound value: the target itself, or a new subgroup.
-    fn group(&self) -> Result<Group> {
+    /// The group that holds a compound value of about `entries` attributes and links: the
+    /// target itself, or a new subgroup.
+    fn group(&self, entries: usize) -> Result<Group> {
         match *self {
             Target::InPlace(g) => Ok(g.clone()),
-            Target::Entry { parent, name } => Ok(create_group(parent, name)?),
+            Target::Entry { parent, name } => Ok(create_group(parent, name, entries)?),
         }
     }
 
@@ -73,7 +74,8 @@ impl Target<'_> {
     fn array(&self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<()> {
         let (parent, name) = self.scalar_slot("an array")?;
         if shape.is_empty() || shape.contains(&0) {
-            let group = create_group(parent, name)?;
+            // class, shape, dtype and value.
+            let group = create_group(parent, name, 4)?;
             write_str_attr(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
             if !shape.is_empty() {
                 let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
@@ -120,19 +122,35 @@ impl<'a> ValueSerializer<'a> {
 
     /// A dict with the single entry `{variant: value}`: the layout of enum variants with data.
     fn variant_dict(&self, variant: &'static str) -> Result<(Group, Group)> {
-        let group = self.target.group()?;
+        let group = self.target.group(DICT_ENTRIES)?;
         let (keys, data) = dict_header(&group, 1)?;
         write_str_attr(&keys, &format::list_item(0), variant)?;
         Ok((group, data))
     }
 }
 
+/// The entries of a dict group: `class`, `count`, `dictkeys` and `dictdata`.
+const DICT_ENTRIES: usize = 4;
+/// The entries expected of a group whose size is not known when it is made (a few fields).
+pub(crate) const UNKNOWN_ENTRIES: usize = 4;
+
+/// The entries of a list group of `len` items (if known): `class`, `count` and the items.
+fn list_entries(len: Option<usize>) -> usize {
+    len.map_or(UNKNOWN_ENTRIES, |n| n.saturating_add(2))
+}
+
 /// Writes the class and counts of a dict of `count` entries; returns its key and data lists.
 fn dict_header(group: &Group, count: usize) -> Result<(Group, Group)> {
     write_str_attr(group, format::CLASS_ATTR, format::DICT_CLASS)?;
     write_i64_attr(group, format::COUNT_ATTR, count as i64)?;
-    let keys = list_group(create_group(group, format::DICT_KEYS)?, Some(count))?;
-    let data = list_group(create_group(group, format::DICT_DATA)?, Some(count))?;
+    let keys = list_group(
+        create_group(group, format::DICT_KEYS, list_entries(Some(count)))?,
+        Some(count),
+    )?;
+    let data = list_group(
+        create_group(group, format::DICT_DATA, list_entries(Some(count)))?,
+        Some(count),
+    )?;
     Ok((keys, data))
 }
 
@@ -213,7 +231,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     }
 
     fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
-        let group = self.target.group()?;
+        let group = self.target.group(1)?;
         write_str_attr(&group, format::CLASS_ATTR, name)
     }
 
@@ -242,7 +260,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
                 target.num(Num::from_bytes(dtype, bytes)?)
             })
         } else if name == value::OBJECT_TOKEN {
-            let group = self.target.group()?;
+            let group = self.target.group(UNKNOWN_ENTRIES)?;
             value.serialize(MapOnly::new(
                 || {
                     Ok(ObjectWriter {
@@ -275,7 +293,10 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
         if self.force_list {
-            return SeqSerializer::new(Target::InPlace(&self.target.group()?), len);
+            return SeqSerializer::new(
+                Target::InPlace(&self.target.group(list_entries(len))?),
+                len,
+            );
         }
         SeqSerializer::new(self.target, len)
     }
@@ -296,15 +317,24 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         len: usize,
     ) -> Result<SeqSerializer> {
         let (_group, data) = self.variant_dict(variant)?;
-        let list = list_group(create_group(&data, &format::list_item(0))?, None)?;
+        let list = list_group(
+            create_group(&data, &format::list_item(0), list_entries(Some(len)))?,
+            None,
+        )?;
         Ok(SeqSerializer::list(list, Some(len)))
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapSerializer> {
-        let group = self.target.group()?;
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
+        let group = self.target.group(DICT_ENTRIES)?;
         write_str_attr(&group, format::CLASS_ATTR, format::DICT_CLASS)?;
-        let keys = list_group(create_group(&group, format::DICT_KEYS)?, None)?;
-        let data = list_group(create_group(&group, format::DICT_DATA)?, None)?;
+        let keys = list_group(
+            create_group(&group, format::DICT_KEYS, list_entries(len))?,
+            None,
+        )?;
+        let data = list_group(
+            create_group(&group, format::DICT_DATA, list_entries(len))?,
+            None,
+        )?;
         Ok(MapSerializer {
             group,
             keys,
@@ -313,9 +343,10 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         })
     }
 
-    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
         Ok(StructSerializer {
-            group: self.target.group()?,
+            // The fields and the class.
+            group: self.target.group(len + 1)?,
             class: Some(name),
             info: registry::info_for(name)?,
             written: Vec::new(),
@@ -332,7 +363,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     ) -> Result<VariantFieldsSerializer> {
         // The fields of a struct variant form a dict (it has no class tag of its own).
         let (_group, data) = self.variant_dict(variant)?;
-        let fields = create_group(&data, &format::list_item(0))?;
+        let fields = create_group(&data, &format::list_item(0), DICT_ENTRIES)?;
         let (keys, data) = dict_header(&fields, len)?;
         Ok(VariantFieldsSerializer {
             keys,
@@ -613,7 +644,11 @@ impl ser::SerializeMap for ObjectWriter {
                     items.len() as i64,
                 )?;
                 for (i, item) in items.iter().enumerate() {
-                    let sub = create_group(&self.group, &format::legacy_list_item(name, i))?;
+                    let sub = create_group(
+                        &self.group,
+                        &format::legacy_list_item(name, i),
+                        UNKNOWN_ENTRIES,
+                    )?;
                     item.serialize(ValueSerializer::new(Target::InPlace(&sub)))
                         .map_err(at)?;
                 }
@@ -795,7 +830,7 @@ impl SeqSerializer {
     fn next_item(&mut self) -> Result<(Group, String)> {
         if let SeqState::Column { dtype, bytes, len } = &mut self.state {
             let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
-            let group = list_group(create_group(parent, name)?, None)?;
+            let group = list_group(create_group(parent, name, UNKNOWN_ENTRIES)?, None)?;
             if let Some(dtype) = *dtype {
                 for (i, chunk) in bytes.chunks_exact(dtype.size()).enumerate() {
                     write_num_attr(
@@ -834,7 +869,10 @@ impl SeqSerializer {
             SeqState::Column { dtype: None, .. } => {
                 // An empty sequence is an empty list, as Python writes `[]`.
                 let (parent, name) = self.entry.expect("column sequences have an entry");
-                let group = list_group(create_group(&parent, &name)?, Some(0))?;
+                let group = list_group(
+                    create_group(&parent, &name, list_entries(Some(0)))?,
+                    Some(0),
+                )?;
                 drop(group);
                 Ok(())
             }
