@@ -10,8 +10,6 @@ pub(crate) use raw::{close_on_exec, create_group};
 pub(crate) use ser::UNKNOWN_ENTRIES;
 pub(crate) mod ser;
 
-use std::collections::HashSet;
-
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Attribute, Container, Dataset, Group, H5Type, Location};
 use ndarray::{ArrayD, IxDyn};
@@ -395,33 +393,42 @@ pub(crate) fn describe(stored: &Stored) -> String {
     }
 }
 
-/// The names of a group's attributes and links, read once (two HDF5 iterations), so that
-/// looking up many members of one group costs O(1) each.
+/// The names of a group's attributes and links, read once (two HDF5 iterations), sorted,
+/// so that looking up many members of one group costs O(log n) each without copying the
+/// names into a hash set.
 pub(crate) struct Members {
     pub attrs: Vec<String>,
     pub links: Vec<String>,
-    attr_set: HashSet<String>,
-    link_set: HashSet<String>,
 }
 
 impl Members {
     pub(crate) fn of(group: &Group) -> Result<Members> {
-        let attrs = group.attr_names()?;
-        let links = group.member_names()?;
+        // HDF5 lists both by their name index, in increasing byte order, which is `str`'s
+        // order; sort anyway if a file says otherwise, since lookups rely on it.
+        let sorted = |mut names: Vec<String>| {
+            if !names.is_sorted() {
+                names.sort_unstable();
+            }
+            names
+        };
         Ok(Members {
-            attr_set: attrs.iter().cloned().collect(),
-            link_set: links.iter().cloned().collect(),
-            attrs,
-            links,
+            attrs: sorted(group.attr_names()?),
+            links: sorted(
+                group.member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Increasing)?,
+            ),
         })
     }
 
     pub(crate) fn has_attr(&self, name: &str) -> bool {
-        self.attr_set.contains(name)
+        self.attrs
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .is_ok()
     }
 
     pub(crate) fn has_link(&self, name: &str) -> bool {
-        self.link_set.contains(name)
+        self.links
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .is_ok()
     }
 }
 
