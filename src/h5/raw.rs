@@ -208,26 +208,23 @@ fn read_into<T: Element>(
 
     TypedArray::check_shape(shape)?;
     let len: usize = shape.iter().product();
-    let mut buf: Vec<T> = Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|_| Error::invalid(format!("cannot allocate an array of shape {shape:?}")))?;
-    let status = hdf5::sync::sync(|| unsafe {
-        // SAFETY: `buf` has room for `len` elements of `T`, the number of elements of the
-        // container; `native` is the HDF5 type of `T`, so HDF5 writes exactly
-        // `len * size_of::<T>()` bytes.
-        let out = buf.as_mut_ptr().cast();
-        if is_attr {
-            H5Aread(c.id(), native, out)
-        } else {
-            H5Dread(c.id(), native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out)
+    let buf = crate::array::filled_elements::<T>(len, |bytes| {
+        let status = hdf5::sync::sync(|| unsafe {
+            // SAFETY: `bytes` is the memory of `len` elements of `T`, the number of
+            // elements of the container, and `native` the HDF5 type of `T`, so HDF5 writes
+            // exactly all of it (or fails).
+            let out = bytes.as_mut_ptr().cast();
+            if is_attr {
+                H5Aread(c.id(), native, out)
+            } else {
+                H5Dread(c.id(), native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out)
+            }
+        });
+        if status < 0 {
+            return Err(Error::invalid("HDF5 could not read the data"));
         }
-    });
-    if status < 0 {
-        return Err(Error::invalid("HDF5 could not read the data"));
-    }
-    // SAFETY: the read succeeded, so all `len` elements are initialised (every bit
-    // pattern is a valid integer or float).
-    unsafe { buf.set_len(len) };
+        Ok(())
+    })?;
     ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), buf)
         .map_err(|e| Error::invalid(e.to_string()))
 }

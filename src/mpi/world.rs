@@ -2,6 +2,7 @@
 //! `MPI_Bcast`/`MPI_Scatterv`/`MPI_Gatherv` or point-to-point messages straight between the
 //! arrays' memory, in chunks under MPI's `int` count limit.
 
+use std::mem::MaybeUninit;
 use std::os::raw::c_void;
 
 use mpi::datatype::{Partition, PartitionMut};
@@ -25,6 +26,50 @@ const CHUNK: usize = 1 << 30;
 const FIRST_BLOCK: usize = 256;
 /// Most dimensions an array may have in `gather`.
 const MAX_GATHER_RANK: usize = 16;
+
+/// One byte of a receive buffer, which need not be initialised before MPI writes it.
+///
+/// Why: a received array is new memory. Zeroing it first (`calloc`, `vec![0; n]`) costs a
+/// full pass over it whenever the allocator hands back reused memory (glibc reuses blocks
+/// up to 32 MiB): a 32 MiB `scatter_array` took 1.3-1.4x a raw `MPI_Scatterv` because of
+/// it, 1.0x without. `MaybeUninit` makes a slice over such memory a valid Rust value.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+struct RecvByte(MaybeUninit<u8>);
+
+// SAFETY: a `RecvByte` is one byte in memory (transparent over `MaybeUninit<u8>`), sent and
+// received as MPI's byte type; every bit pattern MPI writes is a valid `MaybeUninit<u8>`.
+unsafe impl Equivalence for RecvByte {
+    type Out = <u8 as Equivalence>::Out;
+    fn equivalent_datatype() -> Self::Out {
+        u8::equivalent_datatype()
+    }
+}
+
+/// An initialised byte buffer as a receive buffer.
+fn recv_bytes(buf: &mut [u8]) -> &mut [RecvByte] {
+    // SAFETY: same size and alignment (`RecvByte` is transparent over a byte); MPI only
+    // writes whole bytes into it, so the `u8`s stay initialised.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// Possibly uninitialised memory as a receive buffer.
+fn recv_uninit(buf: &mut [MaybeUninit<u8>]) -> &mut [RecvByte] {
+    // SAFETY: `RecvByte` is transparent over `MaybeUninit<u8>`.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// Copies `src` into the receive buffer `dst` of the same length.
+fn copy_into(dst: &mut [RecvByte], src: &[u8]) {
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "copy between buffers of different lengths"
+    );
+    // SAFETY: both are `src.len()` bytes long (checked), and distinct (one is borrowed
+    // mutably).
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast(), src.len()) };
+}
 
 pub(super) struct World {
     comm: SimpleCommunicator,
@@ -112,13 +157,13 @@ impl World {
                 Vec::new()
             }
             None => {
-                self.bcast_raw(root, BcastData::Receive(&mut first));
+                self.bcast_raw(root, BcastData::Receive(recv_bytes(&mut first)));
                 let len = u64::from_le_bytes(first[..8].try_into().expect("8 bytes")) as usize;
                 let n = len.min(FIRST_BLOCK - 8);
                 let mut msg = vec![0u8; len];
                 msg[..n].copy_from_slice(&first[8..8 + n]);
                 if len > n {
-                    self.bcast_raw(root, BcastData::Receive(&mut msg[n..]));
+                    self.bcast_raw(root, BcastData::Receive(recv_bytes(&mut msg[n..])));
                 }
                 msg
             }
@@ -156,7 +201,13 @@ impl World {
         }
     }
 
-    fn receive_chunks(&self, comm: &SimpleCommunicator, buf: &mut [u8], source: usize, tag: i32) {
+    fn receive_chunks(
+        &self,
+        comm: &SimpleCommunicator,
+        buf: &mut [RecvByte],
+        source: usize,
+        tag: i32,
+    ) {
         let source = comm.process_at_rank(source as i32);
         for chunk in buf.chunks_mut(CHUNK) {
             source.receive_into_with_tag(chunk, tag);
@@ -221,7 +272,7 @@ impl World {
         }
         let mut frame = first.split_off(P2P_HEAD);
         frame.resize(len, 0);
-        self.receive_chunks(&self.comm, &mut frame[n..], source, tag);
+        self.receive_chunks(&self.comm, recv_bytes(&mut frame[n..]), source, tag);
         receive_framed(
             &frame,
             PeerArrays {
@@ -236,7 +287,7 @@ impl World {
     // ---- scatter and gather ------------------------------------------------------------
 
     /// Scatters `counts[r]` bytes at `displs[r]` of the root's buffer to each rank `r`.
-    fn scatterv(&self, root: usize, send: Option<(&[u8], &[usize])>, recv: &mut [u8]) {
+    fn scatterv(&self, root: usize, send: Option<(&[u8], &[usize])>, recv: &mut [RecvByte]) {
         let counts = send.map(|(_, c)| c.to_vec());
         let fits = counts.as_ref().is_none_or(|c| fits_int(c));
         let fits = self.agree(root, fits);
@@ -252,7 +303,7 @@ impl World {
                 for (r, &n) in counts.iter().enumerate() {
                     let part = &bytes[start..start + n];
                     if r == self.rank {
-                        recv.copy_from_slice(part);
+                        copy_into(recv, part);
                     } else {
                         self.send_chunks(&self.internal, part, r, 0);
                     }
@@ -265,7 +316,13 @@ impl World {
 
     /// Gathers every rank's bytes into `recv` (`counts[r]` from rank `r`) on `root`, or on
     /// every rank when `root` is `None`.
-    fn gatherv(&self, root: Option<usize>, send: &[u8], recv: Option<&mut [u8]>, counts: &[usize]) {
+    fn gatherv(
+        &self,
+        root: Option<usize>,
+        send: &[u8],
+        recv: Option<&mut [RecvByte]>,
+        counts: &[usize],
+    ) {
         let fits = fits_int(counts);
         match (root, recv, fits) {
             (None, Some(recv), true) => {
@@ -301,7 +358,7 @@ impl World {
                         if r == self.rank {
                             part.copy_from_slice(send);
                         } else {
-                            self.receive_chunks(&self.internal, part, r, 1);
+                            self.receive_chunks(&self.internal, recv_bytes(part), r, 1);
                         }
                         start += n;
                     }
@@ -313,11 +370,11 @@ impl World {
                     if self.rank == at {
                         self.bcast_raw(at, BcastData::Send(buf));
                     } else {
-                        self.bcast_raw(at, BcastData::Receive(buf));
+                        self.bcast_raw(at, BcastData::Receive(recv_bytes(buf)));
                     }
                 }
                 if let (Some(recv), Some(all)) = (recv, all) {
-                    recv.copy_from_slice(&all);
+                    copy_into(recv, &all);
                 }
             }
         }
@@ -451,7 +508,11 @@ impl World {
         let counts: Vec<usize> = sizes.iter().map(|&n| n as usize).collect();
         let joined = parts.map(|p| p.concat());
         let mut mine = vec![0u8; counts.get(self.rank).copied().unwrap_or(0)];
-        self.scatterv(root, joined.as_deref().map(|b| (b, &counts[..])), &mut mine);
+        self.scatterv(
+            root,
+            joined.as_deref().map(|b| (b, &counts[..])),
+            recv_bytes(&mut mine),
+        );
         wire::decode(&mine, None)
     }
 
@@ -467,7 +528,7 @@ impl World {
             .map(|&n| n as usize)
             .collect();
         let mut all = vec![0u8; counts.iter().sum()];
-        self.gatherv(None, &mine, Some(&mut all), &counts);
+        self.gatherv(None, &mine, Some(recv_bytes(&mut all)), &counts);
         let mut out = Vec::new();
         let mut start = 0;
         for n in counts {
@@ -481,7 +542,7 @@ impl World {
 /// Asks the kernel for transparent huge pages for a large buffer about to be received into
 /// (numpy does the same for large arrays): a fresh 32 MiB buffer otherwise takes 8,192 page
 /// faults on first touch, which cost more than the transfer itself.
-fn advise_huge_pages(buf: &mut [u8]) {
+fn advise_huge_pages(buf: &mut [RecvByte]) {
     const WORTH_IT: usize = 4 << 20;
     const PAGE: usize = 4096;
     if buf.len() < WORTH_IT {
@@ -498,42 +559,35 @@ fn advise_huge_pages(buf: &mut [u8]) {
     }
 }
 
-/// An array of `rows` rows of shape `rest`, zeroed lazily (filled by a receive).
-fn rows_array<T: Element>(rows: usize, rest: &[usize]) -> ArrayD<T> {
-    let mut shape = vec![rows];
-    shape.extend_from_slice(rest);
-    // `from_elem` of a zero is `calloc`: pages are touched once, by the receive.
-    ArrayD::from_elem(IxDyn(&shape), T::default())
-}
-/// Makes an array of `rows` rows and fills its memory with `fill` (a receive).
+/// Makes an array of `rows` rows of shape `rest` whose memory `fill` receives (not zeroed
+/// first: see [`array::filled_elements`]).
 fn receive_rows<T: Element>(
     rows: usize,
     rest: &[usize],
-    fill: impl FnOnce(&mut [u8]),
+    fill: impl FnOnce(&mut [RecvByte]),
 ) -> Result<ArrayD<T>> {
+    let mut shape = vec![rows];
+    shape.extend_from_slice(rest);
+    let n: usize = shape.iter().product();
+    // MPI fills the whole buffer or aborts the job.
+    let receive = |buf: &mut [MaybeUninit<u8>]| {
+        let buf = recv_uninit(buf);
+        advise_huge_pages(buf);
+        fill(buf);
+        Ok(())
+    };
     if T::DTYPE == DType::Bool {
         // Bytes first, checked before they become `bool`s.
-        let n = rows * rest.iter().product::<usize>();
-        let mut raw = vec![0u8; n];
-        fill(&mut raw);
+        let raw = array::filled_bytes(n, receive)?;
         let flags = crate::array::TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
-        let mut shape = vec![rows];
-        shape.extend_from_slice(rest);
         return flags
             .into_array::<T>()
             .map_err(Error::invalid)?
-            .into_shape_with_order(ndarray::IxDyn(&shape))
+            .into_shape_with_order(IxDyn(&shape))
             .map_err(|e| Error::invalid(e.to_string()));
     }
-    let mut out = rows_array::<T>(rows, rest);
-    let slice = out
-        .as_slice_memory_order_mut()
-        .expect("a new array is contiguous");
-    // SAFETY: not a bool array (handled above): any bytes are valid elements.
-    let bytes = unsafe { array::as_bytes_mut(slice) };
-    advise_huge_pages(bytes);
-    fill(bytes);
-    Ok(out)
+    let elements = array::filled_elements::<T>(n, receive)?;
+    ArrayD::from_shape_vec(IxDyn(&shape), elements).map_err(|e| Error::invalid(e.to_string()))
 }
 
 fn fits_int(counts: &[usize]) -> bool {
@@ -555,7 +609,7 @@ fn counts_displs(counts: &[usize]) -> (Vec<i32>, Vec<i32>) {
 
 enum BcastData<'a> {
     Send(&'a [u8]),
-    Receive(&'a mut [u8]),
+    Receive(&'a mut [RecvByte]),
 }
 
 /// Starts every point-to-point message, so that a receive never trusts a stray message.
@@ -624,7 +678,7 @@ impl<A: Drain> OutOfBand for Tracked<'_, A> {
     fn send(&mut self, _: &[u8]) -> Result<()> {
         Err(Error::invalid("nothing to send while receiving"))
     }
-    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+    fn receive(&mut self, buf: &mut [MaybeUninit<u8>]) -> Result<()> {
         match self.sizes.get(self.next) {
             Some(&n) if n == buf.len() => {
                 self.next += 1;
@@ -641,7 +695,7 @@ impl<A: Drain> OutOfBand for Tracked<'_, A> {
 trait Drain: OutOfBand {
     /// Receives `len` bytes and drops them, a chunk at a time.
     fn drain(&mut self, len: usize) {
-        let mut scratch = vec![0u8; len.min(CHUNK)];
+        let mut scratch = vec![MaybeUninit::<u8>::uninit(); len.min(CHUNK)];
         let mut left = len;
         while left > 0 {
             let n = left.min(CHUNK);
@@ -666,7 +720,7 @@ impl OutOfBand for Sizes {
         self.0.push(bytes.len());
         Ok(())
     }
-    fn receive(&mut self, _: &mut [u8]) -> Result<()> {
+    fn receive(&mut self, _: &mut [MaybeUninit<u8>]) -> Result<()> {
         Err(Error::invalid("nothing to receive"))
     }
 }
@@ -685,7 +739,8 @@ impl OutOfBand for BcastArrays<'_> {
         self.world.bcast_raw(self.root, BcastData::Send(bytes));
         Ok(())
     }
-    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+    fn receive(&mut self, buf: &mut [MaybeUninit<u8>]) -> Result<()> {
+        let buf = recv_uninit(buf);
         advise_huge_pages(buf);
         self.world.bcast_raw(self.root, BcastData::Receive(buf));
         Ok(())
@@ -708,7 +763,8 @@ impl OutOfBand for PeerArrays<'_> {
             .send_chunks(&self.world.comm, bytes, self.peer, self.tag);
         Ok(())
     }
-    fn receive(&mut self, buf: &mut [u8]) -> Result<()> {
+    fn receive(&mut self, buf: &mut [MaybeUninit<u8>]) -> Result<()> {
+        let buf = recv_uninit(buf);
         advise_huge_pages(buf);
         self.world
             .receive_chunks(&self.world.comm, buf, self.peer, self.tag);

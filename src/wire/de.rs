@@ -7,7 +7,7 @@ use super::{
     dtype_of_code, kind, tags, unzigzag, unzigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK,
     U64_MARK,
 };
-use crate::array::{self, with_typed_array, DType, TypedArray};
+use crate::array::{self, with_dtype, DType, Element, TypedArray};
 use crate::class::AnamObject;
 use crate::depth::DepthGuard;
 use crate::error::{Error, ErrorKind, Result};
@@ -177,18 +177,16 @@ impl<'b> Decoder<'b, '_> {
             .ok_or_else(|| Error::invalid("array data was sent apart from this message"))?;
         if dtype == DType::Bool {
             // Receive bytes, then check each is 0 or 1 before they become `bool`s.
-            let mut raw = vec![0u8; nbytes];
-            oob.receive(&mut raw)?;
+            let raw: Vec<u8> = array::filled_bytes(nbytes, |buf| oob.receive(buf))?;
             return TypedArray::from_le_bytes(dtype, &shape, &raw);
         }
-        // Zeroed memory is mapped lazily, so the buffer is filled once, by the receive.
-        let mut array = TypedArray::zeros(dtype, &shape);
-        with_typed_array!(&mut array, a => {
-            let slice = a.as_slice_memory_order_mut().expect("a new array is contiguous");
-            // SAFETY: not a bool array (handled above): any bytes are valid elements.
-            oob.receive(unsafe { array::as_bytes_mut(slice) })?;
-        });
-        Ok(array)
+        let n = shape.iter().product();
+        with_dtype!(dtype, T => {
+            let elements: Vec<T> = array::filled_elements(n, |buf| oob.receive(buf))?;
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), elements)
+                .map(T::wrap)
+                .map_err(|e| Error::invalid(e.to_string()))
+        })
     }
 
     fn seq_len(&mut self) -> Result<usize> {

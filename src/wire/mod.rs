@@ -69,8 +69,9 @@ pub(crate) trait OutOfBand {
     fn threshold(&self) -> usize;
     /// Called in order for each such array on the sending side.
     fn send(&mut self, bytes: &[u8]) -> Result<()>;
-    /// Called in order for each such array on the receiving side, with the array's memory.
-    fn receive(&mut self, buf: &mut [u8]) -> Result<()>;
+    /// Called in order for each such array on the receiving side, with the array's new
+    /// memory (not initialised: the receive writes every byte of it).
+    fn receive(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> Result<()>;
 }
 
 pub(crate) use de::{decode, decode_object};
