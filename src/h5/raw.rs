@@ -175,22 +175,28 @@ impl Probe {
     }
 }
 
-/// The native memory type of a plain numeric dtype.
-fn native_type(dtype: DType) -> Option<hid_t> {
+/// The native memory type and the little-endian standard file type (what numpy writes on
+/// every common machine) of a plain numeric dtype; `None` for booleans and complex numbers.
+fn numeric_types(dtype: DType) -> Option<(hid_t, hid_t)> {
     use hdf5_sys::h5t as t;
     Some(match dtype {
-        DType::I8 => *t::H5T_NATIVE_INT8,
-        DType::I16 => *t::H5T_NATIVE_INT16,
-        DType::I32 => *t::H5T_NATIVE_INT32,
-        DType::I64 => *t::H5T_NATIVE_INT64,
-        DType::U8 => *t::H5T_NATIVE_UINT8,
-        DType::U16 => *t::H5T_NATIVE_UINT16,
-        DType::U32 => *t::H5T_NATIVE_UINT32,
-        DType::U64 => *t::H5T_NATIVE_UINT64,
-        DType::F32 => *t::H5T_NATIVE_FLOAT,
-        DType::F64 => *t::H5T_NATIVE_DOUBLE,
+        DType::I8 => (*t::H5T_NATIVE_INT8, *t::H5T_STD_I8LE),
+        DType::I16 => (*t::H5T_NATIVE_INT16, *t::H5T_STD_I16LE),
+        DType::I32 => (*t::H5T_NATIVE_INT32, *t::H5T_STD_I32LE),
+        DType::I64 => (*t::H5T_NATIVE_INT64, *t::H5T_STD_I64LE),
+        DType::U8 => (*t::H5T_NATIVE_UINT8, *t::H5T_STD_U8LE),
+        DType::U16 => (*t::H5T_NATIVE_UINT16, *t::H5T_STD_U16LE),
+        DType::U32 => (*t::H5T_NATIVE_UINT32, *t::H5T_STD_U32LE),
+        DType::U64 => (*t::H5T_NATIVE_UINT64, *t::H5T_STD_U64LE),
+        DType::F32 => (*t::H5T_NATIVE_FLOAT, *t::H5T_IEEE_F32LE),
+        DType::F64 => (*t::H5T_NATIVE_DOUBLE, *t::H5T_IEEE_F64LE),
         DType::Bool | DType::C64 | DType::C128 => return None,
     })
+}
+
+/// The native memory type of a plain numeric dtype.
+fn native_type(dtype: DType) -> Option<hid_t> {
+    numeric_types(dtype).map(|(native, _)| native)
 }
 
 /// Reads all elements of a container of `shape` into a new array of `T`, whose native
@@ -469,8 +475,7 @@ pub(crate) fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> R
 /// shared types are missing (the general path then writes them).
 pub(crate) fn write_num_attr(loc: &hdf5::Location, name: &str, value: super::Num) -> Result<bool> {
     let dtype = value.dtype();
-    let (Some(shared), Some(native), Some(file)) = (shared(), native_type(dtype), file_type(dtype))
-    else {
+    let (Some(shared), Some((native, file))) = (shared(), numeric_types(dtype)) else {
         return Ok(false);
     };
     // The value's bytes in memory order (HDF5 copies them out, so alignment is no matter).
@@ -490,25 +495,6 @@ pub(crate) fn write_num_attr(loc: &hdf5::Location, name: &str, value: super::Num
     Ok(true)
 }
 
-/// The little-endian standard file type of a plain numeric dtype (what numpy writes on
-/// every common machine); `None` for booleans and complex numbers.
-fn file_type(dtype: DType) -> Option<hid_t> {
-    use hdf5_sys::h5t as t;
-    Some(match dtype {
-        DType::I8 => *t::H5T_STD_I8LE,
-        DType::I16 => *t::H5T_STD_I16LE,
-        DType::I32 => *t::H5T_STD_I32LE,
-        DType::I64 => *t::H5T_STD_I64LE,
-        DType::U8 => *t::H5T_STD_U8LE,
-        DType::U16 => *t::H5T_STD_U16LE,
-        DType::U32 => *t::H5T_STD_U32LE,
-        DType::U64 => *t::H5T_STD_U64LE,
-        DType::F32 => *t::H5T_IEEE_F32LE,
-        DType::F64 => *t::H5T_IEEE_F64LE,
-        DType::Bool | DType::C64 | DType::C128 => return None,
-    })
-}
-
 /// Creates the dataset `name` of `shape` in `group` and writes `bytes` (exactly the
 /// elements of `shape`, native order) with one write call; `false` for booleans and
 /// complex numbers, which take the general path.
@@ -523,7 +509,7 @@ pub(crate) fn write_dataset(
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::{H5S_class_t, H5Sclose, H5Screate, H5Screate_simple, H5S_ALL};
 
-    let (Some(native), Some(file)) = (native_type(dtype), file_type(dtype)) else {
+    let Some((native, file)) = numeric_types(dtype) else {
         return Ok(false);
     };
     debug_assert_eq!(shape.iter().product::<usize>() * dtype.size(), bytes.len());
