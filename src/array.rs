@@ -386,7 +386,11 @@ pub(crate) fn as_bytes<T: Element>(data: &[T]) -> &[u8] {
 /// whenever the allocator hands back reused memory (a 32 MiB `scatter_array` took 1.3-1.4x
 /// a raw `MPI_Scatterv` with zeroed buffers, 1.0x without). Not for `bool` (not every byte
 /// is one): see [`filled_bytes`] and [`TypedArray::from_le_bytes`].
-pub(crate) fn filled_elements<T: Element>(
+///
+/// # Safety
+///
+/// When `fill` returns `Ok`, it must have written every byte of the buffer it was given.
+pub(crate) unsafe fn filled_elements<T: Element>(
     n: usize,
     fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> crate::Result<()>,
 ) -> crate::Result<Vec<T>> {
@@ -409,14 +413,19 @@ pub(crate) fn filled_elements<T: Element>(
         )
     };
     fill(bytes)?;
-    // SAFETY: `fill` succeeded, so it wrote every byte of the `n` elements, and every bit
-    // pattern is a valid integer, float or complex number (booleans are refused above).
+    // SAFETY: `fill` succeeded, so it wrote every byte of the `n` elements (the caller's
+    // promise), and every bit pattern is a valid integer, float or complex number
+    // (booleans are refused above).
     unsafe { elements.set_len(n) };
     Ok(elements)
 }
 
 /// A new byte vector of `n` bytes that `fill` writes, all of them (not zeroed first).
-pub(crate) fn filled_bytes(
+///
+/// # Safety
+///
+/// When `fill` returns `Ok`, it must have written every byte of the buffer it was given.
+pub(crate) unsafe fn filled_bytes(
     n: usize,
     fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> crate::Result<()>,
 ) -> crate::Result<Vec<u8>> {
@@ -425,7 +434,7 @@ pub(crate) fn filled_bytes(
         .try_reserve_exact(n)
         .map_err(|_| crate::Error::invalid(format!("cannot allocate {n} bytes")))?;
     fill(&mut bytes.spare_capacity_mut()[..n])?;
-    // SAFETY: `fill` succeeded, so it wrote all `n` bytes.
+    // SAFETY: `fill` succeeded, so it wrote all `n` bytes (the caller's promise).
     unsafe { bytes.set_len(n) };
     Ok(bytes)
 }

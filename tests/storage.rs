@@ -105,6 +105,79 @@ fn a_wide_list_reads_back_in_order_with_every_type() {
     assert_eq!(back, value);
 }
 
+#[test]
+fn to_file_makes_missing_intermediate_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.hdf5");
+    let value = wide(3);
+    anam::to_file(&path, "runs/run1", &value).unwrap();
+    anam::to_file(&path, "runs/run2", &value).unwrap();
+    let back: Wide = anam::from_file(&path, Some("runs/run2")).unwrap();
+    assert_eq!(back, value);
+}
+
+#[test]
+fn to_file_adds_to_a_file_of_a_newer_format() {
+    use anam::hdf5::file::LibraryVersion;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latest.hdf5");
+    {
+        // What h5py makes with `libver="latest"`.
+        let latest = LibraryVersion::latest();
+        let file = hdf5::File::with_options()
+            .with_fapl(|fapl| fapl.libver_bounds(latest, latest))
+            .create(&path)
+            .unwrap();
+        file.create_group("other").unwrap();
+    }
+    let value = wide(3);
+    anam::to_file(&path, "wide", &value).unwrap();
+    let back: Wide = anam::from_file(&path, Some("wide")).unwrap();
+    assert_eq!(back, value);
+}
+
+/// A dataset whose storage was never written, with no fill value to write ("fill time
+/// never"): HDF5 leaves the reader's buffer as it is, so the read must start from zeros.
+#[test]
+fn a_dataset_without_storage_reads_as_zeros() {
+    #[derive(Deserialize, Debug)]
+    #[serde(rename = "storage_test.Holder")]
+    struct Holder {
+        #[serde(with = "anam::array")]
+        x: ndarray::Array1<f64>,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unwritten.hdf5");
+    {
+        let file = hdf5::File::create(&path).unwrap();
+        let group = file.create_group("holder").unwrap();
+        let class: hdf5::types::VarLenUnicode = "storage_test.Holder".parse().unwrap();
+        group
+            .new_attr::<hdf5::types::VarLenUnicode>()
+            .create("class")
+            .unwrap()
+            .write_scalar(&class)
+            .unwrap();
+        group
+            .new_dataset::<f64>()
+            .shape(4096)
+            .fill_time(hdf5::plist::dataset_create::FillTime::Never)
+            .create("x")
+            .unwrap();
+    }
+    // Leave freed memory with non-zero bytes behind for the allocator to hand back.
+    for _ in 0..8 {
+        std::hint::black_box(vec![0xABu8; 4096 * 8]);
+    }
+    let holder: Holder = anam::from_file(&path, Some("holder")).unwrap();
+    assert_eq!(holder.x.len(), 4096);
+    assert!(
+        holder.x.iter().all(|&v| v == 0.0),
+        "read junk: {:?}",
+        &holder.x.as_slice().unwrap()[..8]
+    );
+}
+
 /// While `anam` has a file open, its descriptor is close-on-exec: a child process started
 /// meanwhile (by any thread) must not inherit it and its `flock` lock.
 #[cfg(target_os = "linux")]

@@ -26,12 +26,14 @@ use crate::format;
 /// to write and read (10,000 `int64` attributes: 1.9 s to write, 0.4 s to read here).
 /// The 1.8 format moves an object's attributes and links to indexed storage once there
 /// are more than 8 (35 ms and 13 ms for the same), and makes small groups smaller (W1's
-/// file: 1.4 MB instead of 3.4 MB). The upper bound keeps the files readable by every
-/// HDF5 since 1.8 (2008), h5py and Python anamnesis included.
+/// file: 1.4 MB instead of 3.4 MB). Objects are written in the 1.8 format, readable by
+/// every HDF5 since 1.8 (2008), h5py and Python anamnesis included; the upper bound is
+/// the library's latest so that files made in a newer format (h5py's `libver="latest"`)
+/// can still be opened to add to.
 pub(crate) fn file_builder() -> hdf5::FileBuilder {
     use hdf5::file::LibraryVersion;
     let mut builder = hdf5::File::with_options();
-    builder.with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V18, LibraryVersion::V18));
+    builder.with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V18, LibraryVersion::latest()));
     builder
 }
 

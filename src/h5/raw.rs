@@ -31,6 +31,15 @@ impl OwnedId {
     }
 }
 
+impl OwnedId {
+    /// Gives up ownership: the identifier stays open (for the life of the process).
+    fn keep(self) -> hid_t {
+        let id = self.id;
+        std::mem::forget(self);
+        id
+    }
+}
+
 impl Drop for OwnedId {
     fn drop(&mut self) {
         // SAFETY: `id` is a valid identifier we own (checked in `new`) and is closed once.
@@ -214,11 +223,18 @@ fn read_into<T: Element>(
 
     TypedArray::check_shape(shape)?;
     let len: usize = shape.iter().product();
-    let buf = crate::array::filled_elements::<T>(len, |bytes| {
+    let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
+        if !is_attr && !storage_allocated(c.id()) {
+            // HDF5 leaves the buffer as it is where a dataset has no storage yet and no fill
+            // value to write (fill time "never"): start from zeros, not from junk.
+            // (Attributes always have their data: HDF5 zero-fills unwritten ones.)
+            bytes.fill(std::mem::MaybeUninit::new(0));
+        }
         let status = hdf5::sync::sync(|| unsafe {
             // SAFETY: `bytes` is the memory of `len` elements of `T`, the number of
-            // elements of the container, and `native` the HDF5 type of `T`, so HDF5 writes
-            // exactly all of it (or fails).
+            // elements of the container, and `native` the HDF5 type of `T`: HDF5 writes at
+            // most that much, and all of it where the container has storage (the rest was
+            // zeroed above).
             let out = bytes.as_mut_ptr().cast();
             if is_attr {
                 H5Aread(c.id(), native, out)
@@ -230,9 +246,22 @@ fn read_into<T: Element>(
             return Err(Error::invalid("HDF5 could not read the data"));
         }
         Ok(())
-    })?;
+    };
+    // SAFETY: `fill` writes every byte when it succeeds (see its comments).
+    let buf = unsafe { crate::array::filled_elements::<T>(len, fill)? };
     ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), buf)
         .map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// Whether all of a dataset's storage is allocated (so a read writes every element).
+fn storage_allocated(dataset: hid_t) -> bool {
+    use hdf5_sys::h5d::{H5D_space_status_t, H5Dget_space_status};
+    let mut status = H5D_space_status_t::H5D_SPACE_STATUS_ERROR;
+    let ok = hdf5::sync::sync(|| unsafe {
+        // SAFETY: a valid dataset id and a place for the status.
+        H5Dget_space_status(dataset, &mut status)
+    }) >= 0;
+    ok && status == H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED
 }
 
 /// Classifies integers, floats and strings from a few type queries; `None` for the rest
@@ -308,25 +337,37 @@ pub(crate) fn open_attr(loc: &hdf5::Location, name: &str) -> Result<hdf5::Attrib
 struct Shared {
     scalar: hid_t,
     vlen_utf8: hid_t,
+    /// Link creation that makes missing intermediate groups (`to_file(path, "a/b", ..)`).
+    lcpl: hid_t,
 }
 
 fn shared() -> Option<&'static Shared> {
-    use hdf5_sys::h5s::{H5S_class_t, H5Screate};
-    use hdf5_sys::h5t::{H5T_cset_t, H5Tcopy, H5Tset_cset, H5Tset_size, H5T_C_S1, H5T_VARIABLE};
+    use hdf5_sys::h5p::{
+        H5Pclose, H5Pcreate, H5Pset_create_intermediate_group, H5P_CLS_LINK_CREATE,
+    };
+    use hdf5_sys::h5s::{H5S_class_t, H5Sclose, H5Screate};
+    use hdf5_sys::h5t::{
+        H5T_cset_t, H5Tclose, H5Tcopy, H5Tset_cset, H5Tset_size, H5T_C_S1, H5T_VARIABLE,
+    };
     use std::sync::OnceLock;
 
     static SHARED: OnceLock<Option<Shared>> = OnceLock::new();
     SHARED
         .get_or_init(|| {
             hdf5::sync::sync(|| unsafe {
-                // SAFETY: each call makes or configures a new identifier we keep for ever.
-                let scalar = H5Screate(H5S_class_t::H5S_SCALAR);
-                let vlen_utf8 = H5Tcopy(*H5T_C_S1);
-                let ok = scalar >= 0
-                    && vlen_utf8 >= 0
-                    && H5Tset_size(vlen_utf8, H5T_VARIABLE) >= 0
-                    && H5Tset_cset(vlen_utf8, H5T_cset_t::H5T_CSET_UTF8) >= 0;
-                ok.then_some(Shared { scalar, vlen_utf8 })
+                // SAFETY: each call makes or configures a new identifier, kept for ever if
+                // all succeed and closed here otherwise.
+                let scalar = OwnedId::new(H5Screate(H5S_class_t::H5S_SCALAR), H5Sclose)?;
+                let vlen_utf8 = OwnedId::new(H5Tcopy(*H5T_C_S1), H5Tclose)?;
+                let lcpl = OwnedId::new(H5Pcreate(*H5P_CLS_LINK_CREATE), H5Pclose)?;
+                let ok = H5Tset_size(vlen_utf8.id, H5T_VARIABLE) >= 0
+                    && H5Tset_cset(vlen_utf8.id, H5T_cset_t::H5T_CSET_UTF8) >= 0
+                    && H5Pset_create_intermediate_group(lcpl.id, 1) >= 0;
+                ok.then(|| Shared {
+                    scalar: scalar.keep(),
+                    vlen_utf8: vlen_utf8.keep(),
+                    lcpl: lcpl.keep(),
+                })
             })
         })
         .as_ref()
@@ -349,9 +390,11 @@ const MAX_UNITS: usize = 64;
 ///   earliest format (a user's file handed to `to_group`). Without it a list or dict of n
 ///   scalars is O(n²) to write and read (10,000 `int64` attributes: 1.9 s to write and
 ///   0.4 s to read here, against 35 ms and 12 ms);
-/// * the first block of the object header is sized for its entries (`est_link_info`), so
-///   that the attributes written after the group is made fit in it instead of in
-///   continuation blocks elsewhere in the file, each one more metadata read later. W1's
+/// * in files of the 1.8 format (those `to_file` makes), the first block of the object
+///   header is sized for its entries (`est_link_info`; HDF5 ignores it for groups of the
+///   earliest format), so that the attributes written after the group is made fit in it
+///   instead of in continuation blocks elsewhere in the file, each one more metadata read
+///   later. W1's
 ///   layout in C, 20,000 objects: read 0.66-0.72 s -> 0.41-0.44 s, write 0.64-0.66 s ->
 ///   0.47-0.51 s, file 14.4 MB -> 14.8 MB.
 fn group_create_list(entries: usize) -> hid_t {
@@ -391,10 +434,11 @@ pub(crate) fn create_group(
     use hdf5_sys::h5p::H5P_DEFAULT;
 
     let gcpl = group_create_list(entries);
+    let lcpl = shared().map_or(H5P_DEFAULT, |s| s.lcpl);
     let cname = CString::new(name).map_err(|_| Error::invalid("group name contains NUL"))?;
     let id = hdf5::sync::sync(|| unsafe {
         // SAFETY: a valid parent id, a NUL-terminated name and valid property lists.
-        H5Gcreate2(parent.id(), cname.as_ptr(), H5P_DEFAULT, gcpl, H5P_DEFAULT)
+        H5Gcreate2(parent.id(), cname.as_ptr(), lcpl, gcpl, H5P_DEFAULT)
     });
     if id < 0 {
         return Err(Error::invalid(format!(

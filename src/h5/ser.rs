@@ -776,6 +776,8 @@ pub(crate) struct SeqSerializer {
     state: SeqState,
     /// Where the sequence goes when it stays numeric (`None`: list layout only).
     entry: Option<(Group, String)>,
+    /// The length Serde announced, for sizing the list group if one is made.
+    len_hint: Option<usize>,
 }
 
 enum SeqState {
@@ -801,14 +803,16 @@ impl SeqSerializer {
                     len: 0,
                 },
                 entry: Some((parent.clone(), name.to_string())),
+                len_hint: len,
             }),
         }
     }
 
-    fn list(group: Group, _len: Option<usize>) -> SeqSerializer {
+    fn list(group: Group, len: Option<usize>) -> SeqSerializer {
         SeqSerializer {
             state: SeqState::List { group, len: 0 },
             entry: None,
+            len_hint: len,
         }
     }
 
@@ -830,7 +834,8 @@ impl SeqSerializer {
     fn next_item(&mut self) -> Result<(Group, String)> {
         if let SeqState::Column { dtype, bytes, len } = &mut self.state {
             let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
-            let group = list_group(create_group(parent, name, UNKNOWN_ENTRIES)?, None)?;
+            let entries = list_entries(self.len_hint);
+            let group = list_group(create_group(parent, name, entries)?, None)?;
             if let Some(dtype) = *dtype {
                 for (i, chunk) in bytes.chunks_exact(dtype.size()).enumerate() {
                     write_num_attr(

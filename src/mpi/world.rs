@@ -201,17 +201,30 @@ impl World {
         }
     }
 
+    /// Receives `buf.len()` bytes in chunks; `false` if a message was shorter than its
+    /// chunk (another sender's message on this tag). The buffer is initialised either way:
+    /// whatever a short message left is zeroed.
+    #[must_use]
     fn receive_chunks(
         &self,
         comm: &SimpleCommunicator,
         buf: &mut [RecvByte],
         source: usize,
         tag: i32,
-    ) {
+    ) -> bool {
         let source = comm.process_at_rank(source as i32);
+        let mut complete = true;
         for chunk in buf.chunks_mut(CHUNK) {
-            source.receive_into_with_tag(chunk, tag);
+            let status = source.receive_into_with_tag(chunk, tag);
+            let got = usize::try_from(status.count(u8::equivalent_datatype())).unwrap_or(0);
+            if got < chunk.len() {
+                complete = false;
+                for b in &mut chunk[got..] {
+                    *b = RecvByte(MaybeUninit::new(0));
+                }
+            }
         }
+        complete
     }
 
     pub(super) fn send<T: ?Sized + Serialize>(
@@ -272,7 +285,11 @@ impl World {
         }
         let mut frame = first.split_off(P2P_HEAD);
         frame.resize(len, 0);
-        self.receive_chunks(&self.comm, recv_bytes(&mut frame[n..]), source, tag);
+        if !self.receive_chunks(&self.comm, recv_bytes(&mut frame[n..]), source, tag) {
+            return Err(Error::invalid(format!(
+                "recv: the message from rank {source} (tag {tag}) is shorter than it says"
+            )));
+        }
         receive_framed(
             &frame,
             PeerArrays {
@@ -310,7 +327,10 @@ impl World {
                     start += n;
                 }
             }
-            (None, false) => self.receive_chunks(&self.internal, recv, root, 0),
+            (None, false) => {
+                // Anam's own messages on its internal communicator: the sizes match.
+                let _ = self.receive_chunks(&self.internal, recv, root, 0);
+            }
         }
     }
 
@@ -358,7 +378,8 @@ impl World {
                         if r == self.rank {
                             part.copy_from_slice(send);
                         } else {
-                            self.receive_chunks(&self.internal, recv_bytes(part), r, 1);
+                            // Anam's own messages on its internal communicator.
+                            let _ = self.receive_chunks(&self.internal, recv_bytes(part), r, 1);
                         }
                         start += n;
                     }
@@ -569,7 +590,8 @@ fn receive_rows<T: Element>(
     let mut shape = vec![rows];
     shape.extend_from_slice(rest);
     let n: usize = shape.iter().product();
-    // MPI fills the whole buffer or aborts the job.
+    // `fill` writes the whole buffer: MPI_Scatterv/Gatherv counts are the buffer's length,
+    // and `receive_chunks` zeroes whatever a short message leaves.
     let receive = |buf: &mut [MaybeUninit<u8>]| {
         let buf = recv_uninit(buf);
         advise_huge_pages(buf);
@@ -578,7 +600,8 @@ fn receive_rows<T: Element>(
     };
     if T::DTYPE == DType::Bool {
         // Bytes first, checked before they become `bool`s.
-        let raw = array::filled_bytes(n, receive)?;
+        // SAFETY: `receive` writes the whole buffer (see `fill`'s contract above).
+        let raw = unsafe { array::filled_bytes(n, receive)? };
         let flags = crate::array::TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
         return flags
             .into_array::<T>()
@@ -586,7 +609,8 @@ fn receive_rows<T: Element>(
             .into_shape_with_order(IxDyn(&shape))
             .map_err(|e| Error::invalid(e.to_string()));
     }
-    let elements = array::filled_elements::<T>(n, receive)?;
+    // SAFETY: as above.
+    let elements = unsafe { array::filled_elements::<T>(n, receive)? };
     ArrayD::from_shape_vec(IxDyn(&shape), elements).map_err(|e| Error::invalid(e.to_string()))
 }
 
@@ -766,9 +790,17 @@ impl OutOfBand for PeerArrays<'_> {
     fn receive(&mut self, buf: &mut [MaybeUninit<u8>]) -> Result<()> {
         let buf = recv_uninit(buf);
         advise_huge_pages(buf);
-        self.world
-            .receive_chunks(&self.world.comm, buf, self.peer, self.tag);
-        Ok(())
+        if self
+            .world
+            .receive_chunks(&self.world.comm, buf, self.peer, self.tag)
+        {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "recv: an array from rank {} (tag {}) arrived shorter than announced",
+                self.peer, self.tag
+            )))
+        }
     }
 }
 

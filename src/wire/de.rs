@@ -177,12 +177,14 @@ impl<'b> Decoder<'b, '_> {
             .ok_or_else(|| Error::invalid("array data was sent apart from this message"))?;
         if dtype == DType::Bool {
             // Receive bytes, then check each is 0 or 1 before they become `bool`s.
-            let raw: Vec<u8> = array::filled_bytes(nbytes, |buf| oob.receive(buf))?;
+            // SAFETY: `OutOfBand::receive` writes the whole buffer when it returns `Ok`.
+            let raw: Vec<u8> = unsafe { array::filled_bytes(nbytes, |buf| oob.receive(buf))? };
             return TypedArray::from_le_bytes(dtype, &shape, &raw);
         }
         let n = shape.iter().product();
         with_dtype!(dtype, T => {
-            let elements: Vec<T> = array::filled_elements(n, |buf| oob.receive(buf))?;
+            // SAFETY: as above.
+            let elements: Vec<T> = unsafe { array::filled_elements(n, |buf| oob.receive(buf))? };
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), elements)
                 .map(T::wrap)
                 .map_err(|e| Error::invalid(e.to_string()))

@@ -70,7 +70,8 @@ pub(crate) trait OutOfBand {
     /// Called in order for each such array on the sending side.
     fn send(&mut self, bytes: &[u8]) -> Result<()>;
     /// Called in order for each such array on the receiving side, with the array's new
-    /// memory (not initialised: the receive writes every byte of it).
+    /// memory, not initialised. Implementations must write every byte of `buf` before
+    /// returning `Ok` (the decoder then reads it as the array's elements).
     fn receive(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> Result<()>;
 }
 
