@@ -100,7 +100,28 @@ macro_rules! reject {
         })*
     };
 }
-pub(crate) use {reject, reject_common};
+/// Rejects every scalar: numbers, `char`, strings and bytes.
+macro_rules! reject_scalars {
+    () => {
+        $crate::capture::reject!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_str(&str),
+            serialize_bytes(&[u8])
+        );
+    };
+}
+pub(crate) use {reject, reject_common, reject_scalars};
 
 fn bad_payload() -> Error {
     Error::invalid("unexpected value in an array payload")
@@ -270,22 +291,7 @@ where
     type SerializeStruct = PayloadSer<'c, F>;
     type SerializeStructVariant = Impossible<(), Error>;
 
-    reject!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8])
-    );
+    reject_scalars!();
 
     fn is_human_readable(&self) -> bool {
         false

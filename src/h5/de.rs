@@ -1179,7 +1179,7 @@ impl<'de> de::Deserializer<'de> for ContainerDe {
         }
         match (&self.probe.stored, self.probe.shape.is_empty()) {
             (Stored::Num(d), true) => {
-                match super::read_scalar_fast(self.c(), self.held.is_attr(), *d)? {
+                match self.probe.read_scalar(self.c(), self.held.is_attr(), *d)? {
                     Some(n) => n.visit(visitor),
                     None => read_num(self.c(), *d)?.visit(visitor),
                 }

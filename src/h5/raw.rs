@@ -184,6 +184,50 @@ impl Probe {
     }
 }
 
+impl Probe {
+    /// Reads a scalar integer or float with one read call into its native type; `None` for
+    /// booleans and complex numbers, which take the general path.
+    pub(crate) fn read_scalar(
+        &self,
+        c: &Container,
+        is_attr: bool,
+        dtype: DType,
+    ) -> Result<Option<super::Num>> {
+        let Some(native) = native_type(dtype) else {
+            return Ok(None);
+        };
+        with_dtype!(dtype, T => read_one::<T>(c, is_attr, native).map(|v| Some(v.into())))
+    }
+}
+
+/// Reads the one element of a container into a `T` whose native HDF5 type is `native`.
+fn read_one<T: Element>(c: &Container, is_attr: bool, native: hid_t) -> Result<T> {
+    use hdf5_sys::h5a::H5Aread;
+    use hdf5_sys::h5d::H5Dread;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5s::H5S_ALL;
+
+    if T::DTYPE == DType::Bool {
+        // Not every byte is a `bool`: the general path reads and checks them.
+        return Err(Error::invalid("booleans are read as bytes"));
+    }
+    let mut value = T::default();
+    let status = hdf5::sync::sync(|| unsafe {
+        // SAFETY: one element of `native`, the type of `T` (HDF5 converts from the stored
+        // width and order), into a value of that type; any bytes are a valid number.
+        let buf = (&mut value as *mut T).cast();
+        if is_attr {
+            H5Aread(c.id(), native, buf)
+        } else {
+            H5Dread(c.id(), native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)
+        }
+    });
+    if status < 0 {
+        return Err(Error::invalid("HDF5 could not read the value"));
+    }
+    Ok(value)
+}
+
 /// The native memory type and the little-endian standard file type (what numpy writes on
 /// every common machine) of a plain numeric dtype; `None` for booleans and complex numbers.
 fn numeric_types(dtype: DType) -> Option<(hid_t, hid_t)> {
