@@ -105,6 +105,31 @@ fn a_wide_list_reads_back_in_order_with_every_type() {
     assert_eq!(back, value);
 }
 
+/// The link-info estimate a group was created with (HDF5 sizes the first block of the
+/// object header from it, so that the attributes written afterwards fit there).
+fn est_link_entries(group: &hdf5::Group) -> u32 {
+    let gcpl = group.create_plist().unwrap();
+    let (mut entries, mut name_len) = (0u32, 0u32);
+    // SAFETY: a valid group-creation property list and two places for the values.
+    let status =
+        unsafe { hdf5_sys::h5p::H5Pget_est_link_info(gcpl.id(), &mut entries, &mut name_len) };
+    assert!(status >= 0);
+    entries
+}
+
+#[test]
+fn groups_are_sized_for_their_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sized.hdf5");
+    anam::to_file(&path, "wide", &wide(20)).unwrap();
+    let file = hdf5::File::open(&path).unwrap();
+    // A list of 20 items holds 22 entries (with `class` and `count`): room for two link
+    // messages each.
+    assert!(est_link_entries(&file.group("wide/numbers").unwrap()) >= 44);
+    // A dict: `class`, `count` and its two lists.
+    assert!(est_link_entries(&file.group("wide/table").unwrap()) >= 8);
+}
+
 #[test]
 fn to_file_makes_missing_intermediate_groups() {
     let dir = tempfile::tempdir().unwrap();
