@@ -16,15 +16,12 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Newtype-struct name that asks the crate's formats for the list layout.
-pub(crate) const LIST_TOKEN: &str = "$anam::private::List";
-
 /// Serializes `value` (a sequence) in the list layout.
 pub fn serialize<T: ?Sized + Serialize, S: Serializer>(
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.serialize_newtype_struct(LIST_TOKEN, value)
+    serializer.serialize_newtype_struct(crate::protocol::LIST_TOKEN, value)
 }
 
 /// Deserializes the value as usual (both layouts are read).

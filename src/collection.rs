@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::array::{with_dtype, DType, Element, TypedArray};
+use crate::dtype::{with_dtype, DType, Element, TypedArray};
 use crate::error::{Error, Result};
 use crate::value::{to_value, Value};
 
@@ -376,16 +376,11 @@ macro_rules! collection {
         $vis type $name = $crate::AnamCollection<$member, $kind>;
 
         $crate::__private::inventory::submit! {
-            $crate::registry::ClassInfo {
-                tag: $tag,
-                type_name: concat!(module_path!(), "::", stringify!($name)),
-                aliases: &[],
-                default_group: None,
-                name_maps: &[],
-                bcast_only: &[],
-                extra_data: None,
-                load: $crate::__private::load_object::<$name>,
-            }
+            $crate::registry::ClassInfo::new(
+                $tag,
+                concat!(module_path!(), "::", stringify!($name)),
+                $crate::__private::load_object::<$name>,
+            )
         }
     };
 }

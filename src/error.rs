@@ -1,4 +1,4 @@
-//! The error type shared by the HDF5 format (and later the wire format and MPI layer).
+//! The error type shared by the HDF5 format, the wire format and the MPI layer.
 
 use std::fmt::{self, Display};
 
@@ -10,7 +10,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// `Display` prints `path: message`, for example
 /// `/people/LIST_item17/age: invalid value: integer `-3`, expected u8`; so does `Debug`
 /// (what `main` returning `Err` prints).
-pub struct Error {
+///
+/// One pointer wide (the path and the kind are boxed, as in `serde_json`), so that the
+/// `Result`s of the hot paths stay small.
+pub struct Error(Box<Inner>);
+
+struct Inner {
     path: Option<String>,
     kind: ErrorKind,
 }
@@ -19,9 +24,19 @@ pub struct Error {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The HDF5 library reported an error.
+    /// The HDF5 library reported an error from a call of the `hdf5` crate.
     #[error("HDF5: {0}")]
     Hdf5(#[from] hdf5::Error),
+    /// An HDF5 library call failed: what was asked of it, and HDF5's own error stack
+    /// (whose `Display` is the innermost reason, e.g. `H5Acreate2(): unable to create
+    /// attribute: attribute already exists`).
+    #[error("{op}: {source}")]
+    Hdf5Call {
+        /// What the crate asked HDF5 to do (`cannot create the attribute `x``).
+        op: String,
+        /// HDF5's error stack at the failure.
+        source: hdf5::Error,
+    },
     /// A group's `class` attribute is not the tag (or an alias of the tag) of the type read.
     #[error("class mismatch: found `{found}`, expected `{expected}`")]
     ClassMismatch {
@@ -67,7 +82,7 @@ pub enum ErrorKind {
 impl Error {
     /// Creates an error of the given kind with no location yet.
     pub fn new(kind: ErrorKind) -> Self {
-        Error { path: None, kind }
+        Error(Box::new(Inner { path: None, kind }))
     }
 
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
@@ -80,26 +95,27 @@ impl Error {
 
     /// The HDF5 path of the object (group, attribute or dataset) where the error happened.
     pub fn path(&self) -> Option<&str> {
-        self.path.as_deref()
+        self.0.path.as_deref()
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Adds an array element's index to the message, while the path (of the dataset) is
     /// still to be attached by the caller.
-    pub(crate) fn in_element(self, index: usize) -> Self {
-        if self.path.is_some() {
+    pub(crate) fn in_element(mut self, index: usize) -> Self {
+        if self.0.path.is_some() {
             return self;
         }
-        let kind = match self.kind {
+        let kind = std::mem::replace(&mut self.0.kind, ErrorKind::Message(String::new()));
+        self.0.kind = match kind {
             ErrorKind::Message(m) => ErrorKind::Message(format!("element [{index}]: {m}")),
             ErrorKind::Invalid(m) => ErrorKind::Invalid(format!("element [{index}]: {m}")),
             other => ErrorKind::Message(format!("element [{index}]: {other}")),
         };
-        Error { path: None, kind }
+        self
     }
 
     /// Attaches a location unless a more precise (inner) one is already set.
@@ -107,30 +123,36 @@ impl Error {
     /// The closure runs only when a path is missing, so the HDF5 name lookup it usually does
     /// costs nothing on the success path.
     pub(crate) fn at_with(mut self, path: impl FnOnce() -> String) -> Self {
-        if self.path.is_some() {
+        let inner = &mut *self.0;
+        if inner.path.is_some() {
             return self;
         }
         // An error that crossed a type-erased boundary (erased-serde carries errors as
         // text) already starts with its precise path: take it back rather than prefixing
         // a less precise one.
-        if let ErrorKind::Message(m) = &self.kind {
-            if let Some((inner, rest)) = m.split_once(": ").filter(|(p, _)| p.starts_with('/')) {
-                let (inner, rest) = (inner.to_string(), rest.to_string());
-                self.path = Some(inner);
-                self.kind = ErrorKind::Message(rest);
+        if let ErrorKind::Message(m) = &inner.kind {
+            if let Some((at, rest)) = m.split_once(": ").filter(|(p, _)| p.starts_with('/')) {
+                let (at, rest) = (at.to_string(), rest.to_string());
+                inner.path = Some(at);
+                inner.kind = ErrorKind::Message(rest);
                 return self;
             }
         }
-        self.path = Some(path());
+        inner.path = Some(path());
         self
+    }
+
+    /// An HDF5 call failed: `op` says what was asked, `source` is HDF5's error stack.
+    pub(crate) fn hdf5_call(op: String, source: hdf5::Error) -> Self {
+        Error::new(ErrorKind::Hdf5Call { op, source })
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(p) => write!(f, "{p}: {}", self.kind),
-            None => Display::fmt(&self.kind, f),
+        match &self.0.path {
+            Some(p) => write!(f, "{p}: {}", self.0.kind),
+            None => Display::fmt(&self.0.kind, f),
         }
     }
 }
@@ -143,9 +165,9 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Hdf5(e) => Some(e),
-            ErrorKind::File { source, .. } => Some(source),
+            ErrorKind::Hdf5Call { source, .. } | ErrorKind::File { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -172,5 +194,19 @@ impl serde::ser::Error for Error {
 impl serde::de::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
         Error::new(ErrorKind::Message(msg.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<()>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

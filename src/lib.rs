@@ -117,14 +117,16 @@ extern crate self as anam;
 
 pub mod array;
 pub mod as_list;
-mod capture;
 mod class;
 mod collection;
 mod depth;
+mod dtype;
 mod error;
 pub mod format;
 mod h5;
 pub mod mpi;
+mod object;
+mod protocol;
 pub mod registry;
 mod store;
 pub mod value;
@@ -135,11 +137,13 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use crate::array::{DType, Element, NdArray, TypedArray};
-pub use crate::class::{obj_from_file, obj_from_group, AnamClass, AnamObject};
+pub use crate::array::NdArray;
+pub use crate::class::AnamClass;
 pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
+pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::mpi::MpiHandler;
+pub use crate::object::AnamObject;
 pub use crate::store::Store;
 pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
@@ -161,7 +165,7 @@ pub mod __private {
 ///
 /// `value` must be a struct, map or sequence (an object, a dict or a list in Python terms).
 pub fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
-    h5::ser::to_group(value, group)
+    h5::to_group(value, group)
 }
 
 /// Reads a `T` from `group`.
@@ -169,7 +173,7 @@ pub fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result
 /// For a struct, the group's `class` must be the struct's tag (its Serde name) or one of
 /// its aliases; otherwise the error names the group, the tag found and the tag expected.
 pub fn from_group<T: DeserializeOwned>(group: &hdf5::Group) -> Result<T> {
-    h5::de::from_group(group)
+    h5::from_group(group)
 }
 
 /// Writes `value` as the group `group_name` of the file at `path`.
@@ -181,26 +185,7 @@ pub fn to_file<T: ?Sized + Serialize>(
     group_name: &str,
     value: &T,
 ) -> Result<()> {
-    let path = path.as_ref();
-    let file = h5::file_builder()
-        .append(path)
-        .map_err(|source| ErrorKind::File {
-            path: path.display().to_string(),
-            source,
-        })?;
-    h5::close_on_exec(&file);
-    if file.link_exists(group_name) {
-        file.unlink(group_name)?;
-    }
-    let group = h5::create_group(&file, group_name, h5::UNKNOWN_ENTRIES)?;
-    if let Err(e) = to_group(value, &group) {
-        // Leave no half-written object behind.
-        drop(group);
-        let _ = file.unlink(group_name);
-        return Err(e);
-    }
-    file.flush()?;
-    Ok(())
+    h5::to_file(path.as_ref(), group_name, value)
 }
 
 /// Reads a `T` from the group `group_name` of the file at `path`, or, with `None`, from
@@ -209,44 +194,20 @@ pub fn from_file<T: DeserializeOwned>(
     path: impl AsRef<Path>,
     group_name: Option<&str>,
 ) -> Result<T> {
-    let file = open_file(path.as_ref())?;
-    let group = open_group(&file, group_name)?;
-    from_group(&group)
+    h5::from_file(path.as_ref(), group_name)
 }
 
-/// Opens a file for reading, naming it in the error.
-fn open_file(path: &Path) -> Result<hdf5::File> {
-    let file = hdf5::File::open(path).map_err(|source| ErrorKind::File {
-        path: path.display().to_string(),
-        source,
-    })?;
-    h5::close_on_exec(&file);
-    Ok(file)
+/// Loads the object stored in `group`, of the registered class its `class` tag names
+/// (following hints and aliases). An unknown tag is an error naming the tag and the group.
+pub fn obj_from_group(group: &hdf5::Group) -> Result<Box<dyn AnamObject>> {
+    h5::obj_from_group(group)
 }
 
-/// Opens the named group, or the first group of the file.
-fn open_group(file: &hdf5::File, group_name: Option<&str>) -> Result<hdf5::Group> {
-    let name = match group_name {
-        Some(name) => name.to_string(),
-        None => file
-            .member_names()?
-            .into_iter()
-            .find(|n| matches!(file.loc_type_by_name(n), Ok(hdf5::LocationType::Group)))
-            .ok_or_else(|| {
-                ErrorKind::GroupNotFound(format!("{}: the file has no group", file.filename()))
-            })?,
-    };
-    if !file.link_exists(&name) {
-        return Err(
-            ErrorKind::GroupNotFound(format!("{}: no group `{name}`", file.filename())).into(),
-        );
-    }
-    match file.loc_type_by_name(&name) {
-        Ok(hdf5::LocationType::Group) => Ok(file.group(&name)?),
-        _ => Err(ErrorKind::GroupNotFound(format!(
-            "{}: `{name}` is not a group (a dataset or another object)",
-            file.filename()
-        ))
-        .into()),
-    }
+/// Loads the object stored in the group `group_name` of the file at `path`, or with `None`
+/// in the first group of the file (Python's `obj_from_hdf5file`).
+pub fn obj_from_file(
+    path: impl AsRef<Path>,
+    group_name: Option<&str>,
+) -> Result<Box<dyn AnamObject>> {
+    h5::obj_from_file(path.as_ref(), group_name)
 }

@@ -11,38 +11,128 @@
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
-use crate::class::AnamObject;
 use crate::error::{Error, ErrorKind, Result};
+use crate::object::AnamObject;
 
-/// What the registry knows of one class. Submitted by `#[anam::class]`; fields are public
-/// for the macro, not for users to build by hand.
+/// What the registry knows of one class, submitted by `#[anam::class]` (and by
+/// [`Store`](crate::Store) and [`collection!`](crate::collection)) through a hidden
+/// constructor; read it with the accessors.
 #[derive(Debug)]
 pub struct ClassInfo {
-    /// The class tag (Python's fully qualified class name).
-    pub tag: &'static str,
-    /// The Rust type, for error messages.
-    pub type_name: &'static str,
-    /// Older tags this class also reads.
-    pub aliases: &'static [&'static str],
-    /// The group `T::from_file` reads and `obj.to_file` writes.
-    pub default_group: Option<&'static str>,
-    /// `(member name, stored name)` pairs: the member is stored under another name and the
-    /// group gets a `namemaps` attribute (Python's `hdf5_mapnames`).
-    pub name_maps: &'static [(&'static str, &'static str)],
-    /// Members sent over MPI but never written to HDF5 (Python's `extra_bcast`).
-    pub bcast_only: &'static [&'static str],
-    /// The member holding `extra_data`, if any: stored entries that are not members load
-    /// into it, and its entries are written beside the members.
-    pub extra_data: Option<&'static str>,
-    /// Deserializes one object of this class from any of the crate's formats.
-    #[doc(hidden)]
-    pub load: LoadFn,
+    tag: &'static str,
+    type_name: &'static str,
+    aliases: &'static [&'static str],
+    default_group: Option<&'static str>,
+    name_maps: &'static [(&'static str, &'static str)],
+    bcast_only: &'static [&'static str],
+    extra_data: Option<&'static str>,
+    load: LoadFn,
 }
 
 /// Deserializes a registered class into a boxed [`AnamObject`].
+#[doc(hidden)]
 pub type LoadFn = fn(
     &mut dyn erased_serde::Deserializer<'_>,
 ) -> std::result::Result<Box<dyn AnamObject>, erased_serde::Error>;
+
+impl ClassInfo {
+    /// The registration of a class of tag `tag`, Rust type `type_name`, loaded by `load`,
+    /// with no aliases, default group, name maps, `bcast_only` members or `extra_data`
+    /// (set them with the `with_*` methods). For the crate's macros.
+    #[doc(hidden)]
+    pub const fn new(tag: &'static str, type_name: &'static str, load: LoadFn) -> ClassInfo {
+        ClassInfo {
+            tag,
+            type_name,
+            aliases: &[],
+            default_group: None,
+            name_maps: &[],
+            bcast_only: &[],
+            extra_data: None,
+            load,
+        }
+    }
+
+    #[doc(hidden)]
+    pub const fn with_aliases(mut self, aliases: &'static [&'static str]) -> ClassInfo {
+        self.aliases = aliases;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn with_default_group(mut self, group: Option<&'static str>) -> ClassInfo {
+        self.default_group = group;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn with_name_maps(
+        mut self,
+        maps: &'static [(&'static str, &'static str)],
+    ) -> ClassInfo {
+        self.name_maps = maps;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn with_bcast_only(mut self, members: &'static [&'static str]) -> ClassInfo {
+        self.bcast_only = members;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn with_extra_data(mut self, member: Option<&'static str>) -> ClassInfo {
+        self.extra_data = member;
+        self
+    }
+
+    /// The class tag (Python's fully qualified class name).
+    pub fn tag(&self) -> &'static str {
+        self.tag
+    }
+
+    /// The Rust type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// Older tags this class also reads.
+    pub fn aliases(&self) -> &'static [&'static str] {
+        self.aliases
+    }
+
+    /// The group `T::from_file` reads and `obj.to_file` writes.
+    pub fn default_group(&self) -> Option<&'static str> {
+        self.default_group
+    }
+
+    /// `(member name, stored name)` pairs: the member is stored under another name and the
+    /// group gets a `namemaps` attribute (Python's `hdf5_mapnames`).
+    pub fn name_maps(&self) -> &'static [(&'static str, &'static str)] {
+        self.name_maps
+    }
+
+    /// Members sent over MPI but never written to HDF5 (Python's `extra_bcast`).
+    pub fn bcast_only(&self) -> &'static [&'static str] {
+        self.bcast_only
+    }
+
+    /// The member holding `extra_data`, if any: stored entries that are not members load
+    /// into it, and its entries are written beside the members.
+    pub fn extra_data(&self) -> Option<&'static str> {
+        self.extra_data
+    }
+
+    /// Deserializes one object of this class from any of the crate's formats, through its
+    /// type-erased load function.
+    pub(crate) fn load<'de, D>(&self, de: D) -> Result<Box<dyn AnamObject>>
+    where
+        D: serde::Deserializer<'de, Error = Error>,
+    {
+        (self.load)(&mut <dyn erased_serde::Deserializer>::erase(de))
+            .map_err(|e| Error::new(ErrorKind::Message(e.to_string())))
+    }
+}
 
 inventory::collect!(ClassInfo);
 
@@ -201,7 +291,7 @@ pub(crate) fn tag_matches(expected: &str, found: &str) -> bool {
     hinted.is_some_and(|h| h == expected || via_alias(&h))
 }
 
-/// An error for a tag no registered class has.
-pub(crate) fn unknown(tag: &str) -> Error {
-    ErrorKind::UnknownClass(tag.to_string()).into()
+/// The class for `tag` (following hints and aliases), or an error naming the tag.
+pub(crate) fn class_for(tag: &str) -> Result<&'static ClassInfo> {
+    lookup(tag)?.ok_or_else(|| ErrorKind::UnknownClass(tag.to_string()).into())
 }

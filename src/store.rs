@@ -55,14 +55,10 @@ impl AnamClass for Store {
 }
 
 inventory::submit! {
-    crate::registry::ClassInfo {
-        tag: <Store as AnamClass>::CLASS,
-        type_name: "anam::Store",
-        aliases: &[],
-        default_group: None,
-        name_maps: &[],
-        bcast_only: &[],
-        extra_data: Some("extra_data"),
-        load: crate::class::load_object::<Store>,
-    }
+    crate::registry::ClassInfo::new(
+        <Store as AnamClass>::CLASS,
+        "anam::Store",
+        crate::class::load_object::<Store>,
+    )
+    .with_extra_data(Some("extra_data"))
 }

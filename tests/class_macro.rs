@@ -321,13 +321,13 @@ fn class_constants() {
 #[test]
 fn registry_entry_with_every_option() {
     let info = info("test_classes2.ComplexPerson");
-    assert_eq!(info.tag, "test_classes2.ComplexPerson");
-    assert_eq!(info.type_name, "class_macro::ComplexPerson");
-    assert_eq!(info.aliases, ["test_classes2.OldComplexPerson"]);
-    assert_eq!(info.default_group, Some("person"));
-    assert_eq!(info.name_maps, [("_order", "order")]);
-    assert_eq!(info.bcast_only, ["cache"]);
-    assert_eq!(info.extra_data, Some("extra"));
+    assert_eq!(info.tag(), "test_classes2.ComplexPerson");
+    assert_eq!(info.type_name(), "class_macro::ComplexPerson");
+    assert_eq!(info.aliases(), ["test_classes2.OldComplexPerson"]);
+    assert_eq!(info.default_group(), Some("person"));
+    assert_eq!(info.name_maps(), [("_order", "order")]);
+    assert_eq!(info.bcast_only(), ["cache"]);
+    assert_eq!(info.extra_data(), Some("extra"));
 
     // The alias finds the same class.
     let by_alias = anam::registry::lookup("test_classes2.OldComplexPerson")
@@ -339,31 +339,34 @@ fn registry_entry_with_every_option() {
 #[test]
 fn registry_entry_without_options() {
     let info = info("Plain");
-    assert_eq!(info.tag, "Plain");
-    assert_eq!(info.type_name, "class_macro::Plain");
-    assert!(info.aliases.is_empty());
-    assert_eq!(info.default_group, None);
-    assert!(info.name_maps.is_empty());
-    assert!(info.bcast_only.is_empty());
-    assert_eq!(info.extra_data, None);
+    assert_eq!(info.tag(), "Plain");
+    assert_eq!(info.type_name(), "class_macro::Plain");
+    assert!(info.aliases().is_empty());
+    assert_eq!(info.default_group(), None);
+    assert!(info.name_maps().is_empty());
+    assert!(info.bcast_only().is_empty());
+    assert_eq!(info.extra_data(), None);
 }
 
 #[test]
 fn registry_uses_serde_names() {
     let info = info("tests.Renamed");
-    assert_eq!(info.type_name, "class_macro::Renamed");
-    assert_eq!(info.bcast_only, ["firstName"]);
-    assert_eq!(info.name_maps, [("x", "stored_x")]);
-    assert_eq!(info.extra_data, Some("moreData"));
+    assert_eq!(info.type_name(), "class_macro::Renamed");
+    assert_eq!(info.bcast_only(), ["firstName"]);
+    assert_eq!(info.name_maps(), [("x", "stored_x")]);
+    assert_eq!(info.extra_data(), Some("moreData"));
 
     let info = self::info("tests.WithMap");
-    assert_eq!(info.extra_data, Some("extra"));
-    assert!(info.name_maps.is_empty() && info.bcast_only.is_empty());
+    assert_eq!(info.extra_data(), Some("extra"));
+    assert!(info.name_maps().is_empty() && info.bcast_only().is_empty());
 }
 
 #[test]
 fn registry_type_name_has_module_path() {
-    assert_eq!(info("tests.Inner").type_name, "class_macro::nested::Inner");
+    assert_eq!(
+        info("tests.Inner").type_name(),
+        "class_macro::nested::Inner"
+    );
     assert!(anam::registry::lookup("tests.NoSuchClass")
         .unwrap()
         .is_none());
@@ -469,7 +472,7 @@ fn shadow_keeps_container_attributes() {
 
 #[test]
 fn shadow_handles_default_paths_and_raw_identifiers() {
-    assert_eq!(info("tests.Odd").bcast_only, ["loop"]);
+    assert_eq!(info("tests.Odd").bcast_only(), ["loop"]);
     let odd: Odd = serde_json::from_str("{}").unwrap();
     assert_eq!(
         odd,
@@ -573,8 +576,8 @@ fn obj_from_file_loads_nested_objects_with_their_hooks() {
 #[test]
 fn alias_loads_as_the_class() {
     let info = info("tests.OldPerson");
-    assert_eq!(info.tag, "tests.Person");
-    assert_eq!(info.aliases, ["tests.OldPerson", "old_tests.Person"]);
+    assert_eq!(info.tag(), "tests.Person");
+    assert_eq!(info.aliases(), ["tests.OldPerson", "old_tests.Person"]);
 
     let (_dir, path) = temp_file();
     anam::to_file(

@@ -392,16 +392,16 @@ fn registration(args: &ClassArgs, class: &Class) -> TokenStream {
     quote! {
         #cfgs
         ::anam::__private::inventory::submit! {
-            ::anam::registry::ClassInfo {
-                tag: #tag,
-                type_name: ::core::concat!(::core::module_path!(), "::", #type_name),
-                aliases: &[#(#aliases),*],
-                default_group: #default_group,
-                name_maps: &[#(#name_maps),*],
-                bcast_only: &[#(#bcast_only),*],
-                extra_data: #extra_data,
-                load: ::anam::__private::load_object::<#ident>,
-            }
+            ::anam::registry::ClassInfo::new(
+                #tag,
+                ::core::concat!(::core::module_path!(), "::", #type_name),
+                ::anam::__private::load_object::<#ident>,
+            )
+            .with_aliases(&[#(#aliases),*])
+            .with_default_group(#default_group)
+            .with_name_maps(&[#(#name_maps),*])
+            .with_bcast_only(&[#(#bcast_only),*])
+            .with_extra_data(#extra_data)
         }
     }
 }

@@ -33,9 +33,9 @@ use ndarray::ArrayD;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::array::Element;
-use crate::class::AnamObject;
+use crate::dtype::Element;
 use crate::error::{Error, ErrorKind, Result};
+use crate::object::AnamObject;
 use crate::wire;
 
 /// Objects and arrays between MPI ranks; see the [module documentation](self).

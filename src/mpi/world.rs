@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{scatter_indices, tag_mismatch};
-use crate::array::{self, DType, Element};
+use crate::dtype::{self as array, DType, Element};
 use crate::error::{Error, Result};
 use crate::wire::{self, OutOfBand};
 
@@ -602,7 +602,7 @@ fn receive_rows<T: Element>(
         // Bytes first, checked before they become `bool`s.
         // SAFETY: `receive` writes the whole buffer (see `fill`'s contract above).
         let raw = unsafe { array::filled_bytes(n, receive)? };
-        let flags = crate::array::TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
+        let flags = crate::dtype::TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
         return flags
             .into_array::<T>()
             .map_err(Error::invalid)?

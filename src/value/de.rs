@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Object, Value, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
-use crate::array::{self, with_typed_array, TypedArray};
+use super::{Object, Value};
+use crate::protocol::{self, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
@@ -21,14 +21,6 @@ struct ValueVisitor {
     human_readable: bool,
 }
 
-macro_rules! visit_typed {
-    ($($method:ident($t:ty) => $variant:ident),*) => {
-        $(fn $method<E: de::Error>(self, v: $t) -> Result<Value, E> {
-            Ok(Value::$variant(v))
-        })*
-    };
-}
-
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -36,21 +28,22 @@ impl<'de> Visitor<'de> for ValueVisitor {
         f.write_str("any anamnesis value")
     }
 
-    visit_typed!(visit_bool(bool) => Bool, visit_i8(i8) => I8, visit_i16(i16) => I16,
-                 visit_i32(i32) => I32, visit_i64(i64) => I64, visit_u8(u8) => U8,
-                 visit_u16(u16) => U16, visit_u32(u32) => U32, visit_u64(u64) => U64,
-                 visit_f32(f32) => F32, visit_f64(f64) => F64, visit_string(String) => Str);
+    protocol::macros::visit_scalars!(v => Ok(Value::from(v)));
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
 
     fn visit_char<E: de::Error>(self, v: char) -> Result<Value, E> {
         Ok(Value::Str(v.to_string()))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        if let Some(array) = array::take_from_slot(v) {
+        if let Some(array) = protocol::take_from_slot(v) {
             return Ok(Value::Array(array));
         }
-        if let Some(scalar) = array::take_scalar_from_slot(v) {
-            return Ok(scalar_value(scalar));
+        if let Some(scalar) = protocol::take_scalar_from_slot(v) {
+            return Ok(scalar.first().map_or(Value::None, Value::from));
         }
         Ok(Value::Str(v.to_string()))
     }
@@ -124,9 +117,4 @@ impl<'de> Visitor<'de> for ValueVisitor {
             _ => Ok(Value::Dict(entries)),
         }
     }
-}
-
-/// A scalar handed over as a one-element array.
-fn scalar_value(a: TypedArray) -> Value {
-    with_typed_array!(a, arr => arr.iter().next().copied().map_or(Value::None, Value::from))
 }

@@ -26,59 +26,74 @@ mod ser;
 
 use std::collections::BTreeMap;
 
-use num_complex::{Complex32, Complex64};
-
-use crate::array::TypedArray;
+use crate::dtype::{dtype_table, Scalar, TypedArray};
+use crate::protocol::{LEGACY_KEY, NAME_MAPS_KEY};
 
 pub use ser::to_value;
-
-/// Newtype-struct name under which [`Value`] asks the crate's formats for their native view
-/// (typed scalars, whole arrays, objects with their layout details).
-pub(crate) const VALUE_TOKEN: &str = "$anam::private::Value";
-/// Newtype-struct name of an [`Object`] being serialized (a map that starts with `class`).
-pub(crate) const OBJECT_TOKEN: &str = "$anam::private::Object";
-/// Newtype-struct name of a typed scalar carried as a 0-d array payload (complex numbers).
-pub(crate) const SCALAR_TOKEN: &str = "$anam::private::Scalar";
-/// Map keys of an object's layout details, when an object is seen as a map.
-pub(crate) const CLASS_KEY: &str = "$anam::class";
-pub(crate) const NAME_MAPS_KEY: &str = "$anam::namemaps";
-pub(crate) const LEGACY_KEY: &str = "$anam::legacy_lists";
 
 /// The `extra_data` of a class: entries stored beside its members.
 pub type ExtraData = BTreeMap<String, Value>;
 
-/// Any value an anamnesis file can hold.
-#[derive(Clone, Debug, PartialEq, Default)]
-#[allow(missing_docs)]
-pub enum Value {
-    /// Python's `None`: an absent entry.
-    #[default]
-    None,
-    /// `()`: a null-dataspace attribute (h5py's `Empty`).
-    Unit,
-    Bool(bool),
-    I8(i8),
-    I16(i16),
-    I32(i32),
-    I64(i64),
-    U8(u8),
-    U16(u16),
-    U32(u32),
-    U64(u64),
-    F32(f32),
-    F64(f64),
-    C64(Complex32),
-    C128(Complex64),
-    Str(String),
-    /// An n-dimensional array of any dtype (a dataset, or an empty-array group).
-    Array(TypedArray),
-    /// A list (`AnamList`).
-    List(Vec<Value>),
-    /// A dict (`AnamDict`), in stored order; keys may be any value.
-    Dict(Vec<(Value, Value)>),
-    /// An object of any class.
-    Object(Object),
+/// Defines [`Value`] with a variant per dtype of the [table](crate::dtype), and its
+/// conversions from and to [`Scalar`].
+macro_rules! define_value {
+    (() primitives [$(($p:ident, $pt:ty, $pname:literal, $ser:ident, $de:ident, $visit:ident)),*]
+        complex [$(($c:ident, $ct:ty, $cname:literal, $cpart:ty)),*]) => {
+        /// Any value an anamnesis file can hold.
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub enum Value {
+            /// Python's `None`: an absent entry.
+            #[default]
+            None,
+            /// `()`: a null-dataspace attribute (h5py's `Empty`).
+            Unit,
+            $(#[doc = concat!("A scalar of numpy's `", $pname, "`.")] $p($pt),)*
+            $(#[doc = concat!("A scalar of numpy's `", $cname, "`.")] $c($ct),)*
+            /// A string.
+            Str(String),
+            /// An n-dimensional array of any dtype (a dataset, or an empty-array group).
+            Array(TypedArray),
+            /// A list (`AnamList`).
+            List(Vec<Value>),
+            /// A dict (`AnamDict`), in stored order; keys may be any value.
+            Dict(Vec<(Value, Value)>),
+            /// An object of any class.
+            Object(Object),
+        }
+
+        $(impl From<$pt> for Value {
+            fn from(v: $pt) -> Value {
+                Value::$p(v)
+            }
+        })*
+        $(impl From<$ct> for Value {
+            fn from(v: $ct) -> Value {
+                Value::$c(v)
+            }
+        })*
+
+        impl From<Scalar> for Value {
+            fn from(v: Scalar) -> Value {
+                match v {
+                    $(Scalar::$p(v) => Value::$p(v),)*
+                    $(Scalar::$c(v) => Value::$c(v),)*
+                }
+            }
+        }
+
+        impl Value {
+            /// The number, bool or complex number, if this is one.
+            pub(crate) fn scalar(&self) -> Option<Scalar> {
+                match *self {
+                    $(Value::$p(v) => Some(Scalar::$p(v)),)*
+                    $(Value::$c(v) => Some(Scalar::$c(v)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
+dtype_table!(define_value);
 
 /// An object: a class tag and members, in stored order, with the layout details needed to
 /// write it back as it was.
@@ -157,17 +172,7 @@ impl Value {
 
     /// Any integer that fits an `i64`.
     pub fn as_i64(&self) -> Option<i64> {
-        match *self {
-            Value::I8(v) => Some(v.into()),
-            Value::I16(v) => Some(v.into()),
-            Value::I32(v) => Some(v.into()),
-            Value::I64(v) => Some(v),
-            Value::U8(v) => Some(v.into()),
-            Value::U16(v) => Some(v.into()),
-            Value::U32(v) => Some(v.into()),
-            Value::U64(v) => i64::try_from(v).ok(),
-            _ => None,
-        }
+        self.scalar()?.as_i128().and_then(|v| i64::try_from(v).ok())
     }
 
     /// Any real number (or integer) as an `f64`.
@@ -266,15 +271,3 @@ impl<T: crate::Element> From<ndarray::ArrayD<T>> for Value {
         Value::Array(T::wrap(a))
     }
 }
-
-macro_rules! value_from {
-    ($($t:ty => $variant:ident),*) => {
-        $(impl From<$t> for Value {
-            fn from(v: $t) -> Value {
-                Value::$variant(v)
-            }
-        })*
-    };
-}
-value_from!(bool => Bool, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16,
-            u32 => U32, u64 => U64, f32 => F32, f64 => F64, Complex32 => C64, Complex64 => C128);

@@ -2,12 +2,12 @@
 
 use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
-use super::{
-    object_from_entries, Object, Value, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
-    VALUE_TOKEN,
-};
-use crate::array::{self, with_typed_array, TypedArray};
+use super::{object_from_entries, Object, Value};
+use crate::dtype::{with_scalar, with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
+use crate::protocol::{
+    self, ARRAY_TOKEN, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN,
+};
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -22,28 +22,23 @@ struct Body<'a>(&'a Value);
 
 impl Serialize for Body<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Some(scalar) = self.0.scalar() {
+            return match scalar {
+                // Complex numbers have no Serde method: a 0-d array payload.
+                Scalar::C64(c) => {
+                    s.serialize_newtype_struct(SCALAR_TOKEN, &protocol::payload(&[], &[c]))
+                }
+                Scalar::C128(c) => {
+                    s.serialize_newtype_struct(SCALAR_TOKEN, &protocol::payload(&[], &[c]))
+                }
+                other => with_scalar!(other, v => v.serialize(s)),
+            };
+        }
         match self.0 {
             Value::None => s.serialize_none(),
             Value::Unit => s.serialize_unit(),
-            Value::Bool(v) => s.serialize_bool(*v),
-            Value::I8(v) => s.serialize_i8(*v),
-            Value::I16(v) => s.serialize_i16(*v),
-            Value::I32(v) => s.serialize_i32(*v),
-            Value::I64(v) => s.serialize_i64(*v),
-            Value::U8(v) => s.serialize_u8(*v),
-            Value::U16(v) => s.serialize_u16(*v),
-            Value::U32(v) => s.serialize_u32(*v),
-            Value::U64(v) => s.serialize_u64(*v),
-            Value::F32(v) => s.serialize_f32(*v),
-            Value::F64(v) => s.serialize_f64(*v),
-            Value::C64(c) => {
-                array::serialize_payload(SCALAR_TOKEN, &[], std::slice::from_ref(c), s)
-            }
-            Value::C128(c) => {
-                array::serialize_payload(SCALAR_TOKEN, &[], std::slice::from_ref(c), s)
-            }
             Value::Str(v) => s.serialize_str(v),
-            Value::Array(a) => with_typed_array!(a, arr => array::serialize(arr, s)),
+            Value::Array(a) => with_typed_array!(a, arr => crate::array::serialize(arr, s)),
             // Lists stay lists (not datasets), as Python wrote them.
             Value::List(v) => crate::as_list::serialize(v, s),
             Value::Dict(entries) => {
@@ -54,6 +49,7 @@ impl Serialize for Body<'_> {
                 map.end()
             }
             Value::Object(o) => s.serialize_newtype_struct(OBJECT_TOKEN, &ObjectBody(o)),
+            _ => unreachable!("scalars are serialized above"),
         }
     }
 }
@@ -93,14 +89,6 @@ struct ValueBuilder {
     object: bool,
 }
 
-macro_rules! build_scalars {
-    ($($method:ident($t:ty)),*) => {
-        $(fn $method(self, v: $t) -> Result<Value> {
-            Ok(Value::from(v))
-        })*
-    };
-}
-
 impl Serializer for ValueBuilder {
     type Ok = Value;
     type Error = Error;
@@ -112,20 +100,11 @@ impl Serializer for ValueBuilder {
     type SerializeStruct = StructBuilder;
     type SerializeStructVariant = MapBuilder;
 
-    build_scalars!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_str(&str)
-    );
+    protocol::macros::serialize_scalars!(self, v => Ok(Value::from(v)));
+
+    fn serialize_str(self, v: &str) -> Result<Value> {
+        Ok(Value::Str(v.to_string()))
+    }
 
     fn is_human_readable(&self) -> bool {
         false
@@ -172,15 +151,15 @@ impl Serializer for ValueBuilder {
         value: &T,
     ) -> Result<Value> {
         match name {
-            array::ARRAY_TOKEN | SCALAR_TOKEN => {
+            ARRAY_TOKEN | SCALAR_TOKEN => {
                 let mut out: Option<TypedArray> = None;
-                crate::capture::capture(value, |dtype, shape, bytes| {
+                protocol::capture(value, |dtype, shape, bytes| {
                     out = Some(TypedArray::from_le_bytes(dtype, shape, bytes)?);
                     Ok(())
                 })?;
                 let array = out.ok_or_else(|| Error::invalid("array payload has no data"))?;
                 Ok(if name == SCALAR_TOKEN {
-                    with_typed_array!(array, a => a.iter().next().copied().map_or(Value::None, Value::from))
+                    array.first().map_or(Value::None, Value::from)
                 } else {
                     Value::Array(array)
                 })
@@ -280,26 +259,7 @@ impl SeqBuilder {
     }
 }
 
-macro_rules! seq_builder {
-    ($($trait:ident :: $method:ident),*) => {
-        $(impl ser::$trait for SeqBuilder {
-            type Ok = Value;
-            type Error = Error;
-            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-                self.push(value)
-            }
-            fn end(self) -> Result<Value> {
-                self.finish()
-            }
-        })*
-    };
-}
-seq_builder!(
-    SerializeSeq::serialize_element,
-    SerializeTuple::serialize_element,
-    SerializeTupleStruct::serialize_field,
-    SerializeTupleVariant::serialize_field
-);
+protocol::macros::forward_compound!(SeqBuilder, Value, element: push, end: finish);
 
 /// Maps (dicts, object bodies, and struct variants as a one-entry dict of their fields).
 struct MapBuilder {
@@ -380,7 +340,7 @@ impl ser::SerializeStruct for StructBuilder {
         value: &T,
     ) -> Result<()> {
         if key == crate::format::CLASS_ATTR {
-            self.object.class = crate::capture::capture_str(value)?;
+            self.object.class = protocol::capture_str(value)?;
         } else {
             self.object.fields.push((key.to_string(), to_value(value)?));
         }

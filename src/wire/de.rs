@@ -7,11 +7,11 @@ use super::{
     dtype_of_code, kind, tags, unzigzag, unzigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK,
     U64_MARK,
 };
-use crate::array::{self, with_dtype, DType, Element, TypedArray};
-use crate::class::AnamObject;
 use crate::depth::DepthGuard;
+use crate::dtype::{self, with_dtype, DType, Element, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::{CLASS_KEY, VALUE_TOKEN};
+use crate::object::AnamObject;
+use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, VALUE_TOKEN};
 
 /// Sequences may announce at most this many more elements than bytes remain (elements of
 /// zero-sized types take no bytes; anything beyond is a corrupt length).
@@ -129,8 +129,8 @@ pub(crate) fn decode_object(
         tagged: false,
     };
     let tag = d.r.str()?;
-    let info = crate::class::class_for(tag)?;
-    let object = crate::class::load_erased(info, Top { tag, de: &mut d })?;
+    let info = crate::registry::class_for(tag)?;
+    let object = info.load(Top { tag, de: &mut d })?;
     d.finish()?;
     Ok(object)
 }
@@ -178,13 +178,13 @@ impl<'b> Decoder<'b, '_> {
         if dtype == DType::Bool {
             // Receive bytes, then check each is 0 or 1 before they become `bool`s.
             // SAFETY: `OutOfBand::receive` writes the whole buffer when it returns `Ok`.
-            let raw: Vec<u8> = unsafe { array::filled_bytes(nbytes, |buf| oob.receive(buf))? };
+            let raw: Vec<u8> = unsafe { dtype::filled_bytes(nbytes, |buf| oob.receive(buf))? };
             return TypedArray::from_le_bytes(dtype, &shape, &raw);
         }
         let n = shape.iter().product();
         with_dtype!(dtype, T => {
             // SAFETY: as above.
-            let elements: Vec<T> = unsafe { array::filled_elements(n, |buf| oob.receive(buf))? };
+            let elements: Vec<T> = unsafe { dtype::filled_elements(n, |buf| oob.receive(buf))? };
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), elements)
                 .map(T::wrap)
                 .map_err(|e| Error::invalid(e.to_string()))
@@ -226,11 +226,11 @@ impl<'b> Decoder<'b, '_> {
                     DType::C128
                 };
                 let scalar = TypedArray::from_le_bytes(dtype, &[], self.r.take(dtype.size())?)?;
-                array::hand_over_scalar(scalar, visitor)
+                protocol::hand_over_scalar(scalar, visitor)
             }
             kind::STR => visitor.visit_string(self.r.str()?.to_string()),
             kind::BYTES => visitor.visit_byte_buf(self.r.bytes()?.to_vec()),
-            kind::ARRAY => array::hand_over(self.array()?, visitor),
+            kind::ARRAY => protocol::hand_over(self.array()?, visitor),
             kind::LIST => {
                 let _depth = DepthGuard::enter()?;
                 let n = self.seq_len()?;
@@ -328,7 +328,7 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
     ) -> Result<V::Value> {
         let expected = match name {
             VALUE_TOKEN => tags::VALUE,
-            array::ARRAY_TOKEN => tags::ARRAY,
+            ARRAY_TOKEN => tags::ARRAY,
             other => other,
         };
         de::Deserializer::deserialize_newtype_struct(self.expect(expected)?, name, visitor)
@@ -512,10 +512,10 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
                 self.tagged = outer;
                 result
             }
-            array::ARRAY_TOKEN if self.tagged => self.tagged_any(visitor),
-            array::ARRAY_TOKEN => {
+            ARRAY_TOKEN if self.tagged => self.tagged_any(visitor),
+            ARRAY_TOKEN => {
                 let a = self.array()?;
-                array::hand_over(a, visitor)
+                protocol::hand_over(a, visitor)
             }
             _ => visitor.visit_newtype_struct(self),
         }

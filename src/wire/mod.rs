@@ -39,8 +39,8 @@ mod ser;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::class::AnamObject;
 use crate::error::{Error, Result};
+use crate::object::AnamObject;
 
 /// Encodes `value` (envelope and body).
 pub fn to_bytes<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -136,16 +136,7 @@ mod tags {
     pub const OPTION: &str = "option";
 }
 
-fn dtype_code(d: crate::DType) -> u8 {
-    crate::DType::ALL
-        .iter()
-        .position(|&x| x == d)
-        .expect("every dtype is listed") as u8
-}
-
 fn dtype_of_code(code: u8) -> Result<crate::DType> {
-    crate::DType::ALL
-        .get(usize::from(code))
-        .copied()
+    crate::DType::from_code(code)
         .ok_or_else(|| Error::invalid(format!("unknown dtype code {code}")))
 }

@@ -2,12 +2,10 @@
 
 use serde::ser::{self, Serialize};
 
-use super::{
-    dtype_code, kind, tags, zigzag, zigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK, U64_MARK,
-};
-use crate::array::{self, DType};
+use super::{kind, tags, zigzag, zigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK, U64_MARK};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::value::{OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN};
+use crate::protocol::{self, ARRAY_TOKEN, LIST_TOKEN, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN};
 
 /// Encodes the envelope and body of `value`; arrays of at least `oob.threshold()` bytes go
 /// to `oob` instead of into the message.
@@ -82,8 +80,7 @@ impl Encoder<'_> {
             .oob
             .as_ref()
             .is_some_and(|o| data.len() >= o.threshold() && !data.is_empty());
-        self.out
-            .push(dtype_code(dtype) | if apart { 0x80 } else { 0 });
+        self.out.push(dtype.code() | if apart { 0x80 } else { 0 });
         self.len(shape.len());
         for &d in shape {
             self.len(d);
@@ -167,8 +164,8 @@ impl<'e, 'o> ser::Serializer for Envelope<'e, 'o> {
     ) -> Result<()> {
         let tag = match name {
             VALUE_TOKEN => tags::VALUE,
-            array::ARRAY_TOKEN => tags::ARRAY,
-            crate::as_list::LIST_TOKEN => tags::SEQ,
+            ARRAY_TOKEN => tags::ARRAY,
+            LIST_TOKEN => tags::SEQ,
             other => other,
         };
         ser::Serializer::serialize_newtype_struct(self.tag(tag), name, v)
@@ -335,10 +332,10 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         v: &T,
     ) -> Result<()> {
         match name {
-            array::ARRAY_TOKEN => {
-                crate::capture::capture(v, |dtype, shape, data| self.array(dtype, shape, data))
+            ARRAY_TOKEN => {
+                protocol::capture(v, |dtype, shape, data| self.array(dtype, shape, data))
             }
-            SCALAR_TOKEN => crate::capture::capture(v, |dtype, _, data| {
+            SCALAR_TOKEN => protocol::capture(v, |dtype, _, data| {
                 self.kind(if dtype == DType::C64 {
                     kind::C64
                 } else {

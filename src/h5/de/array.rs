@@ -1,0 +1,141 @@
+//! Arrays read whole (numbers or strings), presented as nested sequences along their axes.
+
+use std::rc::Rc;
+
+use serde::de::{self, IntoDeserializer, Visitor};
+use serde::forward_to_deserialize_any;
+
+use super::items::{visit_items, Items};
+use crate::dtype::{with_typed_array, Scalar, TypedArray};
+use crate::error::{Error, Result};
+use crate::protocol::ARRAY_TOKEN;
+
+/// The elements of an array in storage order.
+pub(crate) enum Flat {
+    Num(TypedArray),
+    Str(Vec<String>),
+}
+
+/// An array (numbers or strings) read in one call, presented as nested sequences along its
+/// axes; `deserialize_newtype_struct(ARRAY_TOKEN)` hands the whole buffer over instead.
+#[derive(Clone)]
+pub(crate) struct ArrayDe {
+    flat: Rc<Flat>,
+    shape: Rc<[usize]>,
+    level: usize,
+    offset: usize,
+}
+
+impl ArrayDe {
+    pub(crate) fn new(flat: Flat, shape: Rc<[usize]>) -> ArrayDe {
+        ArrayDe {
+            flat: Rc::new(flat),
+            shape,
+            level: 0,
+            offset: 0,
+        }
+    }
+
+    pub(crate) fn whole(array: TypedArray) -> ArrayDe {
+        let shape: Rc<[usize]> = array.shape().into();
+        ArrayDe::new(Flat::Num(array), shape)
+    }
+
+    /// Number of items along the current axis.
+    pub(crate) fn len(&self) -> usize {
+        self.shape.get(self.level).copied().unwrap_or(0)
+    }
+
+    fn stride(&self) -> usize {
+        self.shape[self.level + 1..].iter().product()
+    }
+
+    /// Item `i` along the current axis: a sub-array, or an element at the last axis.
+    pub(crate) fn element(&self, i: usize) -> ElementDe {
+        let offset = self.offset + i * self.stride();
+        ElementDe(ArrayDe {
+            level: self.level + 1,
+            offset,
+            ..self.clone()
+        })
+    }
+
+    fn visit_leaf<'de, V: Visitor<'de>>(&self, visitor: V) -> Result<V::Value> {
+        match &*self.flat {
+            Flat::Num(a) => {
+                let num = with_typed_array!(a, arr => arr
+                    .as_slice_memory_order()
+                    .and_then(|s| s.get(self.offset))
+                    .copied()
+                    .map(Scalar::from));
+                num.ok_or_else(|| Error::invalid("array element out of range"))?
+                    .visit(visitor)
+            }
+            Flat::Str(s) => visitor.visit_str(s.get(self.offset).map_or("", String::as_str)),
+        }
+    }
+
+    pub(crate) fn deserialize_any<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.level == self.shape.len() {
+            self.visit_leaf(visitor)
+        } else {
+            visit_items(Items::Array(self), visitor)
+        }
+    }
+
+    pub(crate) fn deserialize_seq<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_any(visitor)
+    }
+}
+
+/// One item of an [`ArrayDe`].
+pub(crate) struct ElementDe(ArrayDe);
+
+impl<'de> de::Deserializer<'de> for ElementDe {
+    type Error = Error;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == ARRAY_TOKEN {
+            return Err(Error::unsupported(
+                "an array nested inside another array's elements",
+            ));
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match &*self.0.flat {
+            Flat::Str(s) if self.0.level == self.0.shape.len() => {
+                let name = s.get(self.0.offset).cloned().unwrap_or_default();
+                visitor.visit_enum(name.into_deserializer())
+            }
+            _ => Err(Error::invalid("expected an enum variant name")),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}

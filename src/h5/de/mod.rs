@@ -1,0 +1,42 @@
+//! The Serde `Deserializer` of the anamnesis layout.
+//!
+//! The layout is self-describing: every group, attribute and dataset answers
+//! `deserialize_any` (objects as maps that start with their `class`, lists as sequences,
+//! dicts as maps, arrays as nested sequences), while typed reads use the hints Serde gives
+//! (struct field names for name maps, the array token for whole-buffer arrays).
+//!
+//! A group is read by [`group::GroupDe`] (by its class: an object through [`object`], a list
+//! or dict through [`items`]), an attribute or dataset by [`node::NodeDe`], and the elements
+//! of an array read whole by [`array`].
+
+mod array;
+mod group;
+mod items;
+mod node;
+mod object;
+
+use hdf5::Group;
+use serde::de;
+
+use crate::error::{Error, Result};
+use crate::object::AnamObject;
+use group::GroupDe;
+
+/// Reads a `T` from `group` (the group is the object).
+pub(crate) fn from_group<'de, T: de::Deserialize<'de>>(group: &Group) -> Result<T> {
+    GroupDe::new(group.clone())
+        .and_then(T::deserialize)
+        .map_err(|e| e.at_with(|| group.name()))
+}
+
+/// Loads the object in `group` as the registered class its tag names.
+pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn AnamObject>> {
+    let at = || group.name();
+    let de = GroupDe::new(group.clone()).map_err(|e| e.at_with(at))?;
+    let tag = de
+        .class()
+        .ok_or_else(|| Error::invalid("group has no `class` attribute").at_with(at))?
+        .to_string();
+    let info = crate::registry::class_for(&tag).map_err(|e| e.at_with(at))?;
+    info.load(de).map_err(|e| e.at_with(at))
+}

@@ -1,0 +1,267 @@
+//! The HDF5 C calls: identifiers we own, the one check every call goes through (which keeps
+//! HDF5's own error stack in the error), and the HDF5 objects made once per process.
+//!
+//! Why direct C calls: reading or writing one small object means opening a few attributes,
+//! asking each its type and extent, and reading or writing a number or a string. Through the
+//! `hdf5` crate each step makes handle objects (datatype, dataspace, memory type), each
+//! registered, validated and released with several more library calls; profiled on W1
+//! (`benches/hdf5`), that bookkeeping was most of the time. Here the same steps are a
+//! handful of C calls on identifiers we own and close ourselves.
+
+use std::sync::OnceLock;
+
+use hdf5_sys::h5::herr_t;
+use hdf5_sys::h5i::hid_t;
+
+use crate::dtype::{with_dtype, DType};
+use crate::error::{Error, Result};
+
+/// A status an HDF5 call returns: negative is failure (`herr_t`, `htri_t`, `hid_t`,
+/// `hssize_t`).
+pub(crate) trait Status: Copy {
+    fn failed(self) -> bool;
+}
+
+impl Status for i32 {
+    fn failed(self) -> bool {
+        self < 0
+    }
+}
+
+impl Status for i64 {
+    fn failed(self) -> bool {
+        self < 0
+    }
+}
+
+/// Runs one HDF5 call under the library lock and checks its status: on failure the error
+/// says what was asked (`op`, made only then) and carries HDF5's error stack, whose
+/// `Display` is HDF5's own reason (`H5Acreate2(): unable to create attribute: attribute
+/// already exists`).
+pub(crate) fn call<S: Status>(op: impl FnOnce() -> String, f: impl FnOnce() -> S) -> Result<S> {
+    hdf5::sync::sync(|| {
+        let status = f();
+        if status.failed() {
+            // The stack describes the call that just failed: take it before anything else
+            // calls into HDF5.
+            let stack = hdf5::Error::query().unwrap_or_else(|e| e);
+            Err(Error::hdf5_call(op(), stack))
+        } else {
+            Ok(status)
+        }
+    })
+}
+
+/// How an identifier is closed.
+pub(crate) type CloseFn = unsafe extern "C" fn(hid_t) -> herr_t;
+
+/// An HDF5 identifier we own, closed on drop.
+pub(crate) struct OwnedId {
+    id: hid_t,
+    close: CloseFn,
+}
+
+impl OwnedId {
+    /// Makes an identifier with `f` (checked as [`call`] does) and takes ownership of it.
+    pub(crate) fn new(
+        op: impl FnOnce() -> String,
+        close: CloseFn,
+        f: impl FnOnce() -> hid_t,
+    ) -> Result<OwnedId> {
+        call(op, f).map(|id| OwnedId { id, close })
+    }
+
+    pub(crate) fn id(&self) -> hid_t {
+        self.id
+    }
+
+    /// Gives up ownership: the identifier stays open for the life of the process.
+    fn keep(self) -> hid_t {
+        let id = self.id;
+        std::mem::forget(self);
+        id
+    }
+}
+
+impl Drop for OwnedId {
+    fn drop(&mut self) {
+        // SAFETY: `id` is a valid identifier we own (made by a checked call) and is closed
+        // once. A failed close leaves nothing to do.
+        hdf5::sync::sync(|| unsafe { (self.close)(self.id) });
+    }
+}
+
+/// A NUL-terminated copy of a name for HDF5; an error naming `what` if it holds a NUL.
+pub(crate) fn c_name(name: &str, what: &str) -> Result<std::ffi::CString> {
+    std::ffi::CString::new(name).map_err(|_| {
+        Error::invalid(format!(
+            "{what} name `{}` contains a NUL byte",
+            name.escape_debug()
+        ))
+    })
+}
+
+/// HDF5 objects made once for the life of the process and shared by every call (HDF5
+/// identifiers are process-wide).
+pub(crate) struct Shared {
+    /// A scalar dataspace.
+    pub scalar: hid_t,
+    /// A null dataspace (an attribute that has a name and no value).
+    pub null: hid_t,
+    /// The variable-length UTF-8 string type (what h5py writes for `str`).
+    pub vlen_utf8: hid_t,
+    /// Link creation that makes missing intermediate groups (`to_file(path, "a/b", ..)`).
+    pub lcpl: hid_t,
+    /// The type of each dtype, in memory and in files alike (we run on little-endian
+    /// machines only): the `hdf5` crate's, which is what h5py writes (`H5T_STD_I64LE`...,
+    /// the `FALSE`/`TRUE` enum for bool, the compound `{r, i}` for complex). Indexed by
+    /// [`DType::code`].
+    pub types: Vec<hid_t>,
+}
+
+/// The shared objects (made on first use).
+pub(crate) fn shared() -> Result<&'static Shared> {
+    static SHARED: OnceLock<std::result::Result<Shared, String>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| make_shared().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::invalid(format!("HDF5 could not make its shared types: {e}")))
+}
+
+fn make_shared() -> Result<Shared> {
+    use hdf5_sys::h5p::{
+        H5Pclose, H5Pcreate, H5Pset_create_intermediate_group, H5P_CLS_LINK_CREATE,
+    };
+    use hdf5_sys::h5s::{H5S_class_t, H5Sclose, H5Screate};
+    use hdf5_sys::h5t::{
+        H5T_cset_t, H5Tclose, H5Tcopy, H5Tset_cset, H5Tset_size, H5T_C_S1, H5T_VARIABLE,
+    };
+
+    let op = || "cannot make the shared HDF5 types".to_string();
+    // SAFETY (each call below): it makes a new identifier, owned by an `OwnedId`, or
+    // configures one we own.
+    let scalar = OwnedId::new(op, H5Sclose, || unsafe {
+        H5Screate(H5S_class_t::H5S_SCALAR)
+    })?;
+    let null = OwnedId::new(op, H5Sclose, || unsafe { H5Screate(H5S_class_t::H5S_NULL) })?;
+    let vlen_utf8 = OwnedId::new(op, H5Tclose, || unsafe { H5Tcopy(*H5T_C_S1) })?;
+    call(op, || unsafe { H5Tset_size(vlen_utf8.id, H5T_VARIABLE) })?;
+    call(op, || unsafe {
+        H5Tset_cset(vlen_utf8.id, H5T_cset_t::H5T_CSET_UTF8)
+    })?;
+    let lcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcreate(*H5P_CLS_LINK_CREATE) })?;
+    call(op, || unsafe {
+        H5Pset_create_intermediate_group(lcpl.id, 1)
+    })?;
+    let types = DType::ALL
+        .iter()
+        .map(|&dtype| {
+            let crate_type = with_dtype!(dtype, T => hdf5::Datatype::from_type::<T>())?;
+            // SAFETY: copies a valid datatype into a new identifier we own.
+            OwnedId::new(op, H5Tclose, || unsafe { H5Tcopy(crate_type.id()) })
+        })
+        .collect::<Result<Vec<OwnedId>>>()?;
+    Ok(Shared {
+        scalar: scalar.keep(),
+        null: null.keep(),
+        vlen_utf8: vlen_utf8.keep(),
+        lcpl: lcpl.keep(),
+        types: types.into_iter().map(OwnedId::keep).collect(),
+    })
+}
+
+impl Shared {
+    /// The HDF5 type of `dtype` (memory and file alike).
+    pub(crate) fn type_of(&self, dtype: DType) -> hid_t {
+        self.types[usize::from(dtype.code())]
+    }
+}
+
+/// Header space, in units of one 16-character link message (about 30 bytes), reserved per
+/// expected entry of a group: a scalar attribute takes one and a half to two units (a
+/// string's type and heap reference), a link one.
+const UNITS_PER_ENTRY: usize = 2;
+/// Group-creation lists are made for header sizes of 8, 16, ... up to this many units.
+const UNIT_STEP: usize = 8;
+const MAX_UNITS: usize = 64;
+
+/// The group-creation property list for a group expected to hold `entries` attributes and
+/// links (or `H5P_DEFAULT` if HDF5 could not make one). Made once per size class.
+///
+/// Both settings exist for speed:
+/// * attribute creation order is tracked, which gives the group a version-2 object header:
+///   its attributes move to indexed ("dense") storage past 8, even in a file of HDF5's
+///   earliest format (a user's file handed to `to_group`). Without it a list or dict of n
+///   scalars is O(n²) to write and read (10,000 `int64` attributes: 1.9 s to write and
+///   0.4 s to read here, against 35 ms and 12 ms);
+/// * in files of the 1.8 format (those `to_file` makes), the first block of the object
+///   header is sized for its entries (`est_link_info`; HDF5 ignores it for groups of the
+///   earliest format), so that the attributes written after the group is made fit in it
+///   instead of in continuation blocks elsewhere in the file, each one more metadata read
+///   later. W1's layout in C, 20,000 objects: read 0.66-0.72 s -> 0.41-0.44 s, write
+///   0.64-0.66 s -> 0.47-0.51 s, file 14.4 MB -> 14.8 MB.
+pub(crate) fn group_create_list(entries: usize) -> hid_t {
+    use hdf5_sys::h5p::{
+        H5Pcreate, H5Pset_attr_creation_order, H5Pset_est_link_info, H5P_CLS_GROUP_CREATE,
+        H5P_CRT_ORDER_TRACKED, H5P_DEFAULT,
+    };
+
+    const CLASSES: usize = MAX_UNITS / UNIT_STEP;
+    static LISTS: [OnceLock<Option<hid_t>>; CLASSES] = [const { OnceLock::new() }; CLASSES];
+    let units = (entries.saturating_mul(UNITS_PER_ENTRY)).clamp(UNIT_STEP, MAX_UNITS);
+    let class = units.div_ceil(UNIT_STEP) - 1;
+    let units = (class + 1) * UNIT_STEP;
+    LISTS[class]
+        .get_or_init(|| {
+            hdf5::sync::sync(|| unsafe {
+                // SAFETY: creates a group-creation property list and sets two properties;
+                // the list is kept for the life of the process.
+                let id = H5Pcreate(*H5P_CLS_GROUP_CREATE);
+                (id >= 0
+                    && H5Pset_attr_creation_order(id, H5P_CRT_ORDER_TRACKED) >= 0
+                    && H5Pset_est_link_info(id, units as u32, 16) >= 0)
+                    .then_some(id)
+            })
+        })
+        .unwrap_or(H5P_DEFAULT)
+}
+
+/// Marks the file descriptor of `file` close-on-exec.
+///
+/// Why: HDF5 opens files without `O_CLOEXEC` and locks them with `flock`. A child process
+/// started (by any thread) while the file is open inherits the descriptor, and with it the
+/// lock, for as long as it runs: reopening the file then fails with "unable to lock file,
+/// errno = 11" although this process closed it. Only the default (`sec2`) driver has a
+/// plain descriptor; other drivers are left as they are.
+pub(crate) fn close_on_exec(file: &hdf5::File) {
+    #[cfg(unix)]
+    {
+        use hdf5::file::FileDriver;
+        use hdf5_sys::h5f::H5Fget_vfd_handle;
+        use hdf5_sys::h5p::H5P_DEFAULT;
+
+        if !matches!(
+            file.access_plist().map(|p| p.driver()),
+            Ok(FileDriver::Sec2)
+        ) {
+            return;
+        }
+        let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
+        let status = hdf5::sync::sync(|| unsafe {
+            // SAFETY: a valid file id; HDF5 stores a pointer to its handle in `handle`.
+            H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &mut handle)
+        });
+        if status < 0 || handle.is_null() {
+            return;
+        }
+        // SAFETY: for the sec2 driver the handle points to the file's `int` descriptor,
+        // which stays open while `file` is; F_SETFD only changes the descriptor's flags.
+        unsafe {
+            let fd = *(handle as *const std::ffi::c_int);
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}

@@ -1,0 +1,727 @@
+//! Attributes and datasets ("nodes": where values are stored), read and written whole.
+//!
+//! Each operation exists once and picks its fast path inside: plain numbers and strings go
+//! straight through C calls with the shared types of [`ffi`](super::ffi); booleans and
+//! complex numbers are read in the native form of their stored type and checked; anything
+//! else is classified by the `hdf5` crate's type descriptor and reported. Whether a node is
+//! an attribute or a dataset matters only where HDF5's calls differ ([`NodeKind`]).
+
+use std::ffi::{c_char, c_void, CStr};
+
+use hdf5::Group;
+use hdf5_sys::h5i::hid_t;
+
+use super::ffi::{self, c_name, call, OwnedId};
+use crate::dtype::{filled_bytes, filled_elements, with_dtype, DType, Element, Scalar, TypedArray};
+use crate::error::{Error, Result};
+
+/// Whether a node is an attribute or a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Attribute,
+    Dataset,
+}
+
+impl NodeKind {
+    fn name(self) -> &'static str {
+        match self {
+            NodeKind::Attribute => "attribute",
+            NodeKind::Dataset => "dataset",
+        }
+    }
+}
+
+/// What an HDF5 datatype holds, as far as the layout is concerned.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Stored {
+    /// A numeric, boolean or complex element.
+    Num(DType),
+    /// A string, in any of HDF5's encodings.
+    Str(StrKind),
+    /// Anything else (references, other compounds, ...): reported, never read.
+    Other(String),
+}
+
+impl Stored {
+    /// A short description for error messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Stored::Num(d) => d.name().to_string(),
+            Stored::Str(_) => "string".into(),
+            Stored::Other(s) => s.clone(),
+        }
+    }
+}
+
+/// The encodings of HDF5 strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum StrKind {
+    VarUtf8,
+    VarAscii,
+    Fixed,
+}
+
+/// An open attribute or dataset with what it holds: its type, shape, and whether its
+/// dataspace is null (a name with no value).
+pub(crate) struct Node {
+    id: OwnedId,
+    kind: NodeKind,
+    /// The stored type, kept to read strings and to derive memory types from.
+    type_id: OwnedId,
+    pub stored: Stored,
+    pub shape: Vec<usize>,
+    pub null: bool,
+}
+
+impl Node {
+    /// Opens the attribute `name` of the object `loc`.
+    pub(crate) fn attribute(loc: hid_t, name: &str) -> Result<Node> {
+        use hdf5_sys::h5a::{H5Aclose, H5Aopen};
+        use hdf5_sys::h5p::H5P_DEFAULT;
+
+        let cname = c_name(name, "attribute")?;
+        let op = || format!("cannot open the attribute `{name}`");
+        // SAFETY: a valid location id and a NUL-terminated name; the id is owned.
+        let id = OwnedId::new(op, H5Aclose, || unsafe {
+            H5Aopen(loc, cname.as_ptr(), H5P_DEFAULT)
+        })?;
+        Node::probe(id, NodeKind::Attribute)
+    }
+
+    /// A dataset opened by [`open_link`](super::group::open_link).
+    pub(crate) fn dataset(id: OwnedId) -> Result<Node> {
+        Node::probe(id, NodeKind::Dataset)
+    }
+
+    /// Asks the node its type and extent.
+    fn probe(id: OwnedId, kind: NodeKind) -> Result<Node> {
+        use hdf5_sys::h5a::{H5Aget_space, H5Aget_type};
+        use hdf5_sys::h5d::{H5Dget_space, H5Dget_type};
+        use hdf5_sys::h5s::{
+            H5S_class_t, H5Sclose, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims,
+            H5Sget_simple_extent_type,
+        };
+        use hdf5_sys::h5t::H5Tclose;
+
+        let node = id.id();
+        let what = kind.name();
+        // SAFETY (each call): `node` is an open node of `kind`; the ids made are owned.
+        let type_id = OwnedId::new(
+            || format!("cannot read the datatype of the {what}"),
+            H5Tclose,
+            || unsafe {
+                match kind {
+                    NodeKind::Attribute => H5Aget_type(node),
+                    NodeKind::Dataset => H5Dget_type(node),
+                }
+            },
+        )?;
+        let space_op = || format!("cannot read the dataspace of the {what}");
+        let space = OwnedId::new(space_op, H5Sclose, || unsafe {
+            match kind {
+                NodeKind::Attribute => H5Aget_space(node),
+                NodeKind::Dataset => H5Dget_space(node),
+            }
+        })?;
+        let class = hdf5::sync::sync(|| unsafe { H5Sget_simple_extent_type(space.id()) });
+        let (shape, null) = match class {
+            H5S_class_t::H5S_NULL => (Vec::new(), true),
+            H5S_class_t::H5S_SCALAR => (Vec::new(), false),
+            H5S_class_t::H5S_SIMPLE => {
+                let ndims = call(space_op, || unsafe {
+                    H5Sget_simple_extent_ndims(space.id())
+                })?;
+                let mut dims = vec![0u64; ndims as usize];
+                call(space_op, || unsafe {
+                    H5Sget_simple_extent_dims(space.id(), dims.as_mut_ptr(), std::ptr::null_mut())
+                })?;
+                let shape = dims
+                    .iter()
+                    .map(|&d| usize::try_from(d))
+                    .collect::<std::result::Result<Vec<usize>, _>>()
+                    .map_err(|_| Error::invalid(format!("{what} too large for this machine")))?;
+                (shape, false)
+            }
+            _ => return Err(Error::invalid(format!("{what} has an invalid dataspace"))),
+        };
+        let stored = classify(type_id.id())?;
+        Ok(Node {
+            id,
+            kind,
+            type_id,
+            stored,
+            shape,
+            null,
+        })
+    }
+
+    pub(crate) fn kind(&self) -> NodeKind {
+        self.kind
+    }
+
+    /// The number of elements.
+    fn len(&self) -> usize {
+        if self.null {
+            0
+        } else {
+            self.shape.iter().product()
+        }
+    }
+
+    /// Reads the whole node with memory type `mem` into `buf`, which must hold
+    /// [`len`](Self::len) elements of it: the one place that knows how to read an
+    /// attribute and how a dataset.
+    ///
+    /// # Safety
+    /// `buf` must point to writable memory for all the node's elements in type `mem`.
+    unsafe fn read_raw(&self, mem: hid_t, buf: *mut c_void) -> Result<()> {
+        use hdf5_sys::h5a::H5Aread;
+        use hdf5_sys::h5d::H5Dread;
+        use hdf5_sys::h5p::H5P_DEFAULT;
+        use hdf5_sys::h5s::H5S_ALL;
+
+        let op = || format!("cannot read the {}", self.kind.name());
+        call(op, || unsafe {
+            // SAFETY: as the caller promises.
+            match self.kind {
+                NodeKind::Attribute => H5Aread(self.id.id(), mem, buf),
+                NodeKind::Dataset => H5Dread(self.id.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Whether a read writes every element: HDF5 leaves the buffer as it is where a
+    /// dataset has no storage yet and no fill value to write (fill time "never").
+    /// Attributes always have their data (HDF5 zero-fills unwritten ones).
+    fn read_fills_all(&self) -> bool {
+        use hdf5_sys::h5d::{H5D_space_status_t, H5Dget_space_status};
+        if self.kind == NodeKind::Attribute {
+            return true;
+        }
+        let mut status = H5D_space_status_t::H5D_SPACE_STATUS_ERROR;
+        let ok = hdf5::sync::sync(|| unsafe {
+            // SAFETY: a valid dataset id and a place for the status.
+            H5Dget_space_status(self.id.id(), &mut status)
+        }) >= 0;
+        ok && status == H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED
+    }
+
+    /// The stored dtype of a numeric node, or an error naming what it holds.
+    fn numeric(&self) -> Result<DType> {
+        match self.stored {
+            Stored::Num(d) => Ok(d),
+            ref other => Err(Error::invalid(format!(
+                "expected a number, found {}",
+                other.describe()
+            ))),
+        }
+    }
+
+    /// Reads the one value of a scalar numeric node (or the first of a one-element one).
+    pub(crate) fn read_scalar(&self) -> Result<Scalar> {
+        let dtype = self.numeric()?;
+        if dtype.is_plain_number() && !self.null && self.len() == 1 {
+            // One element straight into its native type (HDF5 converts width and order).
+            let mem = ffi::shared()?.type_of(dtype);
+            return with_dtype!(dtype, T => {
+                let mut value = T::default();
+                // SAFETY: one element of `mem`, the type of `T`; every bit pattern is a
+                // valid number.
+                unsafe { self.read_raw(mem, (&mut value as *mut T).cast())? };
+                Ok(Scalar::from(value))
+            });
+        }
+        self.read_array()?
+            .first()
+            .ok_or_else(|| Error::invalid("empty attribute"))
+    }
+
+    /// Reads the whole node as an array of its stored dtype, in one read call into a new
+    /// buffer (not zeroed first where HDF5 writes every byte).
+    pub(crate) fn read_array(&self) -> Result<TypedArray> {
+        let dtype = self.numeric()?;
+        TypedArray::check_shape(&self.shape)?;
+        let n = self.len();
+        let nbytes = n
+            .checked_mul(dtype.size())
+            .ok_or_else(|| Error::invalid(format!("array shape {:?} is too large", self.shape)))?;
+        if n == 0 {
+            return Ok(TypedArray::zeros(dtype, &self.shape));
+        }
+        let (mem, _native) = self.memory_type(dtype)?;
+        let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
+            if !self.read_fills_all() {
+                bytes.fill(std::mem::MaybeUninit::new(0));
+            }
+            // SAFETY: `bytes` holds all elements of the node in `mem`, whose size is
+            // `dtype.size()` (checked by `memory_type`).
+            unsafe { self.read_raw(mem, bytes.as_mut_ptr().cast()) }
+        };
+        if dtype == DType::Bool {
+            // Not every byte is a `bool`: read bytes, then check each is 0 or 1.
+            // SAFETY: `fill` writes every byte when it succeeds (see above).
+            let raw = unsafe { filled_bytes(nbytes, fill)? };
+            return TypedArray::from_le_bytes(dtype, &self.shape, &raw);
+        }
+        with_dtype!(dtype, T => {
+            // SAFETY: as above; every bit pattern is a valid number (bool is handled above).
+            let elements: Vec<T> = unsafe { filled_elements(n, fill)? };
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.shape), elements)
+                .map(T::wrap)
+                .map_err(|e| Error::invalid(e.to_string()))
+        })
+    }
+
+    /// The memory type to read a numeric node of `dtype` with: the shared type for plain
+    /// numbers (HDF5 converts from any stored width and byte order); for booleans and
+    /// complex numbers the native form of the stored type (HDF5 converts compounds and
+    /// enums by member name, and files name complex parts `r`/`i`, `real`/`imag` or
+    /// `re`/`im`), checked to have the element's size. The second value owns a type made
+    /// for this read.
+    fn memory_type(&self, dtype: DType) -> Result<(hid_t, Option<OwnedId>)> {
+        use hdf5_sys::h5t::{H5T_direction_t, H5Tclose, H5Tget_native_type, H5Tget_size};
+        if dtype.is_plain_number() {
+            return Ok((ffi::shared()?.type_of(dtype), None));
+        }
+        let op = || "cannot make the memory type".to_string();
+        // SAFETY: derives a new type (owned) from the node's stored type.
+        let native = OwnedId::new(op, H5Tclose, || unsafe {
+            H5Tget_native_type(self.type_id.id(), H5T_direction_t::H5T_DIR_ASCEND)
+        })?;
+        let size = hdf5::sync::sync(|| unsafe { H5Tget_size(native.id()) });
+        if size != dtype.size() {
+            return Err(Error::invalid(format!(
+                "a {dtype} stored in {size} bytes per element"
+            )));
+        }
+        Ok((native.id(), Some(native)))
+    }
+
+    /// Reads the string of a scalar string node.
+    pub(crate) fn read_string(&self) -> Result<String> {
+        if let Stored::Str(StrKind::VarUtf8 | StrKind::VarAscii) = self.stored {
+            if self.shape.is_empty() && !self.null {
+                return self.read_vlen_scalar();
+            }
+        }
+        self.read_strings()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid("empty string attribute"))
+    }
+
+    /// Reads the one variable-length string of a scalar node.
+    fn read_vlen_scalar(&self) -> Result<String> {
+        use hdf5_sys::h5::H5free_memory;
+        let mut ptr: *mut c_char = std::ptr::null_mut();
+        // SAFETY: the node is scalar and its type a variable-length string, so HDF5 writes
+        // one `char *` (allocated by HDF5, or null for an unset string) into `ptr`.
+        unsafe {
+            self.read_raw(self.type_id.id(), (&mut ptr as *mut *mut c_char).cast())?;
+        }
+        if ptr.is_null() {
+            return Ok(String::new());
+        }
+        let bytes = hdf5::sync::sync(|| unsafe {
+            // SAFETY: a NUL-terminated string HDF5 allocated; copied out, then freed with
+            // HDF5's allocator.
+            let bytes = CStr::from_ptr(ptr).to_bytes().to_vec();
+            H5free_memory(ptr.cast());
+            bytes
+        });
+        utf8(bytes)
+    }
+
+    /// Reads all strings of a node, in storage order.
+    pub(crate) fn read_strings(&self) -> Result<Vec<String>> {
+        use hdf5_sys::h5::H5free_memory;
+        use hdf5_sys::h5t::H5Tget_size;
+
+        let kind = match self.stored {
+            Stored::Str(kind) => kind,
+            ref other => {
+                return Err(Error::invalid(format!(
+                    "expected a string, found {}",
+                    other.describe()
+                )))
+            }
+        };
+        let n = self.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if kind == StrKind::Fixed {
+            let width = hdf5::sync::sync(|| unsafe { H5Tget_size(self.type_id.id()) });
+            let nbytes = width
+                .checked_mul(n)
+                .ok_or_else(|| Error::invalid("string array too large"))?;
+            if width == 0 {
+                return Ok(vec![String::new(); n]);
+            }
+            // SAFETY: `n` strings of `width` bytes in the stored type; `fill` below writes
+            // them all (or zeroes first).
+            let bytes = unsafe {
+                filled_bytes(nbytes, |buf| {
+                    if !self.read_fills_all() {
+                        buf.fill(std::mem::MaybeUninit::new(0));
+                    }
+                    self.read_raw(self.type_id.id(), buf.as_mut_ptr().cast())
+                })?
+            };
+            return bytes
+                .chunks(width)
+                .map(|chunk| {
+                    // Fixed-length strings are NUL-padded (h5py) or NUL-terminated.
+                    let end = chunk.iter().position(|&b| b == 0).unwrap_or(chunk.len());
+                    utf8(chunk[..end].to_vec())
+                })
+                .collect();
+        }
+        let mut ptrs: Vec<*mut c_char> = Vec::new();
+        ptrs.try_reserve_exact(n)
+            .map_err(|_| Error::invalid(format!("cannot allocate {n} strings")))?;
+        ptrs.resize(n, std::ptr::null_mut());
+        // SAFETY: `n` variable-length strings: HDF5 writes one `char *` each.
+        unsafe { self.read_raw(self.type_id.id(), ptrs.as_mut_ptr().cast())? };
+        let texts: Vec<Vec<u8>> = hdf5::sync::sync(|| {
+            ptrs.iter()
+                .map(|&p| {
+                    if p.is_null() {
+                        return Vec::new();
+                    }
+                    // SAFETY: NUL-terminated strings HDF5 allocated; copied, then freed.
+                    unsafe {
+                        let bytes = CStr::from_ptr(p).to_bytes().to_vec();
+                        H5free_memory(p.cast());
+                        bytes
+                    }
+                })
+                .collect()
+        });
+        texts.into_iter().map(utf8).collect()
+    }
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| Error::invalid("string is not valid UTF-8"))
+}
+
+/// Classifies a datatype: integers, floats and strings from a few type queries; enums and
+/// compounds (booleans, complex numbers) through the `hdf5` crate's type descriptor.
+fn classify(type_id: hid_t) -> Result<Stored> {
+    use hdf5_sys::h5t::{
+        H5T_class_t, H5T_cset_t, H5T_sign_t, H5Tget_class, H5Tget_cset, H5Tget_sign, H5Tget_size,
+        H5Tis_variable_str,
+    };
+    let fast = hdf5::sync::sync(|| unsafe {
+        // SAFETY: `type_id` is an open datatype; these calls only query it.
+        match H5Tget_class(type_id) {
+            H5T_class_t::H5T_INTEGER => {
+                let signed = match H5Tget_sign(type_id) {
+                    H5T_sign_t::H5T_SGN_2 => true,
+                    H5T_sign_t::H5T_SGN_NONE => false,
+                    _ => return None,
+                };
+                Some(Stored::Num(match (H5Tget_size(type_id), signed) {
+                    (1, true) => DType::I8,
+                    (2, true) => DType::I16,
+                    (4, true) => DType::I32,
+                    (8, true) => DType::I64,
+                    (1, false) => DType::U8,
+                    (2, false) => DType::U16,
+                    (4, false) => DType::U32,
+                    (8, false) => DType::U64,
+                    _ => return None,
+                }))
+            }
+            H5T_class_t::H5T_FLOAT => match H5Tget_size(type_id) {
+                4 => Some(Stored::Num(DType::F32)),
+                8 => Some(Stored::Num(DType::F64)),
+                _ => None,
+            },
+            H5T_class_t::H5T_STRING => match H5Tis_variable_str(type_id) {
+                0 => Some(Stored::Str(StrKind::Fixed)),
+                v if v > 0 => match H5Tget_cset(type_id) {
+                    H5T_cset_t::H5T_CSET_UTF8 => Some(Stored::Str(StrKind::VarUtf8)),
+                    H5T_cset_t::H5T_CSET_ASCII => Some(Stored::Str(StrKind::VarAscii)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    });
+    match fast {
+        Some(stored) => Ok(stored),
+        None => classify_descriptor(type_id),
+    }
+}
+
+/// Classifies a datatype by the `hdf5` crate's descriptor (enums, compounds, odd sizes).
+fn classify_descriptor(type_id: hid_t) -> Result<Stored> {
+    use hdf5::types::{FloatSize, TypeDescriptor as T};
+    use hdf5_sys::h5t::H5Tcopy;
+
+    // SAFETY: a copy of an open datatype, handed to the crate's handle (which closes it).
+    let copy = call(
+        || "cannot copy the datatype".into(),
+        || unsafe { H5Tcopy(type_id) },
+    )?;
+    let datatype = unsafe { hdf5::from_id::<hdf5::Datatype>(copy)? };
+    let td = datatype.to_descriptor()?;
+    Ok(match td {
+        T::Boolean => Stored::Num(DType::Bool),
+        T::Compound(ref c)
+            if c.fields.len() == 2
+                && c.fields[0].ty == c.fields[1].ty
+                && c.fields[0].offset == 0
+                && c.fields[1].offset == c.fields[0].ty.size()
+                && c.size == 2 * c.fields[0].ty.size()
+                && matches!(
+                    (c.fields[0].name.as_str(), c.fields[1].name.as_str()),
+                    ("r", "i") | ("real", "imag") | ("re", "im")
+                ) =>
+        {
+            match c.fields[0].ty {
+                T::Float(FloatSize::U4) => Stored::Num(DType::C64),
+                T::Float(FloatSize::U8) => Stored::Num(DType::C128),
+                _ => Stored::Other(td.to_string()),
+            }
+        }
+        T::VarLenUnicode => Stored::Str(StrKind::VarUtf8),
+        T::VarLenAscii => Stored::Str(StrKind::VarAscii),
+        T::FixedAscii(_) | T::FixedUnicode(_) => Stored::Str(StrKind::Fixed),
+        other => Stored::Other(other.to_string()),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------
+
+/// Creates the attribute `name` of `loc` with `file_type` and `space`, and writes `value`
+/// (in `mem_type`) into it, unless `value` is null (a null dataspace has nothing to write).
+///
+/// # Safety
+/// `value`, when not null, must point to the attribute's elements in `mem_type`.
+unsafe fn write_attribute(
+    loc: &Group,
+    name: &str,
+    file_type: hid_t,
+    mem_type: hid_t,
+    space: hid_t,
+    value: *const c_void,
+) -> Result<()> {
+    use hdf5_sys::h5a::{H5Aclose, H5Acreate2, H5Awrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let cname = c_name(name, "attribute")?;
+    let op = || format!("cannot write the attribute `{name}`");
+    // SAFETY: valid ids and a NUL-terminated name; the attribute id is owned.
+    let attr = OwnedId::new(op, H5Aclose, || unsafe {
+        H5Acreate2(
+            loc.id(),
+            cname.as_ptr(),
+            file_type,
+            space,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
+    })?;
+    if !value.is_null() {
+        // SAFETY: `value` as the caller promises.
+        call(op, || unsafe { H5Awrite(attr.id(), mem_type, value) })?;
+    }
+    Ok(())
+}
+
+/// Writes a scalar attribute of a number, bool or complex number, in its dtype's type
+/// (what h5py writes).
+pub(crate) fn write_scalar(loc: &Group, name: &str, value: Scalar) -> Result<()> {
+    let shared = ffi::shared()?;
+    let h5type = shared.type_of(value.dtype());
+    let mut bytes = Vec::with_capacity(16);
+    value.extend_bytes(&mut bytes);
+    // SAFETY: `bytes` holds one value of the dtype's type (HDF5 copies it out, so its
+    // alignment is no matter).
+    unsafe {
+        write_attribute(
+            loc,
+            name,
+            h5type,
+            h5type,
+            shared.scalar,
+            bytes.as_ptr().cast(),
+        )
+    }
+}
+
+/// Writes a variable-length UTF-8 string attribute (what h5py writes for `str`).
+pub(crate) fn write_str(loc: &Group, name: &str, value: &str) -> Result<()> {
+    let shared = ffi::shared()?;
+    let text = std::ffi::CString::new(value).map_err(|_| {
+        Error::unsupported(format!(
+            "the string of `{name}` contains a NUL byte, which HDF5 strings cannot hold"
+        ))
+    })?;
+    let ptr: *const c_char = text.as_ptr();
+    // SAFETY: a variable-length string in memory is one `char *` to NUL-terminated text.
+    unsafe {
+        write_attribute(
+            loc,
+            name,
+            shared.vlen_utf8,
+            shared.vlen_utf8,
+            shared.scalar,
+            (&ptr as *const *const c_char).cast(),
+        )
+    }
+}
+
+/// Writes an attribute with a null dataspace: a name with no value (h5py's `Empty`).
+pub(crate) fn write_null(loc: &Group, name: &str) -> Result<()> {
+    let shared = ffi::shared()?;
+    let u8_type = shared.type_of(DType::U8);
+    // SAFETY: nothing is written to a null dataspace.
+    unsafe { write_attribute(loc, name, u8_type, u8_type, shared.null, std::ptr::null()) }
+}
+
+/// Writes an attribute of fixed-length, NUL-padded strings of `shape` (what numpy's `S`
+/// dtype is, and what Python anamnesis 1.0.4 reads back in `namemaps` and `LISTS`).
+pub(crate) fn write_fixed_strings(
+    loc: &Group,
+    name: &str,
+    cells: &[&str],
+    shape: &[usize],
+) -> Result<()> {
+    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple};
+    use hdf5_sys::h5t::{
+        H5T_cset_t, H5T_str_t, H5Tclose, H5Tcopy, H5Tset_cset, H5Tset_size, H5Tset_strpad, H5T_C_S1,
+    };
+
+    if shape.iter().product::<usize>() != cells.len() {
+        return Err(Error::invalid(
+            "string array shape does not match its length",
+        ));
+    }
+    if let Some(cell) = cells.iter().find(|c| c.contains('\0')) {
+        return Err(Error::unsupported(format!(
+            "`{}` contains a NUL byte, which HDF5 strings cannot hold",
+            cell.escape_debug()
+        )));
+    }
+    let width = cells.iter().map(|c| c.len()).max().unwrap_or(0).max(1);
+    let cset = if cells.iter().all(|c| c.is_ascii()) {
+        H5T_cset_t::H5T_CSET_ASCII
+    } else {
+        H5T_cset_t::H5T_CSET_UTF8
+    };
+    let op = || format!("cannot write the attribute `{name}`");
+    // SAFETY (each call): makes or configures ids we own.
+    let string_type = OwnedId::new(op, H5Tclose, || unsafe { H5Tcopy(*H5T_C_S1) })?;
+    call(op, || unsafe { H5Tset_size(string_type.id(), width) })?;
+    call(op, || unsafe {
+        H5Tset_strpad(string_type.id(), H5T_str_t::H5T_STR_NULLPAD)
+    })?;
+    call(op, || unsafe { H5Tset_cset(string_type.id(), cset) })?;
+    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let space = OwnedId::new(op, H5Sclose, || unsafe {
+        H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null())
+    })?;
+    let mut buf = vec![0u8; width * cells.len()];
+    for (chunk, cell) in buf.chunks_exact_mut(width).zip(cells) {
+        chunk[..cell.len()].copy_from_slice(cell.as_bytes());
+    }
+    // SAFETY: `buf` holds exactly `cells.len()` strings of `width` bytes, the attribute's
+    // elements in `string_type`.
+    unsafe {
+        write_attribute(
+            loc,
+            name,
+            string_type.id(),
+            string_type.id(),
+            space.id(),
+            buf.as_ptr().cast(),
+        )
+    }
+}
+
+/// Creates the dataset `name` of `dtype` and `shape` in `group` and writes `bytes` (the
+/// little-endian buffer of exactly that many elements) into it with one write call.
+pub(crate) fn write_dataset(
+    group: &Group,
+    name: &str,
+    dtype: DType,
+    shape: &[usize],
+    bytes: &[u8],
+) -> Result<()> {
+    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dwrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple, H5S_ALL};
+
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if n.and_then(|n| n.checked_mul(dtype.size())) != Some(bytes.len()) {
+        return Err(Error::invalid(format!(
+            "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
+            bytes.len()
+        )));
+    }
+    if dtype == DType::Bool {
+        // A `bool` is 0 or 1; check bytes that came from elsewhere before they are stored.
+        crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
+    }
+    let shared = ffi::shared()?;
+    let h5type = shared.type_of(dtype);
+    let cname = c_name(name, "dataset")?;
+    let op = || format!("cannot write the dataset `{name}`");
+    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
+    // SAFETY: `dims` has `rank` entries; the ids made are owned.
+    let space = if dims.is_empty() {
+        None
+    } else {
+        Some(OwnedId::new(op, H5Sclose, || unsafe {
+            H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
+        })?)
+    };
+    let space_id = space.as_ref().map_or(shared.scalar, OwnedId::id);
+    let ds = OwnedId::new(op, H5Dclose, || unsafe {
+        H5Dcreate2(
+            group.id(),
+            cname.as_ptr(),
+            h5type,
+            space_id,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
+    })?;
+    // SAFETY: `bytes` holds exactly the elements of `shape` in `h5type` (checked above),
+    // and HDF5 only reads from it.
+    call(op, || unsafe {
+        H5Dwrite(
+            ds.id(),
+            h5type,
+            H5S_ALL,
+            H5S_ALL,
+            H5P_DEFAULT,
+            bytes.as_ptr().cast(),
+        )
+    })?;
+    Ok(())
+}
+
+/// The element type `T`'s size agrees with its dtype (a compile-time property the read
+/// paths rely on; checked in the tests).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_sizes_match_dtypes() {
+        for &d in DType::ALL {
+            with_dtype!(d, T => assert_eq!(std::mem::size_of::<T>(), <T as Element>::DTYPE.size()));
+        }
+    }
+}
