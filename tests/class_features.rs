@@ -279,8 +279,9 @@ fn name_maps_store_the_member_under_its_file_name() {
 }
 
 /// The attribute Python wrote (fixture `namemap.hdf5`) holds the same rows. Found: Python
-/// anamnesis 1.0.4 with current h5py writes it as *variable-length* ASCII strings (FORMAT.md
-/// says fixed-length); Rust writes fixed-length ones, which Python reads too.
+/// anamnesis 1.0.4 with current h5py writes it as *variable-length* ASCII strings (the first
+/// notes on the layout said fixed-length); Rust writes fixed-length ones, which Python reads
+/// too (docs/FORMAT.md, "Name maps").
 #[test]
 fn name_maps_attribute_as_python_wrote_it() {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
