@@ -221,7 +221,7 @@ fuzz: deps ## Fuzz the wire decoder for FUZZ_SECONDS (60): cargo fuzz on nightly
 
 # ---------------------------------------------------------------------------------
 # Benchmarks. `bench`: the Criterion benches of the HDF5 workloads (W1-W3), anam beside
-# its floor (benches/hdf5.rs). `bench-compare`: the HDF5 and MPI workloads with this crate,
+# its floor (benches/hdf5/). `bench-compare`: the HDF5 and MPI workloads with this crate,
 # the floors and Python anamnesis 1.0.4 in one run (tools/bench_compare.py); writes
 # BENCHMARKS.md (raw results in target/bench-compare/). `make bench-compare
 # ANAM_BENCH_QUICK=1` is a smoke run with reduced sizes. mpi4py is built from source

@@ -1,7 +1,7 @@
 """Classes of the benchmarks (`bench_hdf5.py`, `bench_mpi.py`), with Python anamnesis 1.0.4.
 
 Imported as `bench_classes`, their tags (`bench_classes.SmallObject`, ...) are the tags the
-Rust benchmark (`benches/hdf5.rs`) writes, so either side's files load in the other.
+Rust benchmark (`benches/hdf5/`) writes, so either side's files load in the other.
 """
 
 from anamnesis import AbstractAnam, AnamCollection, register_class

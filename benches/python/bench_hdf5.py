@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The HDF5 workloads of `benches/hdf5.rs` (W1-W3) with Python anamnesis 1.0.4.
+"""The HDF5 workloads of `benches/hdf5/` (W1-W3) with Python anamnesis 1.0.4.
 
     .venv/bin/python benches/python/bench_hdf5.py --json OUT.json [--quick] [--dir DIR]
 
@@ -55,7 +55,7 @@ def sizes(quick):
     return s
 
 
-# --- data (as in benches/hdf5.rs) ---------------------------------------------------------
+# --- data (as in benches/hdf5/workloads.rs) -----------------------------------------------
 
 
 def small_collection(n, with_array=True):

@@ -1,0 +1,251 @@
+//! The cases: each workload's write and read, with `anam` and with its floor, as closures
+//! over a scratch file, for the runner to time.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::floor;
+use crate::workloads::*;
+
+/// A timed operation of a case.
+pub type Op = Box<dyn FnMut()>;
+
+/// One write and one read of one implementation, on its own file.
+pub struct Case {
+    /// `anam` or `floor`.
+    pub imp: &'static str,
+    /// The case within the group (`n=2000`, `deep200`, ...).
+    pub case: String,
+    /// Nodes (objects, entries, items) or bytes the case moves, for per-item times.
+    pub items: usize,
+    pub write: Op,
+    pub read: Op,
+    pub path: PathBuf,
+}
+
+/// A new scratch directory in `ANAM_BENCH_DIR`, or in the system temp dir; removed when
+/// dropped.
+pub fn scratch_dir() -> tempfile::TempDir {
+    match std::env::var_os("ANAM_BENCH_DIR") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).expect("ANAM_BENCH_DIR");
+            tempfile::tempdir_in(dir).expect("scratch dir")
+        }
+        None => tempfile::tempdir().expect("scratch dir"),
+    }
+}
+
+/// The file of a case: `{prefix}_{imp}_{case}.hdf5` in `dir`.
+fn case_file(dir: &Path, prefix: &str, imp: &str, case: &str) -> PathBuf {
+    dir.join(format!("{prefix}_{imp}_{}.hdf5", case.replace(' ', "_")))
+}
+
+/// The `anam` case: `value` written with `anam::to_file` under `group`, read back as a `T`
+/// with `anam::from_file`.
+fn anam_case<T>(
+    dir: &Path,
+    prefix: &str,
+    case: &str,
+    group: &'static str,
+    items: usize,
+    value: Rc<T>,
+) -> Case
+where
+    T: Serialize + DeserializeOwned + 'static,
+{
+    let path = case_file(dir, prefix, "anam", case);
+    let (pw, pr) = (path.clone(), path.clone());
+    Case {
+        imp: "anam",
+        case: case.to_string(),
+        items,
+        write: Box::new(move || anam::to_file(&pw, group, &*value).unwrap()),
+        read: Box::new(move || {
+            black_box(anam::from_file::<T>(&pr, Some(group)).unwrap());
+        }),
+        path,
+    }
+}
+
+/// The `floor` case: the floor's write and read of a workload.
+fn floor_case<R>(
+    dir: &Path,
+    prefix: &str,
+    case: &str,
+    items: usize,
+    mut write: impl FnMut(&Path) -> floor::Result<()> + 'static,
+    mut read: impl FnMut(&Path) -> floor::Result<R> + 'static,
+) -> Case {
+    let path = case_file(dir, prefix, "floor", case);
+    let (pw, pr) = (path.clone(), path.clone());
+    Case {
+        imp: "floor",
+        case: case.to_string(),
+        items,
+        write: Box::new(move || write(&pw).unwrap()),
+        read: Box::new(move || {
+            black_box(read(&pr).unwrap());
+        }),
+        path,
+    }
+}
+
+/// W1's cases (anam, floor) for `n` objects, with or without their arrays.
+pub fn w1_cases(dir: &Path, n: usize, with_array: bool) -> Vec<Case> {
+    let case = format!("n={n}{}", if with_array { "" } else { " noarray" });
+    let (anam, plain) = if with_array {
+        (
+            anam_case(dir, "w1", &case, "collection", n, Rc::new(small_objects(n))),
+            floor::plain_small(&small_objects(n)),
+        )
+    } else {
+        (
+            anam_case(
+                dir,
+                "w1",
+                &case,
+                "collection",
+                n,
+                Rc::new(small_objects_noarray(n)),
+            ),
+            floor::plain_small_noarray(&small_objects_noarray(n)),
+        )
+    };
+    let floor = floor_case(
+        dir,
+        "w1",
+        &case,
+        n,
+        move |p| floor::w1_write(p, &plain),
+        move |p| floor::w1_read(p, with_array),
+    );
+    vec![anam, floor]
+}
+
+/// W2's cases (anam, floor), on one copy of the arrays.
+pub fn w2_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
+    let data = Rc::new(big_arrays(sizes.w2_side));
+    let case = format!("{} MiB", sizes.w2_bytes() >> 20);
+    let items = sizes.w2_bytes();
+    let arrays = data.clone();
+    vec![
+        anam_case(dir, "w2", &case, "big", items, data),
+        floor_case(
+            dir,
+            "w2",
+            &case,
+            items,
+            move |p| floor::w2_write(p, &arrays.real, &arrays.cplx),
+            floor::w2_read,
+        ),
+    ]
+}
+
+/// W3's cases: deep, map and list (anam, floor each), then the list as an untagged enum
+/// (anam only: its floor is the list's).
+pub fn w3_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
+    let mut cases = Vec::new();
+
+    let depth = sizes.w3_depth;
+    let case = format!("deep{depth}");
+    let deep_levels = floor::levels(&deep_tree(depth));
+    cases.push(anam_case(
+        dir,
+        "w3",
+        &case,
+        "deep",
+        depth,
+        Rc::new(deep_tree(depth)),
+    ));
+    cases.push(floor_case(
+        dir,
+        "w3",
+        &case,
+        depth,
+        move |p| floor::deep_write(p, &deep_levels),
+        floor::deep_read,
+    ));
+
+    let n = sizes.w3_map;
+    let case = format!("map{n}");
+    let entries = floor::map_entries(&wide_map(n));
+    cases.push(anam_case(dir, "w3", &case, "map", n, Rc::new(wide_map(n))));
+    cases.push(floor_case(
+        dir,
+        "w3",
+        &case,
+        n,
+        move |p| floor::map_write(p, &entries),
+        floor::map_read,
+    ));
+
+    let n = sizes.w3_list;
+    let case = format!("list{n}");
+    let items = mixed_list_untagged(n).items;
+    cases.push(anam_case(
+        dir,
+        "w3",
+        &case,
+        "list",
+        n,
+        Rc::new(mixed_list(n)),
+    ));
+    cases.push(floor_case(
+        dir,
+        "w3",
+        &case,
+        n,
+        move |p| floor::list_write(p, &items),
+        floor::list_read,
+    ));
+    let case = format!("list{n} untagged");
+    cases.push(anam_case(
+        dir,
+        "w3",
+        &case,
+        "list",
+        n,
+        Rc::new(mixed_list_untagged(n)),
+    ));
+    cases
+}
+
+/// The cases of `group` that include `case` (a child process builds them to run one).
+pub fn cases_of(group: &str, case: &str, dir: &Path, sizes: &Sizes) -> Vec<Case> {
+    match group {
+        "W1" => {
+            let n = case
+                .trim_start_matches("n=")
+                .trim_end_matches(" noarray")
+                .parse()
+                .expect("W1 case n=N");
+            w1_cases(dir, n, !case.ends_with("noarray"))
+        }
+        "W2" => w2_cases(dir, sizes),
+        "W3" => w3_cases(dir, sizes),
+        other => panic!("unknown group {other}"),
+    }
+}
+
+/// Writes the file `cases[i]` reads with the floor of its case instead (the same layout;
+/// the floor of `list10000 untagged` is `list10000`'s). The floor's file is kept beside
+/// (`*.prepared`) and copied for the next case that needs it.
+pub fn write_with_floor(cases: &mut [Case], i: usize) {
+    let (case, path) = (cases[i].case.clone(), cases[i].path.clone());
+    let floor = cases
+        .iter_mut()
+        .filter(|f| f.imp == "floor" && case.starts_with(f.case.as_str()))
+        .max_by_key(|f| f.case.len())
+        .expect("a floor for the case");
+    let prepared = floor.path.with_extension("prepared");
+    if !prepared.exists() {
+        let _ = std::fs::remove_file(&floor.path);
+        (floor.write)();
+        std::fs::rename(&floor.path, &prepared).expect("keep the floor's file");
+    }
+    std::fs::copy(&prepared, &path).expect("copy the floor's file");
+}
