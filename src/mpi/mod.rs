@@ -24,6 +24,14 @@
 //! ```
 
 #[cfg(feature = "mpi")]
+mod buffer;
+#[cfg(feature = "mpi")]
+mod collective;
+#[cfg(feature = "mpi")]
+mod frame;
+#[cfg(feature = "mpi")]
+mod point_to_point;
+#[cfg(feature = "mpi")]
 mod world;
 
 use std::cell::RefCell;
