@@ -344,19 +344,38 @@ impl World {
         wire::decode(&mine, None)
     }
 
+    /// Gathers every rank's items, in rank order, on the ranks whose `return_all` is true;
+    /// the others get an empty list without receiving (or decoding) anyone's items.
+    ///
+    /// Each rank passes its own flag, and every rank must take part in the same
+    /// collectives: the flags travel with the sizes (one allgather, as before), so that all
+    /// ranks agree on the ranks that asked. Then one allgather if they all did, else one
+    /// gather to each rank that asked (none if no rank did).
     pub(super) fn gather_list<T: Serialize + DeserializeOwned>(
         &self,
         items: &[T],
-        _return_all: bool,
+        return_all: bool,
     ) -> Result<Vec<T>> {
         let mine = wire::encode(items, None)?;
-        let counts: Vec<usize> = self
-            .allgather_u64s(&[mine.len() as u64])
-            .iter()
-            .map(|&n| n as usize)
-            .collect();
-        let mut all = vec![0u8; counts.iter().sum()];
-        self.gatherv(None, &mine, Some(recv_bytes(&mut all)), &counts);
+        let header = self.allgather_u64s(&[mine.len() as u64, u64::from(return_all)]);
+        let counts: Vec<usize> = header.chunks(2).map(|h| h[0] as usize).collect();
+        let askers: Vec<usize> = (0..self.size).filter(|&r| header[2 * r + 1] == 1).collect();
+        let mut all = return_all.then(|| vec![0u8; counts.iter().sum()]);
+        if askers.len() == self.size {
+            self.gatherv(None, &mine, all.as_deref_mut().map(recv_bytes), &counts);
+        } else {
+            for &at in &askers {
+                let recv = if at == self.rank {
+                    all.as_deref_mut().map(recv_bytes)
+                } else {
+                    None
+                };
+                self.gatherv(Some(at), &mine, recv, &counts);
+            }
+        }
+        let Some(all) = all else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
         let mut start = 0;
         for n in counts {

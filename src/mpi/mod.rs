@@ -323,6 +323,7 @@ impl MpiHandler {
 
     /// Gathers every rank's part of a list of `total` items: ranks passing `return_all` get
     /// the whole list in rank order, the others an empty list (as Python's `gather_list`).
+    /// Each rank passes its own flag; the items travel only to the ranks that ask.
     pub fn gather_list<T: Serialize + DeserializeOwned>(
         &self,
         items: &[T],
