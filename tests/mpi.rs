@@ -1021,6 +1021,81 @@ fn scatter_and_gather_arrays_and_lists() {
     child_passes("child_scatter", 3);
 }
 
+/// `gather_list` where each rank passes its own `return_all`: the ranks that ask get every
+/// rank's items in rank order, each decoded once there (one init hook run per item); the
+/// others get an empty list and decode nothing (no hook runs: the items are not sent to
+/// them, as in Python, where only those ranks unpickle them).
+fn child_gather_list_body(m: &MpiHandler) {
+    let rank = m.rank();
+    // Rank r holds r + 1 probes, named after their rank: 6 in all.
+    let names = |r: usize| (0..=r).map(move |i| format!("r{r}-{i}"));
+    let mine: Vec<Probe> = names(rank).map(|n| Probe::new(&n)).collect();
+    let all: Vec<String> = (0..3).flat_map(names).collect();
+    let cases = [
+        [true, false, true],
+        [false, true, false],
+        [false, false, true],
+        [false, false, false],
+        [true, true, true],
+        [true, true, false],
+    ];
+    for wants in cases {
+        let return_all = wants[rank];
+        let before = hook_runs();
+        let got = m.gather_list(&mine, 6, return_all).unwrap();
+        let runs = hook_runs() - before;
+        if return_all {
+            assert_eq!(got.len(), 6, "rank {rank}, {wants:?}");
+            for (p, name) in got.iter().zip(&all) {
+                p.check(name, 1);
+            }
+            assert_eq!(runs, 6, "rank {rank}, {wants:?}: one hook run per item");
+        } else {
+            assert!(got.is_empty(), "rank {rank}, {wants:?}: {got:?}");
+            assert_eq!(
+                runs, 0,
+                "rank {rank}, {wants:?}: a rank not asking decodes nothing"
+            );
+        }
+        // The wrong total: an error only where the list is returned.
+        let r = m.gather_list(&mine, 7, return_all);
+        if return_all {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains('7') && e.contains('6'), "{e}");
+        } else {
+            assert!(r.unwrap().is_empty());
+        }
+    }
+    // Arrays larger than 1 MiB, to two of the three ranks.
+    let arrays: Vec<NdArray<f64>> = (0..4).map(|i| NdArray(big_array(i))).collect();
+    let (a, b) = [(0, 2), (2, 3), (3, 4)][rank];
+    let got = m.gather_list(&arrays[a..b], 4, rank != 0).unwrap();
+    if rank == 0 {
+        assert!(got.is_empty());
+    } else {
+        assert!(got == arrays, "rank {rank}");
+    }
+}
+
+#[test]
+#[ignore = "MPI child: run by gather_list_returns_the_list_only_where_asked"]
+fn child_gather_list() {
+    if !is_child() {
+        return;
+    }
+    anam::mpi::run(true, |m| {
+        assert_eq!(m.size(), 3);
+        child_gather_list_body(m);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn gather_list_returns_the_list_only_where_asked() {
+    child_passes("child_gather_list", 3);
+}
+
 // ---------------------------------------------------------------------------------------
 // Failures abort the whole job
 // ---------------------------------------------------------------------------------------

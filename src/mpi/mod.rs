@@ -24,6 +24,14 @@
 //! ```
 
 #[cfg(feature = "mpi")]
+mod buffer;
+#[cfg(feature = "mpi")]
+mod collective;
+#[cfg(feature = "mpi")]
+mod frame;
+#[cfg(feature = "mpi")]
+mod point_to_point;
+#[cfg(feature = "mpi")]
 mod world;
 
 use std::cell::RefCell;
@@ -315,6 +323,7 @@ impl MpiHandler {
 
     /// Gathers every rank's part of a list of `total` items: ranks passing `return_all` get
     /// the whole list in rank order, the others an empty list (as Python's `gather_list`).
+    /// Each rank passes its own flag; the items travel only to the ranks that ask.
     pub fn gather_list<T: Serialize + DeserializeOwned>(
         &self,
         items: &[T],
