@@ -1,7 +1,7 @@
 //! The rules of the anamnesis HDF5 layout, in one place.
 //!
 //! Every name and tag the layout reserves is defined here; the serializer and deserializer
-//! use these and nothing else. See `FORMAT.md` of the project for the prose version.
+//! use these and nothing else. `docs/FORMAT.md` is the prose version.
 
 /// Attribute holding an object's class tag.
 pub const CLASS_ATTR: &str = "class";

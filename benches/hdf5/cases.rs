@@ -4,6 +4,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -248,4 +249,44 @@ pub fn write_with_floor(cases: &mut [Case], i: usize) {
         std::fs::rename(&floor.path, &prepared).expect("keep the floor's file");
     }
     std::fs::copy(&prepared, &path).expect("copy the floor's file");
+}
+
+/// Up to `writes` writes (each on a new file), then, after one untimed read when `warm`,
+/// up to `reads` reads of the file; each of the two stops early, after at least one
+/// sample, once its samples add up to `budget` seconds. `sample` gets each timing as it
+/// completes. (The measurement of a case in a child process.)
+pub fn measure(
+    c: &mut Case,
+    writes: usize,
+    reads: usize,
+    warm: bool,
+    budget: f64,
+    sample: &mut dyn FnMut(&str, f64),
+) -> (Vec<f64>, Vec<f64>) {
+    let mut run = |op: &mut dyn FnMut(), prepare: &dyn Fn(), reps: usize, name: &str| {
+        let mut samples: Vec<f64> = Vec::with_capacity(reps);
+        while samples.len() < reps && (samples.is_empty() || samples.iter().sum::<f64>() < budget) {
+            prepare();
+            let start = Instant::now();
+            op();
+            let t = start.elapsed().as_secs_f64();
+            sample(name, t);
+            samples.push(t);
+        }
+        samples
+    };
+    let path = c.path.clone();
+    let remove = || {
+        let _ = std::fs::remove_file(&path);
+    };
+    let w = run(&mut c.write, &remove, writes, "write");
+    let mut r = Vec::new();
+    if reads > 0 {
+        if warm {
+            (c.read)();
+        }
+        r = run(&mut c.read, &|| {}, reads, "read");
+    }
+    remove();
+    (w, r)
 }

@@ -8,8 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cases::{cases_of, scratch_dir, write_with_floor};
-use crate::runner::measure;
+use crate::cases::{cases_of, measure, scratch_dir, write_with_floor};
 use crate::workloads::{big_arrays, BigArrays, Sizes};
 use crate::{env_parse, floor};
 

@@ -2,10 +2,9 @@
 
 use std::rc::Rc;
 
-use serde::de::{self, IntoDeserializer, Visitor};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::items::{visit_items, Items};
 use crate::dtype::{with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
 use crate::protocol::ARRAY_TOKEN;
@@ -79,7 +78,11 @@ impl ArrayDe {
         if self.level == self.shape.len() {
             self.visit_leaf(visitor)
         } else {
-            visit_items(Items::Array(self), visitor)
+            let access = ArrayItems {
+                array: self,
+                next: 0,
+            };
+            visit_all(access, visitor)
         }
     }
 
@@ -137,5 +140,65 @@ impl<'de> de::Deserializer<'de> for ElementDe {
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// The items along an array's current axis, as a sequence.
+struct ArrayItems {
+    array: ArrayDe,
+    next: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for ArrayItems {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.next >= self.array.len() {
+            return Ok(None);
+        }
+        let i = self.next;
+        self.next += 1;
+        // The node's path is attached by the caller; the element adds its index.
+        seed.deserialize(self.array.element(i))
+            .map(Some)
+            .map_err(|e| e.in_element(i))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.array.len() - self.next)
+    }
+}
+
+impl Progress for ArrayItems {
+    fn progress(&self) -> (usize, usize) {
+        (self.next, self.array.len())
+    }
+}
+
+/// How far a sequence access got: `(items taken, items in all)`.
+pub(crate) trait Progress {
+    fn progress(&self) -> (usize, usize);
+}
+
+/// Visits a sequence and fails when the visitor left items unread (a tuple or array
+/// shorter than the stored sequence), as Serde's own sequence deserializers do.
+pub(crate) fn visit_all<'de, A, V>(mut access: A, visitor: V) -> Result<V::Value>
+where
+    A: de::SeqAccess<'de, Error = Error> + Progress,
+    V: Visitor<'de>,
+{
+    let value = visitor.visit_seq(&mut access)?;
+    let (taken, len) = access.progress();
+    if taken < len {
+        return Err(de::Error::invalid_length(len, &ExpectedIn(taken)));
+    }
+    Ok(value)
+}
+
+struct ExpectedIn(usize);
+
+impl de::Expected for ExpectedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} elements in sequence", self.0)
     }
 }

@@ -5,15 +5,13 @@
 //! dicts as maps, arrays as nested sequences), while typed reads use the hints Serde gives
 //! (struct field names for name maps, the array token for whole-buffer arrays).
 //!
-//! A group is read by [`group::GroupDe`] (by its class: an object through [`object`], a list
-//! or dict through [`items`]), an attribute or dataset by [`node::NodeDe`], and the elements
-//! of an array read whole by [`array`].
+//! A group is read by [`group::GroupDe`] (by its class: an object, a list, a dict or an
+//! empty array), an attribute or dataset by [`node::NodeDe`], and the elements of an array
+//! read whole by [`array`].
 
 mod array;
 mod group;
-mod items;
 mod node;
-mod object;
 
 use hdf5::Group;
 use serde::de;

@@ -1,0 +1,1040 @@
+//! The Serde `Serializer` of the anamnesis layout.
+//!
+//! A value is written either *as* a group that exists ([`GroupSerializer`]: the object,
+//! list or dict that the group is) or as a named *member* of a group
+//! ([`MemberSerializer`]): scalars become attributes, arrays and numeric sequences
+//! datasets, and everything else a subgroup written as a group. The serializers call each
+//! other as values nest, so they share this file.
+
+use hdf5::Group;
+use serde::ser::{self, Impossible, Serialize};
+
+use super::group::{create_group, join};
+use super::node;
+use crate::dtype::{self, DType, Scalar};
+use crate::error::{Error, Result};
+use crate::format;
+use crate::protocol::{
+    self, Narrow, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+};
+use crate::registry::{self, ClassInfo};
+use crate::value::{self, Value};
+
+/// Writes `value` into `group`, which becomes the object (struct, map or sequence).
+pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
+    value
+        .serialize(GroupSerializer::new(group.clone()))
+        .map_err(|e| e.at_with(|| group.name()))
+}
+
+/// The entries of a dict group: `class`, `count`, `dictkeys` and `dictdata`.
+const DICT_ENTRIES: usize = 4;
+/// The entries expected of a group whose size is not known when it is made (a few fields).
+pub(crate) const UNKNOWN_ENTRIES: usize = 4;
+
+/// The entries of a list group of `len` items (if known): `class`, `count` and the items.
+fn list_entries(len: Option<usize>) -> usize {
+    len.map_or(UNKNOWN_ENTRIES, |n| n.saturating_add(2))
+}
+
+/// Marks `group` as a list, writing the count now when it is known.
+fn list_group(group: Group, count: Option<usize>) -> Result<Group> {
+    node::write_str(&group, format::CLASS_ATTR, format::LIST_CLASS)?;
+    if let Some(n) = count {
+        write_count(&group, n)?;
+    }
+    Ok(group)
+}
+
+/// Writes the `count` attribute of a list or dict (`int64`, as Python writes it).
+fn write_count(group: &Group, n: usize) -> Result<()> {
+    node::write_scalar(group, format::COUNT_ATTR, (n as i64).into())
+}
+
+/// Writes a value as the group `group`: only objects, lists and dicts are groups.
+pub(crate) struct GroupSerializer {
+    group: Group,
+}
+
+impl GroupSerializer {
+    pub(crate) fn new(group: Group) -> Self {
+        GroupSerializer { group }
+    }
+
+    fn not_a_group(&self, what: &str) -> Error {
+        Error::unsupported(format!(
+            "a top-level value must be a struct, map or sequence, not {what}"
+        ))
+    }
+}
+
+impl Narrow for GroupSerializer {
+    fn rejected(&self) -> Error {
+        self.not_a_group("a scalar")
+    }
+    fn scalar(self, v: crate::dtype::Scalar) -> Result<()> {
+        Err(self.not_a_group(v.dtype().name()))
+    }
+    fn text(self, _: &str) -> Result<()> {
+        Err(self.not_a_group("a string"))
+    }
+    fn bytes(self, _: &[u8]) -> Result<()> {
+        Err(self.not_a_group("an array"))
+    }
+}
+
+impl ser::Serializer for GroupSerializer {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSerializer;
+    type SerializeTuple = SeqSerializer;
+    type SerializeTupleStruct = SeqSerializer;
+    type SerializeTupleVariant = SeqSerializer;
+    type SerializeMap = MapSerializer;
+    type SerializeStruct = StructSerializer;
+    type SerializeStructVariant = VariantFields;
+
+    protocol::macros::narrow_scalars!();
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        node::write_str(&self.group, format::CLASS_ATTR, name)
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<()> {
+        Err(self.not_a_group("an enum variant name"))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        match name {
+            OBJECT_TOKEN => value.serialize(MapOnly::new(
+                || Ok(ObjectWriter::new(self.group)),
+                not_an_object,
+            )),
+            ARRAY_TOKEN => Err(self.not_a_group("an array")),
+            SCALAR_TOKEN => Err(self.not_a_group("a complex number")),
+            // Sequences written as a group are lists anyway (`LIST_TOKEN`).
+            _ => value.serialize(self),
+        }
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        let data = variant_dict(&self.group, variant)?;
+        value.serialize(MemberSerializer::new(&data, &format::list_item(0)))
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        Ok(SeqSerializer::list(list_group(self.group, None)?, len))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqSerializer> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSerializer> {
+        let data = variant_dict(&self.group, variant)?;
+        let list = list_group(
+            create_group(&data, &format::list_item(0), list_entries(Some(len)))?,
+            None,
+        )?;
+        Ok(SeqSerializer::list(list, Some(len)))
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
+        MapSerializer::start(self.group, len)
+    }
+
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
+        Ok(StructSerializer {
+            group: self.group,
+            class: Some(name),
+            info: registry::info_for(name)?,
+            written: Vec::new(),
+            mapped: Vec::new(),
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantFields> {
+        // The fields of a struct variant form a dict (it has no class tag of its own).
+        let data = variant_dict(&self.group, variant)?;
+        VariantFields::start(&data, len)
+    }
+}
+
+/// A struct: a group with a `class` attribute and one entry per field. A registered class
+/// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and writes its
+/// `extra_data` entries beside the members.
+pub(crate) struct StructSerializer {
+    group: Group,
+    /// The class tag still to be written (`None` once written).
+    class: Option<&'static str>,
+    info: Option<&'static ClassInfo>,
+    /// `(stored, member)` names mapped so far, for the `namemaps` attribute.
+    mapped: Vec<(&'static str, &'static str)>,
+    /// Names written so far (members, and extra_data entries of a registered class).
+    written: Vec<String>,
+}
+
+/// Refuses a second entry under one name (an extra_data key equal to a member's stored
+/// name): HDF5 would keep an attribute and a link of the same name, or fail obscurely.
+fn claim(written: &mut Vec<String>, group: &Group, name: &str) -> Result<()> {
+    if written.iter().any(|w| w == name) {
+        return Err(Error::invalid(format!(
+            "`{name}` is written twice (a member and an extra_data entry?)"
+        ))
+        .at_with(|| join(group, name)));
+    }
+    written.push(name.to_string());
+    Ok(())
+}
+
+impl StructSerializer {
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        if key == format::CLASS_ATTR && self.class.is_some() {
+            // A field named `class` (e.g. the tag of `#[serde(tag = "class")]` enums) *is*
+            // the class attribute, replacing the container name.
+            let tag = protocol::capture_str(value).map_err(|e| e.at_with(|| self.group.name()))?;
+            node::write_str(&self.group, format::CLASS_ATTR, &tag)?;
+            self.class = None;
+            return Ok(());
+        }
+        let mut name = key;
+        if let Some(info) = self.info {
+            if info.bcast_only().contains(&key) {
+                return Ok(());
+            }
+            if info.extra_data() == Some(key) {
+                return value
+                    .serialize(MapOnly::new(
+                        || {
+                            Ok(InlineMap {
+                                group: &self.group,
+                                written: &mut self.written,
+                                key: None,
+                            })
+                        },
+                        not_a_map,
+                    ))
+                    .map_err(|e| e.at_with(|| self.group.name()));
+            }
+            if let Some(&(member, stored)) = info.name_maps().iter().find(|(m, _)| *m == key) {
+                self.mapped.push((stored, member));
+                name = stored;
+            }
+            claim(&mut self.written, &self.group, name)?;
+        }
+        value
+            .serialize(MemberSerializer::new(&self.group, name))
+            .map_err(|e| e.at_with(|| join(&self.group, name)))
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Some(class) = self.class {
+            node::write_str(&self.group, format::CLASS_ATTR, class)?;
+        }
+        if !self.mapped.is_empty() {
+            let cells: Vec<&str> = self.mapped.iter().flat_map(|&(s, m)| [s, m]).collect();
+            node::write_fixed_strings(
+                &self.group,
+                format::NAMEMAPS_ATTR,
+                &cells,
+                &[self.mapped.len(), 2],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+protocol::macros::forward_fields!(StructSerializer, (), field: field, end: finish);
+
+/// A serializer that accepts only a map (through options and newtypes), handing it to the
+/// `SerializeMap` that `make` builds; anything else is `not_a_map()`.
+struct MapOnly<F> {
+    make: F,
+    not_a_map: fn() -> Error,
+}
+
+impl<F> MapOnly<F> {
+    /// (The bound makes `make` a `FnOnce`, so it may hand out what it captured.)
+    fn new<M>(make: F, not_a_map: fn() -> Error) -> Self
+    where
+        F: FnOnce() -> Result<M>,
+    {
+        MapOnly { make, not_a_map }
+    }
+}
+
+fn not_a_map() -> Error {
+    Error::invalid("extra_data must be a map with string keys")
+}
+
+fn not_an_object() -> Error {
+    Error::invalid("an object body must be a map")
+}
+
+impl<F> Narrow for MapOnly<F> {
+    fn rejected(&self) -> Error {
+        (self.not_a_map)()
+    }
+}
+
+impl<M, F> ser::Serializer for MapOnly<F>
+where
+    M: ser::SerializeMap<Ok = (), Error = Error>,
+    F: FnOnce() -> Result<M>,
+{
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = M;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    protocol::macros::narrow_scalars!();
+    protocol::macros::narrow_compounds!();
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err((self.not_a_map)())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<M> {
+        (self.make)()
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err((self.not_a_map)())
+    }
+}
+
+/// The `extra_data` entries of a class, written beside its members.
+struct InlineMap<'g> {
+    group: &'g Group,
+    written: &'g mut Vec<String>,
+    key: Option<String>,
+}
+
+impl ser::SerializeMap for InlineMap<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        let key = protocol::capture_str(key).map_err(|_| not_a_map())?;
+        if format::is_reserved(&key) {
+            return Err(Error::invalid(format!(
+                "extra_data key `{key}` is reserved by the layout"
+            )));
+        }
+        self.key = Some(key);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self.key.take().ok_or_else(not_a_map)?;
+        claim(self.written, self.group, &key)?;
+        value
+            .serialize(MemberSerializer::new(self.group, &key))
+            .map_err(|e| e.at_with(|| join(self.group, &key)))
+    }
+
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An [`Object`](crate::Object) of [`Value`]: written with its class, name maps and legacy
+/// lists as they were read.
+struct ObjectWriter {
+    group: Group,
+    key: Option<String>,
+    name_maps: Vec<(String, String)>,
+    legacy: Vec<String>,
+}
+
+impl ObjectWriter {
+    fn new(group: Group) -> ObjectWriter {
+        ObjectWriter {
+            group,
+            key: None,
+            name_maps: Vec::new(),
+            legacy: Vec::new(),
+        }
+    }
+
+    /// Writes a member in the legacy layout: `LIST_<name>_count` and subgroups
+    /// `LIST_<name><i>`.
+    fn legacy_list(&self, name: &str, items: &[Value]) -> Result<()> {
+        write_count_as(&self.group, &format::legacy_list_count(name), items.len())?;
+        for (i, item) in items.iter().enumerate() {
+            let sub = create_group(
+                &self.group,
+                &format::legacy_list_item(name, i),
+                UNKNOWN_ENTRIES,
+            )?;
+            item.serialize(GroupSerializer::new(sub))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes an `int64` count attribute under another name than `count`.
+fn write_count_as(group: &Group, name: &str, n: usize) -> Result<()> {
+    node::write_scalar(group, name, (n as i64).into())
+}
+
+impl ser::SerializeMap for ObjectWriter {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        self.key = Some(protocol::capture_str(key)?);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error::invalid("object value before its key"))?;
+        let at = |e: Error| e.at_with(|| join(&self.group, &key));
+        match key.as_str() {
+            format::CLASS_ATTR => {
+                let class = protocol::capture_str(value)?;
+                node::write_str(&self.group, format::CLASS_ATTR, &class)
+            }
+            NAME_MAPS_KEY | LEGACY_KEY => {
+                let v = value::to_value(value)?;
+                let probe = vec![
+                    (Value::from(format::CLASS_ATTR), Value::from("")),
+                    (Value::from(key.as_str()), v),
+                ];
+                let o = value::object_from_entries(probe).map_err(Error::invalid)?;
+                self.name_maps.extend(o.name_maps);
+                self.legacy.extend(o.legacy_lists);
+                Ok(())
+            }
+            name if self.legacy.iter().any(|l| l == name) => match value::to_value(value)? {
+                Value::List(items) => self.legacy_list(name, &items).map_err(at),
+                _ => Err(at(Error::invalid("a legacy list member must be a list"))),
+            },
+            name => value
+                .serialize(MemberSerializer::new(&self.group, name))
+                .map_err(at),
+        }
+    }
+
+    fn end(self) -> Result<()> {
+        if !self.name_maps.is_empty() {
+            let cells: Vec<&str> = self
+                .name_maps
+                .iter()
+                .flat_map(|(s, m)| [s.as_str(), m.as_str()])
+                .collect();
+            node::write_fixed_strings(
+                &self.group,
+                format::NAMEMAPS_ATTR,
+                &cells,
+                &[self.name_maps.len(), 2],
+            )?;
+        }
+        if !self.legacy.is_empty() {
+            let names: Vec<&str> = self.legacy.iter().map(String::as_str).collect();
+            node::write_fixed_strings(
+                &self.group,
+                format::LEGACY_LISTS_ATTR,
+                &names,
+                &[names.len()],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The serializer for the member `name` of `parent`.
+pub(crate) struct MemberSerializer<'a> {
+    pub parent: &'a Group,
+    pub name: &'a str,
+    /// Set by [`crate::as_list`]: a sequence keeps the list layout even when numeric.
+    pub force_list: bool,
+}
+
+impl<'a> MemberSerializer<'a> {
+    pub(crate) fn new(parent: &'a Group, name: &'a str) -> Self {
+        MemberSerializer {
+            parent,
+            name,
+            force_list: false,
+        }
+    }
+
+    /// The subgroup `name`, made for about `entries` attributes and links, to be written
+    /// as a whole.
+    fn subgroup(&self, entries: usize) -> Result<GroupSerializer> {
+        Ok(GroupSerializer::new(create_group(
+            self.parent,
+            self.name,
+            entries,
+        )?))
+    }
+
+    fn scalar(self, value: Scalar) -> Result<()> {
+        node::write_scalar(self.parent, self.name, value)
+    }
+
+    /// Writes an array: a dataset, or the `AnamEmptyArray` group when it has no elements
+    /// (or no dimensions), as Python anamnesis does.
+    pub(crate) fn array(&self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<()> {
+        if !shape.is_empty() && !shape.contains(&0) {
+            return node::write_dataset(self.parent, self.name, dtype, shape, bytes);
+        }
+        // class, shape, dtype and value.
+        let group = create_group(self.parent, self.name, 4)?;
+        node::write_str(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
+        if !shape.is_empty() {
+            let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            node::write_dataset(
+                &group,
+                format::EMPTY_SHAPE,
+                DType::I64,
+                &[dims.len()],
+                dtype::as_bytes(&dims),
+            )?;
+        }
+        // Python reads only the dtype of this 2-element dataset.
+        let zeros = vec![0u8; 2 * dtype.size()];
+        node::write_dataset(&group, format::EMPTY_DTYPE, dtype, &[2], &zeros)?;
+        // A zero reads back as zero without it, as Python wrote it.
+        if shape.is_empty() && bytes.iter().any(|&b| b != 0) {
+            node::write_dataset(&group, format::EMPTY_VALUE, dtype, &[], bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for MemberSerializer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSerializer;
+    type SerializeTuple = SeqSerializer;
+    type SerializeTupleStruct = SeqSerializer;
+    type SerializeTupleVariant = SeqSerializer;
+    type SerializeMap = MapSerializer;
+    type SerializeStruct = StructSerializer;
+    type SerializeStructVariant = VariantFields;
+
+    protocol::macros::serialize_scalars!(self, v => self.scalar(Scalar::from(v)));
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        node::write_str(self.parent, self.name, v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<()> {
+        node::write_str(self.parent, self.name, v)
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.array(DType::U8, &[v.len()], v)
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        // `None` is an absent entry, as in Python anamnesis.
+        Ok(())
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        // `()` is a null-dataspace attribute (HDF5's "no value", h5py's `Empty`), so that
+        // unit fields and `Some(())` survive; `None` is the absent entry.
+        node::write_null(self.parent, self.name)
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        self.subgroup(1)?.serialize_unit_struct(name)
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<()> {
+        node::write_str(self.parent, self.name, variant)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        match name {
+            ARRAY_TOKEN => {
+                protocol::capture(value, |dtype, shape, bytes| self.array(dtype, shape, bytes))
+            }
+            LIST_TOKEN => value.serialize(MemberSerializer {
+                force_list: true,
+                ..self
+            }),
+            SCALAR_TOKEN => protocol::capture(value, |dtype, _, bytes| {
+                node::write_scalar(self.parent, self.name, Scalar::from_le_bytes(dtype, bytes)?)
+            }),
+            OBJECT_TOKEN => self
+                .subgroup(UNKNOWN_ENTRIES)?
+                .serialize_newtype_struct(name, value),
+            _ => value.serialize(self),
+        }
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.subgroup(DICT_ENTRIES)?
+            .serialize_newtype_variant(name, index, variant, value)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        if self.force_list {
+            return self.subgroup(list_entries(len))?.serialize_seq(len);
+        }
+        Ok(SeqSerializer::column(self.parent, self.name, len))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
+        Ok(SeqSerializer::column(self.parent, self.name, Some(len)))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqSerializer> {
+        self.serialize_tuple(len)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSerializer> {
+        self.subgroup(DICT_ENTRIES)?
+            .serialize_tuple_variant(name, index, variant, len)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
+        self.subgroup(DICT_ENTRIES)?.serialize_map(len)
+    }
+
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
+        // The fields and the class.
+        self.subgroup(len + 1)?.serialize_struct(name, len)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantFields> {
+        self.subgroup(DICT_ENTRIES)?
+            .serialize_struct_variant(name, index, variant, len)
+    }
+}
+
+/// A sequence being written.
+pub(crate) struct SeqSerializer {
+    state: SeqState,
+    /// Where the sequence goes when it stays numeric (`None`: list layout only).
+    entry: Option<(Group, String)>,
+    /// The length Serde announced, for sizing the list group if one is made.
+    len_hint: Option<usize>,
+}
+
+enum SeqState {
+    Column {
+        dtype: Option<DType>,
+        bytes: Vec<u8>,
+        len: usize,
+    },
+    List {
+        group: Group,
+        len: usize,
+    },
+}
+
+impl SeqSerializer {
+    /// A sequence that is the member `name` of `parent`: a dataset while its elements are
+    /// numbers of one dtype.
+    pub(crate) fn column(parent: &Group, name: &str, len: Option<usize>) -> SeqSerializer {
+        SeqSerializer {
+            state: SeqState::Column {
+                dtype: None,
+                bytes: Vec::new(),
+                len: 0,
+            },
+            entry: Some((parent.clone(), name.to_string())),
+            len_hint: len,
+        }
+    }
+
+    /// A sequence in the list layout, in `group` (already marked as a list).
+    pub(crate) fn list(group: Group, len: Option<usize>) -> SeqSerializer {
+        SeqSerializer {
+            state: SeqState::List { group, len: 0 },
+            entry: None,
+            len_hint: len,
+        }
+    }
+
+    /// Tries to buffer a numeric element; returns false when the sequence must be a list.
+    fn push_num(&mut self, v: Scalar) -> bool {
+        match &mut self.state {
+            SeqState::Column { dtype, bytes, len } if dtype.is_none_or(|d| d == v.dtype()) => {
+                *dtype = Some(v.dtype());
+                v.extend_bytes(bytes);
+                *len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Switches to the list layout if needed and returns the list group and the next item
+    /// name.
+    fn next_item(&mut self) -> Result<(Group, String)> {
+        if let SeqState::Column { dtype, bytes, len } = &mut self.state {
+            let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
+            let entries = list_entries(self.len_hint);
+            let group = list_group(create_group(parent, name, entries)?, None)?;
+            if let Some(dtype) = *dtype {
+                for (i, chunk) in bytes.chunks_exact(dtype.size()).enumerate() {
+                    node::write_scalar(
+                        &group,
+                        &format::list_item(i),
+                        Scalar::from_le_bytes(dtype, chunk)?,
+                    )?;
+                }
+            }
+            self.state = SeqState::List { group, len: *len };
+        }
+        match &mut self.state {
+            SeqState::List { group, len } => {
+                *len += 1;
+                Ok((group.clone(), format::list_item(*len - 1)))
+            }
+            SeqState::Column { .. } => unreachable!("switched to a list above"),
+        }
+    }
+
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        value.serialize(ElementProbe { seq: self })
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        match self.state {
+            SeqState::List { group, len } => write_count(&group, len),
+            SeqState::Column {
+                dtype: Some(dtype),
+                bytes,
+                len,
+            } => {
+                let (parent, name) = self.entry.expect("column sequences have an entry");
+                node::write_dataset(&parent, &name, dtype, &[len], &bytes)
+            }
+            SeqState::Column { dtype: None, .. } => {
+                // An empty sequence is an empty list, as Python writes `[]`.
+                let (parent, name) = self.entry.expect("column sequences have an entry");
+                list_group(
+                    create_group(&parent, &name, list_entries(Some(0)))?,
+                    Some(0),
+                )?;
+                Ok(())
+            }
+        }
+    }
+}
+
+protocol::macros::forward_compound!(SeqSerializer, (), element: element, end: finish);
+
+/// Serializes one sequence element: numbers go to the column buffer when they fit, anything
+/// else becomes the next `LIST_item{i}` entry of the list.
+struct ElementProbe<'s> {
+    seq: &'s mut SeqSerializer,
+}
+
+impl ElementProbe<'_> {
+    fn num(self, v: Scalar) -> Result<()> {
+        if self.seq.push_num(v) {
+            Ok(())
+        } else {
+            self.entry(|s| node::write_scalar(s.parent, s.name, v))
+        }
+    }
+
+    fn entry<R>(self, f: impl FnOnce(MemberSerializer<'_>) -> Result<R>) -> Result<R> {
+        let (group, item) = self.seq.next_item()?;
+        f(MemberSerializer::new(&group, &item)).map_err(|e| e.at_with(|| join(&group, &item)))
+    }
+}
+
+impl ser::Serializer for ElementProbe<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSerializer;
+    type SerializeTuple = SeqSerializer;
+    type SerializeTupleStruct = SeqSerializer;
+    type SerializeTupleVariant = SeqSerializer;
+    type SerializeMap = MapSerializer;
+    type SerializeStruct = StructSerializer;
+    type SerializeStructVariant = VariantFields;
+
+    protocol::macros::serialize_scalars!(self, v => self.num(Scalar::from(v)));
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.entry(|s| s.serialize_char(v))
+    }
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.entry(|s| s.serialize_str(v))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.entry(|s| s.serialize_bytes(v))
+    }
+    fn serialize_none(self) -> Result<()> {
+        // A `None` element is an absent item: it forces the list layout.
+        self.entry(|_| Ok(()))
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<()> {
+        self.entry(|s| s.serialize_unit())
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        self.entry(|s| s.serialize_unit_struct(name))
+    }
+    fn serialize_unit_variant(self, n: &'static str, i: u32, variant: &'static str) -> Result<()> {
+        self.entry(|s| s.serialize_unit_variant(n, i, variant))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if protocol::is_token(name) {
+            self.entry(|s| s.serialize_newtype_struct(name, value))
+        } else {
+            value.serialize(self)
+        }
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.entry(|s| s.serialize_newtype_variant(n, i, variant, value))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_seq(len))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple(len))
+    }
+    fn serialize_tuple_struct(self, n: &'static str, len: usize) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple_struct(n, len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSerializer> {
+        self.entry(|s| s.serialize_tuple_variant(n, i, variant, len))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
+        self.entry(|s| s.serialize_map(len))
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
+        self.entry(|s| s.serialize_struct(name, len))
+    }
+    fn serialize_struct_variant(
+        self,
+        n: &'static str,
+        i: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<VariantFields> {
+        self.entry(|s| s.serialize_struct_variant(n, i, variant, len))
+    }
+}
+
+/// Marks `group` as a dict of `len` entries (if known: the lists are sized for them) and
+/// makes its key and data lists; with `counted`, writes the counts now (`len` is exact).
+fn dict(group: &Group, len: Option<usize>, counted: bool) -> Result<(Group, Group)> {
+    node::write_str(group, format::CLASS_ATTR, format::DICT_CLASS)?;
+    let count = len.filter(|_| counted);
+    if let Some(n) = count {
+        write_count(group, n)?;
+    }
+    let side = |name: &str| list_group(create_group(group, name, list_entries(len))?, count);
+    Ok((side(format::DICT_KEYS)?, side(format::DICT_DATA)?))
+}
+
+/// Makes `group` the one-entry dict `{variant: ...}` of an enum variant with data; returns
+/// its data list, whose item 0 is the variant's value.
+pub(crate) fn variant_dict(group: &Group, variant: &str) -> Result<Group> {
+    let (keys, data) = dict(group, Some(1), true)?;
+    node::write_str(&keys, &format::list_item(0), variant)?;
+    Ok(data)
+}
+
+/// A map.
+pub(crate) struct MapSerializer {
+    group: Group,
+    keys: Group,
+    data: Group,
+    /// The keys, written after the values: writing into two groups alternately makes HDF5
+    /// grow and reload both object headers for every entry (minutes for 10,000 entries);
+    /// keys are scalars, so holding them costs little. Python writes keys, then values.
+    pending_keys: Vec<Value>,
+}
+
+impl MapSerializer {
+    /// Starts a map of `len` entries (if known) in `group`.
+    pub(crate) fn start(group: Group, len: Option<usize>) -> Result<MapSerializer> {
+        // The counts are written at the end, when they are known for sure.
+        let (keys, data) = dict(&group, len, false)?;
+        Ok(MapSerializer {
+            group,
+            keys,
+            data,
+            pending_keys: Vec::new(),
+        })
+    }
+}
+
+impl ser::SerializeMap for MapSerializer {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        let item = format::list_item(self.pending_keys.len());
+        let key = value::to_value(key).map_err(|e| e.at_with(|| join(&self.keys, &item)))?;
+        self.pending_keys.push(key);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let item = format::list_item(self.pending_keys.len().saturating_sub(1));
+        value
+            .serialize(MemberSerializer::new(&self.data, &item))
+            .map_err(|e| e.at_with(|| join(&self.data, &item)))
+    }
+
+    fn end(self) -> Result<()> {
+        for (i, key) in self.pending_keys.iter().enumerate() {
+            let item = format::list_item(i);
+            key.serialize(MemberSerializer::new(&self.keys, &item))
+                .map_err(|e| e.at_with(|| join(&self.keys, &item)))?;
+        }
+        let n = self.pending_keys.len();
+        write_count(&self.group, n)?;
+        write_count(&self.keys, n)?;
+        write_count(&self.data, n)
+    }
+}
+
+/// The fields of a struct variant: a dict whose count was written up front.
+pub(crate) struct VariantFields {
+    keys: Group,
+    data: Group,
+    count: usize,
+}
+
+impl VariantFields {
+    /// Starts the dict of `len` fields as item 0 of the variant's `data` list.
+    pub(crate) fn start(data: &Group, len: usize) -> Result<VariantFields> {
+        let fields = create_group(data, &format::list_item(0), DICT_ENTRIES)?;
+        let (keys, data) = dict(&fields, Some(len), true)?;
+        Ok(VariantFields {
+            keys,
+            data,
+            count: 0,
+        })
+    }
+
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        let item = format::list_item(self.count);
+        self.count += 1;
+        node::write_str(&self.keys, &item, key)?;
+        value
+            .serialize(MemberSerializer::new(&self.data, &item))
+            .map_err(|e| e.at_with(|| join(&self.data, &item)))
+    }
+
+    fn finish(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+crate::protocol::macros::forward_fields!(VariantFields, (), field: field, end: finish);
