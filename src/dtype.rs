@@ -78,6 +78,14 @@ macro_rules! define_dtypes {
                 }
             }
 
+            /// The Rust type's name (`"i64"`), for the primitive types Serde knows.
+            pub(crate) fn rust_name(self) -> &'static str {
+                match self {
+                    $(DType::$p => stringify!($pt),)*
+                    $(DType::$c => $cname,)*
+                }
+            }
+
             /// Size of one element in bytes.
             pub fn size(self) -> usize {
                 match self {

@@ -15,7 +15,8 @@ use crate::dtype::{self, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::protocol::{
-    self, Narrow, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+    self, Narrow, Narrowed, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN,
+    SCALAR_TOKEN,
 };
 use crate::registry::{self, ClassInfo};
 use crate::value::{self, Value};
@@ -61,25 +62,10 @@ impl GroupSerializer {
         GroupSerializer { group }
     }
 
-    fn not_a_group(&self, what: &str) -> Error {
-        Error::unsupported(format!(
+    fn not_a_group<T>(&self, what: &str) -> Result<T> {
+        Err(Error::unsupported(format!(
             "a top-level value must be a struct, map or sequence, not {what}"
-        ))
-    }
-}
-
-impl Narrow for GroupSerializer {
-    fn rejected(&self) -> Error {
-        self.not_a_group("a scalar")
-    }
-    fn scalar(self, v: crate::dtype::Scalar) -> Result<()> {
-        Err(self.not_a_group(v.dtype().name()))
-    }
-    fn text(self, _: &str) -> Result<()> {
-        Err(self.not_a_group("a string"))
-    }
-    fn bytes(self, _: &[u8]) -> Result<()> {
-        Err(self.not_a_group("an array"))
+        )))
     }
 }
 
@@ -94,10 +80,22 @@ impl ser::Serializer for GroupSerializer {
     type SerializeStruct = StructSerializer;
     type SerializeStructVariant = VariantFields;
 
-    protocol::macros::narrow_scalars!();
+    protocol::macros::serialize_scalars!(self, v => self.not_a_group(Scalar::from(v).dtype().name()));
 
     fn is_human_readable(&self) -> bool {
         false
+    }
+
+    fn serialize_char(self, _: char) -> Result<()> {
+        self.not_a_group("a string")
+    }
+
+    fn serialize_str(self, _: &str) -> Result<()> {
+        self.not_a_group("a string")
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<()> {
+        self.not_a_group("an array")
     }
 
     fn serialize_none(self) -> Result<()> {
@@ -117,7 +115,7 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<()> {
-        Err(self.not_a_group("an enum variant name"))
+        self.not_a_group("an enum variant name")
     }
 
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
@@ -126,12 +124,12 @@ impl ser::Serializer for GroupSerializer {
         value: &T,
     ) -> Result<()> {
         match name {
-            OBJECT_TOKEN => value.serialize(MapOnly::new(
+            OBJECT_TOKEN => value.serialize(Narrowed(MapOnly::new(
                 || Ok(ObjectWriter::new(self.group)),
                 not_an_object,
-            )),
-            ARRAY_TOKEN => Err(self.not_a_group("an array")),
-            SCALAR_TOKEN => Err(self.not_a_group("a complex number")),
+            ))),
+            ARRAY_TOKEN => self.not_a_group("an array"),
+            SCALAR_TOKEN => self.not_a_group("a complex number"),
             // Sequences written as a group are lists anyway (`LIST_TOKEN`).
             _ => value.serialize(self),
         }
@@ -246,7 +244,7 @@ impl StructSerializer {
             }
             if info.extra_data() == Some(key) {
                 return value
-                    .serialize(MapOnly::new(
+                    .serialize(Narrowed(MapOnly::new(
                         || {
                             Ok(InlineMap {
                                 group: &self.group,
@@ -255,7 +253,7 @@ impl StructSerializer {
                             })
                         },
                         not_a_map,
-                    ))
+                    )))
                     .map_err(|e| e.at_with(|| self.group.name()));
             }
             if let Some(&(member, stored)) = info.name_maps().iter().find(|(m, _)| *m == key) {
@@ -313,48 +311,20 @@ fn not_an_object() -> Error {
     Error::invalid("an object body must be a map")
 }
 
-impl<F> Narrow for MapOnly<F> {
-    fn rejected(&self) -> Error {
-        (self.not_a_map)()
-    }
-}
-
-impl<M, F> ser::Serializer for MapOnly<F>
+impl<M, F> Narrow for MapOnly<F>
 where
     M: ser::SerializeMap<Ok = (), Error = Error>,
     F: FnOnce() -> Result<M>,
 {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = M;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
+    type Seq = Impossible<(), Error>;
+    type Map = M;
+    type Struct = Impossible<(), Error>;
 
-    protocol::macros::narrow_scalars!();
-    protocol::macros::narrow_compounds!();
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
-        value.serialize(self)
+    fn rejected(&self) -> Error {
+        (self.not_a_map)()
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        value.serialize(self)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Err((self.not_a_map)())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<M> {
+    fn map(self) -> Result<M> {
         (self.make)()
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        Err((self.not_a_map)())
     }
 }
 

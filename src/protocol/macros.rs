@@ -76,6 +76,32 @@ macro_rules! define_deserialize_scalars {
 }
 pub(crate) use define_deserialize_scalars;
 
+/// Like [`deserialize_scalars!`], with the dtype: the bodies are
+/// `$forward!(self, deserialize_x(visitor), DType::X)`.
+macro_rules! deserialize_scalars_typed {
+    ($forward:ident) => {
+        $crate::dtype::dtype_table!(
+            $crate::protocol::macros::define_deserialize_scalars_typed,
+            $forward
+        );
+    };
+}
+pub(crate) use deserialize_scalars_typed;
+
+macro_rules! define_deserialize_scalars_typed {
+    (($forward:ident)
+        primitives [$(($p:ident, $pt:ty, $pname:literal, $ser:ident, $de:ident, $visit:ident)),*]
+        complex [$($complex:tt)*]) => {
+        $(fn $de<V: ::serde::de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> ::std::result::Result<V::Value, Self::Error> {
+            $forward!(self, $de(visitor), $crate::dtype::DType::$p)
+        })*
+    };
+}
+pub(crate) use define_deserialize_scalars_typed;
+
 /// Implements `SerializeSeq`, `SerializeTuple`, `SerializeTupleStruct` and
 /// `SerializeTupleVariant` for `$type` by calling `$type::$element(&mut self, value)` for
 /// each element and `$type::$end(self)` at the end.
@@ -130,92 +156,6 @@ macro_rules! forward_fields {
     };
 }
 pub(crate) use forward_fields;
-
-/// The scalar methods of a narrow serializer (one that implements
-/// [`Narrow`](crate::protocol::Narrow)): numbers go to `Narrow::scalar`, `char` and strings
-/// to `Narrow::text`, bytes to `Narrow::bytes`, each refusing unless the serializer
-/// accepts it.
-macro_rules! narrow_scalars {
-    () => {
-        $crate::protocol::macros::serialize_scalars!(
-            self,
-            v => $crate::protocol::Narrow::scalar(self, $crate::dtype::Scalar::from(v))
-        );
-        fn serialize_char(self, v: char) -> $crate::error::Result<Self::Ok> {
-            $crate::protocol::Narrow::text(self, v.encode_utf8(&mut [0; 4]))
-        }
-        fn serialize_str(self, v: &str) -> $crate::error::Result<Self::Ok> {
-            $crate::protocol::Narrow::text(self, v)
-        }
-        fn serialize_bytes(self, v: &[u8]) -> $crate::error::Result<Self::Ok> {
-            $crate::protocol::Narrow::bytes(self, v)
-        }
-    };
-}
-pub(crate) use narrow_scalars;
-
-/// The compound methods a narrow serializer refuses: all but those it defines itself
-/// (`serialize_some`, `serialize_newtype_struct`, `serialize_seq`, `serialize_map`,
-/// `serialize_struct`).
-macro_rules! narrow_compounds {
-    () => {
-        fn serialize_none(self) -> $crate::error::Result<Self::Ok> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_unit(self) -> $crate::error::Result<Self::Ok> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_unit_struct(self, _: &'static str) -> $crate::error::Result<Self::Ok> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_unit_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-        ) -> $crate::error::Result<Self::Ok> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_newtype_variant<T: ?Sized + ::serde::Serialize>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: &T,
-        ) -> $crate::error::Result<Self::Ok> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_tuple(self, _: usize) -> $crate::error::Result<Self::SerializeTuple> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_tuple_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> $crate::error::Result<Self::SerializeTupleStruct> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> $crate::error::Result<Self::SerializeTupleVariant> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> $crate::error::Result<Self::SerializeStructVariant> {
-            Err($crate::protocol::Narrow::rejected(&self))
-        }
-    };
-}
-pub(crate) use narrow_compounds;
 
 /// Expands to every method of a `Deserializer`, each forwarding through the caller's macro
 /// as `$forward!(self, deserialize_x(visitor))` (with the method's other arguments before

@@ -18,10 +18,12 @@
 //! Serde's visitor API has no way to move a typed buffer.
 
 pub(crate) mod macros;
+mod narrow;
 mod payload;
 mod slot;
 
-pub(crate) use payload::{capture, capture_str, payload, Narrow};
+pub(crate) use narrow::{Narrow, Narrowed};
+pub(crate) use payload::{capture, capture_str, payload};
 pub(crate) use slot::{hand_over, hand_over_scalar, take_from_slot, take_scalar_from_slot};
 
 /// An array payload (`{dtype, shape, data}`) follows.

@@ -6,6 +6,7 @@
 
 use serde::ser::{self, Impossible, Serialize, SerializeSeq, SerializeStruct};
 
+use super::narrow::{Narrow, Narrowed};
 use crate::dtype::{as_bytes, DType, Element, Scalar};
 use crate::error::{Error, Result};
 
@@ -41,27 +42,6 @@ impl<T: Element> Serialize for Payload<'_, T> {
     }
 }
 
-/// A serializer that accepts a few shapes of value and refuses the rest with
-/// [`rejected`](Narrow::rejected); the [`narrow_scalars!`](super::macros::narrow_scalars)
-/// and [`narrow_compounds!`](super::macros::narrow_compounds) macros route Serde's methods
-/// here.
-pub(crate) trait Narrow: Sized {
-    /// The error for anything not accepted.
-    fn rejected(&self) -> Error;
-    /// A number, bool or complex number.
-    fn scalar(self, _: Scalar) -> Result<()> {
-        Err(self.rejected())
-    }
-    /// A string or `char`.
-    fn text(self, _: &str) -> Result<()> {
-        Err(self.rejected())
-    }
-    /// A byte string.
-    fn bytes(self, _: &[u8]) -> Result<()> {
-        Err(self.rejected())
-    }
-}
-
 fn unexpected(what: &str) -> Error {
     Error::invalid(format!("unexpected {what} in an array payload"))
 }
@@ -74,7 +54,7 @@ where
     F: FnOnce(DType, &[usize], &[u8]) -> Result<()>,
 {
     let mut sink = Some(f);
-    value.serialize(PayloadTop { sink: &mut sink })?;
+    value.serialize(Narrowed(PayloadTop { sink: &mut sink }))?;
     if sink.is_some() {
         return Err(Error::invalid("array payload has no data"));
     }
@@ -85,10 +65,10 @@ where
 pub(crate) fn capture_str<T: ?Sized + Serialize>(value: &T) -> Result<String> {
     let mut out = Captured::default();
     value
-        .serialize(Part {
+        .serialize(Narrowed(Part {
             expect: Expect::Str,
             out: &mut out,
-        })
+        }))
         .map_err(|_| Error::invalid("a `class` field must be a string"))?;
     out.text
         .ok_or_else(|| Error::invalid("a `class` field must be a string"))
@@ -115,7 +95,11 @@ struct Captured {
     dim: Option<u64>,
 }
 
-impl Narrow for Part<'_> {
+impl<'o> Narrow for Part<'o> {
+    type Seq = ShapeSeq<'o>;
+    type Map = Impossible<(), Error>;
+    type Struct = Impossible<(), Error>;
+
     fn rejected(&self) -> Error {
         unexpected(match self.expect {
             Expect::Str => "value (a string was expected)",
@@ -141,42 +125,11 @@ impl Narrow for Part<'_> {
         self.out.text = Some(v.to_owned());
         Ok(())
     }
-}
-
-impl<'o> ser::Serializer for Part<'o> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = ShapeSeq<'o>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
-    super::macros::narrow_scalars!();
-    super::macros::narrow_compounds!();
-
-    fn is_human_readable(&self) -> bool {
-        false
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<()> {
-        v.serialize(self)
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> Result<()> {
-        v.serialize(self)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<ShapeSeq<'o>> {
+    fn seq(self) -> Result<ShapeSeq<'o>> {
         if self.expect != Expect::Shape {
             return Err(unexpected("sequence"));
         }
         Ok(ShapeSeq { out: self.out })
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-        Err(unexpected("map"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        Err(unexpected("struct"))
     }
 }
 
@@ -188,10 +141,10 @@ impl SerializeSeq for ShapeSeq<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<()> {
-        v.serialize(Part {
+        v.serialize(Narrowed(Part {
             expect: Expect::Dim,
             out: self.out,
-        })?;
+        }))?;
         let dim = self.out.dim.take().ok_or_else(|| unexpected("dimension"))?;
         self.out
             .shape
@@ -208,45 +161,21 @@ struct PayloadTop<'c, F> {
     sink: &'c mut Option<F>,
 }
 
-impl<F> Narrow for PayloadTop<'_, F> {
-    fn rejected(&self) -> Error {
-        Error::invalid("unexpected value in an array payload")
-    }
-}
-
-impl<'c, F> ser::Serializer for PayloadTop<'c, F>
+impl<'c, F> Narrow for PayloadTop<'c, F>
 where
     F: FnOnce(DType, &[usize], &[u8]) -> Result<()>,
 {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = PayloadFields<'c, F>;
-    type SerializeStructVariant = Impossible<(), Error>;
+    type Seq = Impossible<(), Error>;
+    type Map = Impossible<(), Error>;
+    type Struct = PayloadFields<'c, F>;
 
-    super::macros::narrow_scalars!();
-    super::macros::narrow_compounds!();
-
-    fn is_human_readable(&self) -> bool {
+    fn rejected(&self) -> Error {
+        Error::invalid("unexpected value in an array payload")
+    }
+    fn looks_through_wrappers(&self) -> bool {
         false
     }
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<()> {
-        Err(unexpected("option"))
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<()> {
-        Err(unexpected("newtype"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Err(unexpected("sequence"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-        Err(unexpected("map"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<PayloadFields<'c, F>> {
+    fn structure(self) -> Result<PayloadFields<'c, F>> {
         Ok(PayloadFields {
             captured: Captured::default(),
             sink: self.sink,
@@ -269,14 +198,14 @@ where
 
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, v: &T) -> Result<()> {
         match key {
-            "dtype" => v.serialize(Part {
+            "dtype" => v.serialize(Narrowed(Part {
                 expect: Expect::Str,
                 out: &mut self.captured,
-            }),
-            "shape" => v.serialize(Part {
+            })),
+            "shape" => v.serialize(Narrowed(Part {
                 expect: Expect::Shape,
                 out: &mut self.captured,
-            }),
+            })),
             "data" => {
                 let name = self
                     .captured
@@ -288,11 +217,11 @@ where
                     .sink
                     .take()
                     .ok_or_else(|| unexpected("second data field"))?;
-                v.serialize(DataBytes {
+                v.serialize(Narrowed(DataBytes {
                     dtype,
                     shape: &self.captured.shape,
                     f,
-                })
+                }))
             }
             _ => Err(unexpected("field")),
         }
@@ -314,47 +243,17 @@ impl<F> Narrow for DataBytes<'_, F>
 where
     F: FnOnce(DType, &[usize], &[u8]) -> Result<()>,
 {
+    type Seq = Impossible<(), Error>;
+    type Map = Impossible<(), Error>;
+    type Struct = Impossible<(), Error>;
+
+    fn looks_through_wrappers(&self) -> bool {
+        false
+    }
     fn rejected(&self) -> Error {
         unexpected("value (the data bytes were expected)")
     }
     fn bytes(self, v: &[u8]) -> Result<()> {
         (self.f)(self.dtype, self.shape, v)
-    }
-}
-
-impl<F> ser::Serializer for DataBytes<'_, F>
-where
-    F: FnOnce(DType, &[usize], &[u8]) -> Result<()>,
-{
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
-    super::macros::narrow_scalars!();
-    super::macros::narrow_compounds!();
-
-    fn is_human_readable(&self) -> bool {
-        false
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<()> {
-        Err(unexpected("option"))
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<()> {
-        Err(unexpected("newtype"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Err(unexpected("sequence"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-        Err(unexpected("map"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        Err(unexpected("struct"))
     }
 }

@@ -8,7 +8,7 @@ use super::{
     U64_MARK,
 };
 use crate::depth::DepthGuard;
-use crate::dtype::{self, with_dtype, DType, Element, TypedArray};
+use crate::dtype::{self, with_dtype, DType, Element, Scalar, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::object::AnamObject;
 use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, VALUE_TOKEN};
@@ -20,8 +20,8 @@ const ZERO_SIZED_SLACK: usize = 4096;
 const MAX_RANK: usize = 64;
 
 /// Reads primitive items from a byte slice.
-pub(crate) struct Reader<'b> {
-    buf: &'b [u8],
+pub(crate) struct Reader<'de> {
+    buf: &'de [u8],
     pos: usize,
 }
 
@@ -29,8 +29,8 @@ fn truncated() -> Error {
     Error::invalid("message truncated")
 }
 
-impl<'b> Reader<'b> {
-    pub(crate) fn new(buf: &'b [u8]) -> Self {
+impl<'de> Reader<'de> {
+    pub(crate) fn new(buf: &'de [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
 
@@ -38,7 +38,7 @@ impl<'b> Reader<'b> {
         self.buf.len() - self.pos
     }
 
-    fn take(&mut self, n: usize) -> Result<&'b [u8]> {
+    fn take(&mut self, n: usize) -> Result<&'de [u8]> {
         if n > self.remaining() {
             return Err(Error::invalid(format!(
                 "length {n} exceeds the {} bytes left in the message",
@@ -92,12 +92,12 @@ impl<'b> Reader<'b> {
     }
 
     /// A length-prefixed byte string.
-    fn bytes(&mut self) -> Result<&'b [u8]> {
+    fn bytes(&mut self) -> Result<&'de [u8]> {
         let n = self.len()?;
         self.take(n)
     }
 
-    pub(crate) fn str(&mut self) -> Result<&'b str> {
+    pub(crate) fn str(&mut self) -> Result<&'de str> {
         std::str::from_utf8(self.bytes()?).map_err(|_| Error::invalid("string is not valid UTF-8"))
     }
 }
@@ -135,14 +135,14 @@ pub(crate) fn decode_object(
     Ok(object)
 }
 
-pub(crate) struct Decoder<'b, 'o> {
-    r: Reader<'b>,
+pub(crate) struct Decoder<'de, 'o> {
+    r: Reader<'de>,
     oob: Option<&'o mut dyn OutOfBand>,
     /// Inside a [`Value`](crate::Value): every value starts with a type byte.
     tagged: bool,
 }
 
-impl<'b> Decoder<'b, '_> {
+impl<'de> Decoder<'de, '_> {
     fn finish(&self) -> Result<()> {
         match self.r.remaining() {
             0 => Ok(()),
@@ -202,32 +202,41 @@ impl<'b> Decoder<'b, '_> {
         Ok(n)
     }
 
+    /// Reads a number, bool or complex number of `dtype` (see the encoder's `scalar`).
+    fn read_scalar(&mut self, dtype: DType) -> Result<Scalar> {
+        Ok(match dtype {
+            DType::Bool => Scalar::Bool(self.bool()?),
+            DType::I8 => Scalar::I8(self.r.byte()? as i8),
+            DType::U8 => Scalar::U8(self.r.byte()?),
+            DType::I16 => Scalar::I16(self.signed("i16")?),
+            DType::I32 => Scalar::I32(self.signed("i32")?),
+            DType::I64 => Scalar::I64(unzigzag(self.r.varint()?)),
+            DType::U16 => Scalar::U16(self.r.narrow("u16")?),
+            DType::U32 => Scalar::U32(self.r.narrow("u32")?),
+            DType::U64 => Scalar::U64(self.r.varint()?),
+            _ => Scalar::from_le_bytes(dtype, self.r.take(dtype.size())?)?,
+        })
+    }
+
     /// Reads one self-describing value (inside a `Value`).
-    fn tagged_any<V: Visitor<'b>>(&mut self, visitor: V) -> Result<V::Value> {
+    fn tagged_any<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         let k = self.r.byte()?;
+        if let Some(dtype) = kind::scalar_dtype(k) {
+            return match dtype {
+                // Complex numbers have no visitor method: handed over typed.
+                DType::C64 | DType::C128 => {
+                    let bytes = self.r.take(dtype.size())?;
+                    protocol::hand_over_scalar(
+                        TypedArray::from_le_bytes(dtype, &[], bytes)?,
+                        visitor,
+                    )
+                }
+                _ => self.read_scalar(dtype)?.visit(visitor),
+            };
+        }
         match k {
             kind::NONE => visitor.visit_none(),
             kind::UNIT => visitor.visit_unit(),
-            kind::BOOL => visitor.visit_bool(self.bool()?),
-            kind::I8 => visitor.visit_i8(self.r.byte()? as i8),
-            kind::I16 => visitor.visit_i16(self.signed("i16")?),
-            kind::I32 => visitor.visit_i32(self.signed("i32")?),
-            kind::I64 => visitor.visit_i64(unzigzag(self.r.varint()?)),
-            kind::U8 => visitor.visit_u8(self.r.byte()?),
-            kind::U16 => visitor.visit_u16(self.r.narrow("u16")?),
-            kind::U32 => visitor.visit_u32(self.r.narrow("u32")?),
-            kind::U64 => visitor.visit_u64(self.r.varint()?),
-            kind::F32 => visitor.visit_f32(f32::from_le_bytes(self.r.array()?)),
-            kind::F64 => visitor.visit_f64(f64::from_le_bytes(self.r.array()?)),
-            kind::C64 | kind::C128 => {
-                let dtype = if k == kind::C64 {
-                    DType::C64
-                } else {
-                    DType::C128
-                };
-                let scalar = TypedArray::from_le_bytes(dtype, &[], self.r.take(dtype.size())?)?;
-                protocol::hand_over_scalar(scalar, visitor)
-            }
             kind::STR => visitor.visit_string(self.r.str()?.to_string()),
             kind::BYTES => visitor.visit_byte_buf(self.r.bytes()?.to_vec()),
             kind::ARRAY => protocol::hand_over(self.array()?, visitor),
@@ -265,13 +274,13 @@ impl<'b> Decoder<'b, '_> {
 }
 
 /// The top of a message: checks the envelope tag against the type being read.
-struct Top<'d, 'b, 'o> {
-    tag: &'b str,
-    de: &'d mut Decoder<'b, 'o>,
+struct Top<'d, 'de, 'o> {
+    tag: &'de str,
+    de: &'d mut Decoder<'de, 'o>,
 }
 
-impl<'d, 'b, 'o> Top<'d, 'b, 'o> {
-    fn expect(self, expected: &str) -> Result<&'d mut Decoder<'b, 'o>> {
+impl<'d, 'de, 'o> Top<'d, 'de, 'o> {
+    fn expect(self, expected: &str) -> Result<&'d mut Decoder<'de, 'o>> {
         if self.tag == expected || crate::registry::tag_matches(expected, self.tag) {
             Ok(self.de)
         } else {
@@ -284,22 +293,24 @@ impl<'d, 'b, 'o> Top<'d, 'b, 'o> {
     }
 }
 
+/// A top-level method: checks the envelope, then reads the value.
 macro_rules! top_forward {
+    ($self:ident, $method:ident($visitor:ident), $dtype:expr) => {
+        de::Deserializer::$method($self.expect($dtype.rust_name())?, $visitor)
+    };
     ($($method:ident => $tag:literal),*) => {
-        $(fn $method<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             de::Deserializer::$method(self.expect($tag)?, visitor)
         })*
     };
 }
 
-impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
+impl<'de> de::Deserializer<'de> for Top<'_, 'de, '_> {
     type Error = Error;
 
-    top_forward!(deserialize_bool => "bool", deserialize_i8 => "i8", deserialize_i16 => "i16",
-                 deserialize_i32 => "i32", deserialize_i64 => "i64", deserialize_i128 => "i128",
-                 deserialize_u8 => "u8", deserialize_u16 => "u16", deserialize_u32 => "u32",
-                 deserialize_u64 => "u64", deserialize_u128 => "u128", deserialize_f32 => "f32",
-                 deserialize_f64 => "f64", deserialize_char => "char", deserialize_str => "str",
+    protocol::macros::deserialize_scalars_typed!(top_forward);
+    top_forward!(deserialize_i128 => "i128", deserialize_u128 => "u128",
+                 deserialize_char => "char", deserialize_str => "str",
                  deserialize_string => "str", deserialize_bytes => "bytes",
                  deserialize_byte_buf => "bytes", deserialize_option => "option",
                  deserialize_unit => "unit", deserialize_seq => "seq", deserialize_map => "map");
@@ -308,20 +319,20 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
         false
     }
 
-    fn deserialize_any<V: Visitor<'b>>(self, _: V) -> Result<V::Value> {
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
         Err(Error::unsupported(format!(
             "a `{}` message is not self-describing: read it as its type",
             self.tag
         )))
     }
-    fn deserialize_unit_struct<V: Visitor<'b>>(
+    fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
         de::Deserializer::deserialize_unit_struct(self.expect(name)?, name, visitor)
     }
-    fn deserialize_newtype_struct<V: Visitor<'b>>(
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         visitor: V,
@@ -333,10 +344,10 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
         };
         de::Deserializer::deserialize_newtype_struct(self.expect(expected)?, name, visitor)
     }
-    fn deserialize_tuple<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         de::Deserializer::deserialize_tuple(self.expect(tags::TUPLE)?, len, visitor)
     }
-    fn deserialize_tuple_struct<V: Visitor<'b>>(
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         len: usize,
@@ -344,7 +355,7 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
     ) -> Result<V::Value> {
         de::Deserializer::deserialize_tuple_struct(self.expect(name)?, name, len, visitor)
     }
-    fn deserialize_struct<V: Visitor<'b>>(
+    fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         fields: &'static [&'static str],
@@ -352,7 +363,7 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
     ) -> Result<V::Value> {
         de::Deserializer::deserialize_struct(self.expect(name)?, name, fields, visitor)
     }
-    fn deserialize_enum<V: Visitor<'b>>(
+    fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
         variants: &'static [&'static str],
@@ -360,87 +371,53 @@ impl<'b> de::Deserializer<'b> for Top<'_, 'b, '_> {
     ) -> Result<V::Value> {
         de::Deserializer::deserialize_enum(self.expect(name)?, name, variants, visitor)
     }
-    fn deserialize_identifier<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
-    fn deserialize_ignored_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_any(visitor)
     }
 }
 
-macro_rules! typed {
-    ($self:ident, $visitor:ident, $method:ident, $body:expr) => {{
+/// A typed scalar read: self-describing inside a `Value`, else by its type.
+macro_rules! typed_scalar {
+    ($self:ident, $method:ident($visitor:ident), $dtype:expr) => {{
         if $self.tagged {
             return $self.tagged_any($visitor);
         }
-        $visitor.$method($body)
+        $self.read_scalar($dtype)?.visit($visitor)
     }};
 }
 
-impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
+impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
     type Error = Error;
 
     fn is_human_readable(&self) -> bool {
         false
     }
 
-    fn deserialize_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
         Err(Error::unsupported("typed wire data is not self-describing"))
     }
 
-    fn deserialize_bool<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_bool, self.bool()?)
+    protocol::macros::deserialize_scalars_typed!(typed_scalar);
+
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        visitor.visit_i128(unzigzag128(self.r.varint128()?))
     }
-    fn deserialize_i8<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_i8, self.r.byte()? as i8)
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        visitor.visit_u128(self.r.varint128()?)
     }
-    fn deserialize_i16<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_i16, self.signed("i16")?)
-    }
-    fn deserialize_i32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_i32, self.signed("i32")?)
-    }
-    fn deserialize_i64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_i64, unzigzag(self.r.varint()?))
-    }
-    fn deserialize_i128<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_i128, unzigzag128(self.r.varint128()?))
-    }
-    fn deserialize_u8<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_u8, self.r.byte()?)
-    }
-    fn deserialize_u16<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_u16, self.r.narrow("u16")?)
-    }
-    fn deserialize_u32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_u32, self.r.narrow("u32")?)
-    }
-    fn deserialize_u64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_u64, self.r.varint()?)
-    }
-    fn deserialize_u128<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_u128, self.r.varint128()?)
-    }
-    fn deserialize_f32<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(
-            self,
-            visitor,
-            visit_f32,
-            f32::from_le_bytes(self.r.array()?)
-        )
-    }
-    fn deserialize_f64<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(
-            self,
-            visitor,
-            visit_f64,
-            f64::from_le_bytes(self.r.array()?)
-        )
-    }
-    fn deserialize_char<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
@@ -458,19 +435,25 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
                 .ok_or_else(|| Error::invalid("invalid char"))?,
         )
     }
-    fn deserialize_str<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_borrowed_str, self.r.str()?)
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        visitor.visit_borrowed_str(self.r.str()?)
     }
-    fn deserialize_string<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
-    fn deserialize_bytes<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
-        typed!(self, visitor, visit_borrowed_bytes, self.r.bytes()?)
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.tagged {
+            return self.tagged_any(visitor);
+        }
+        visitor.visit_borrowed_bytes(self.r.bytes()?)
     }
-    fn deserialize_byte_buf<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_bytes(visitor)
     }
-    fn deserialize_option<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             if self.r.peek()? == kind::NONE {
                 self.r.byte()?;
@@ -487,20 +470,20 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
             b => Err(Error::invalid(format!("{b} is not an option marker"))),
         }
     }
-    fn deserialize_unit<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
         visitor.visit_unit()
     }
-    fn deserialize_unit_struct<V: Visitor<'b>>(
+    fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         _: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
         self.deserialize_unit(visitor)
     }
-    fn deserialize_newtype_struct<V: Visitor<'b>>(
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         visitor: V,
@@ -520,7 +503,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
             _ => visitor.visit_newtype_struct(self),
         }
     }
-    fn deserialize_seq<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
@@ -528,7 +511,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
         let n = self.seq_len()?;
         visitor.visit_seq(Items { de: self, left: n })
     }
-    fn deserialize_tuple<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
@@ -538,7 +521,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
             left: len,
         })
     }
-    fn deserialize_tuple_struct<V: Visitor<'b>>(
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         _: &'static str,
         len: usize,
@@ -546,7 +529,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
     ) -> Result<V::Value> {
         self.deserialize_tuple(len, visitor)
     }
-    fn deserialize_map<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
         }
@@ -558,7 +541,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
             rename_first: None,
         })
     }
-    fn deserialize_struct<V: Visitor<'b>>(
+    fn deserialize_struct<V: Visitor<'de>>(
         self,
         _: &'static str,
         fields: &'static [&'static str],
@@ -569,7 +552,7 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
         }
         self.deserialize_tuple(fields.len(), visitor)
     }
-    fn deserialize_enum<V: Visitor<'b>>(
+    fn deserialize_enum<V: Visitor<'de>>(
         self,
         _: &'static str,
         _: &'static [&'static str],
@@ -581,38 +564,38 @@ impl<'b> de::Deserializer<'b> for &mut Decoder<'b, '_> {
         let _depth = DepthGuard::enter()?;
         visitor.visit_enum(self)
     }
-    fn deserialize_identifier<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
-    fn deserialize_ignored_any<V: Visitor<'b>>(self, visitor: V) -> Result<V::Value> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_any(visitor)
     }
 }
 
-impl<'b> de::EnumAccess<'b> for &mut Decoder<'b, '_> {
+impl<'de> de::EnumAccess<'de> for &mut Decoder<'de, '_> {
     type Error = Error;
     type Variant = Self;
 
-    fn variant_seed<V: DeserializeSeed<'b>>(self, seed: V) -> Result<(V::Value, Self)> {
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
         let index: u32 = self.r.narrow("a variant index")?;
         let v = seed.deserialize(IntoDeserializer::<Error>::into_deserializer(index))?;
         Ok((v, self))
     }
 }
 
-impl<'b> de::VariantAccess<'b> for &mut Decoder<'b, '_> {
+impl<'de> de::VariantAccess<'de> for &mut Decoder<'de, '_> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {
         Ok(())
     }
-    fn newtype_variant_seed<T: DeserializeSeed<'b>>(self, seed: T) -> Result<T::Value> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         seed.deserialize(self)
     }
-    fn tuple_variant<V: Visitor<'b>>(self, len: usize, visitor: V) -> Result<V::Value> {
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         de::Deserializer::deserialize_tuple(self, len, visitor)
     }
-    fn struct_variant<V: Visitor<'b>>(
+    fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],
         visitor: V,
@@ -622,15 +605,15 @@ impl<'b> de::VariantAccess<'b> for &mut Decoder<'b, '_> {
 }
 
 /// `left` more elements of a sequence, tuple or struct.
-struct Items<'d, 'b, 'o> {
-    de: &'d mut Decoder<'b, 'o>,
+struct Items<'d, 'de, 'o> {
+    de: &'d mut Decoder<'de, 'o>,
     left: usize,
 }
 
-impl<'b> de::SeqAccess<'b> for Items<'_, 'b, '_> {
+impl<'de> de::SeqAccess<'de> for Items<'_, 'de, '_> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'b>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -644,16 +627,16 @@ impl<'b> de::SeqAccess<'b> for Items<'_, 'b, '_> {
 }
 
 /// `left` more entries of a map; an object's first key is presented as the class marker.
-struct Entries<'d, 'b, 'o> {
-    de: &'d mut Decoder<'b, 'o>,
+struct Entries<'d, 'de, 'o> {
+    de: &'d mut Decoder<'de, 'o>,
     left: usize,
     rename_first: Option<&'static str>,
 }
 
-impl<'b> de::MapAccess<'b> for Entries<'_, 'b, '_> {
+impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'b>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -667,7 +650,7 @@ impl<'b> de::MapAccess<'b> for Entries<'_, 'b, '_> {
         seed.deserialize(&mut *self.de).map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'b>>(&mut self, seed: V) -> Result<V::Value> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
     }
 

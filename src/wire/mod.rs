@@ -100,29 +100,31 @@ fn unzigzag128(v: u128) -> i128 {
     ((v >> 1) as i128) ^ -((v & 1) as i128)
 }
 
-/// Type bytes of self-describing ([`Value`](crate::Value)) data.
+/// Type bytes of self-describing ([`Value`](crate::Value)) data. Numbers, bools and complex
+/// numbers take `2 + ` their dtype's code (the order of [`DType::ALL`](crate::DType::ALL):
+/// bool 2, int8 3, ... complex128 14).
 mod kind {
+    use crate::dtype::DType;
+
     pub const NONE: u8 = 0;
     pub const UNIT: u8 = 1;
-    pub const BOOL: u8 = 2;
-    pub const I8: u8 = 3;
-    pub const I16: u8 = 4;
-    pub const I32: u8 = 5;
-    pub const I64: u8 = 6;
-    pub const U8: u8 = 7;
-    pub const U16: u8 = 8;
-    pub const U32: u8 = 9;
-    pub const U64: u8 = 10;
-    pub const F32: u8 = 11;
-    pub const F64: u8 = 12;
-    pub const C64: u8 = 13;
-    pub const C128: u8 = 14;
+    const SCALAR_BASE: u8 = 2;
     pub const STR: u8 = 15;
     pub const ARRAY: u8 = 16;
     pub const LIST: u8 = 17;
     pub const DICT: u8 = 18;
     pub const OBJECT: u8 = 19;
     pub const BYTES: u8 = 20;
+
+    /// The type byte of a scalar of `dtype`.
+    pub fn of_scalar(dtype: DType) -> u8 {
+        SCALAR_BASE + dtype.code()
+    }
+
+    /// The dtype whose scalars have type byte `k`, if any.
+    pub fn scalar_dtype(k: u8) -> Option<DType> {
+        k.checked_sub(SCALAR_BASE).and_then(DType::from_code)
+    }
 }
 
 /// Envelope tags of values that are not named types.

@@ -3,7 +3,7 @@
 use serde::ser::{self, Serialize};
 
 use super::{kind, tags, zigzag, zigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK, U64_MARK};
-use crate::dtype::DType;
+use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::protocol::{self, ARRAY_TOKEN, LIST_TOKEN, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN};
 
@@ -16,16 +16,20 @@ pub(crate) fn encode<T: ?Sized + Serialize>(
     let mut enc = Encoder {
         out: Vec::new(),
         oob,
+        envelope: true,
         tagged: false,
         object_next: false,
     };
-    value.serialize(Envelope(&mut enc))?;
+    value.serialize(&mut enc)?;
     Ok(enc.out)
 }
 
 pub(crate) struct Encoder<'o> {
     out: Vec<u8>,
     oob: Option<&'o mut dyn OutOfBand>,
+    /// The envelope (the value's tag) is still to be written: by the first method called,
+    /// which knows what the top-level value is.
+    envelope: bool,
     /// Inside a [`Value`](crate::Value): every value starts with a type byte.
     tagged: bool,
     /// The next map is an object's body (its type byte is already written).
@@ -94,6 +98,36 @@ impl Encoder<'_> {
         }
     }
 
+    /// Writes the envelope with `tag`, if the value being started is the top-level one.
+    fn open(&mut self, tag: &str) {
+        if std::mem::take(&mut self.envelope) {
+            self.bytes(tag.as_bytes());
+        }
+    }
+
+    /// A number, bool or complex number: its type byte inside a `Value`, then `bool`,
+    /// `i8` and `u8` as one byte, other integers as varints (signed ones zigzag-encoded),
+    /// floats and complex numbers as their little-endian bytes.
+    fn scalar(&mut self, v: Scalar) -> Result<()> {
+        self.open(v.dtype().rust_name());
+        self.kind(kind::of_scalar(v.dtype()));
+        match v {
+            Scalar::Bool(b) => self.out.push(u8::from(b)),
+            Scalar::I8(x) => self.out.push(x as u8),
+            Scalar::U8(x) => self.out.push(x),
+            Scalar::I16(x) => self.varint(zigzag(x.into())),
+            Scalar::I32(x) => self.varint(zigzag(x.into())),
+            Scalar::I64(x) => self.varint(zigzag(x)),
+            Scalar::U16(x) => self.varint(x.into()),
+            Scalar::U32(x) => self.varint(x.into()),
+            Scalar::U64(x) => self.varint(x),
+            Scalar::F32(_) | Scalar::F64(_) | Scalar::C64(_) | Scalar::C128(_) => {
+                v.extend_bytes(&mut self.out)
+            }
+        }
+        Ok(())
+    }
+
     fn not_dynamic(&self, what: &str) -> Result<()> {
         if self.tagged {
             Err(Error::unsupported(format!("{what} inside a dynamic value")))
@@ -101,128 +135,6 @@ impl Encoder<'_> {
             Ok(())
         }
     }
-}
-
-/// The top-level serializer: writes the envelope tag, then the value.
-struct Envelope<'e, 'o>(&'e mut Encoder<'o>);
-
-impl<'e, 'o> Envelope<'e, 'o> {
-    fn tag(self, tag: &str) -> &'e mut Encoder<'o> {
-        self.0.bytes(tag.as_bytes());
-        self.0
-    }
-}
-
-macro_rules! envelope_scalars {
-    ($($method:ident($t:ty) => $tag:literal),*) => {
-        $(fn $method(self, v: $t) -> Result<()> {
-            ser::Serializer::$method(self.tag($tag), v)
-        })*
-    };
-}
-
-impl<'e, 'o> ser::Serializer for Envelope<'e, 'o> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Compound<'e, 'o>;
-    type SerializeTuple = Compound<'e, 'o>;
-    type SerializeTupleStruct = Compound<'e, 'o>;
-    type SerializeTupleVariant = Compound<'e, 'o>;
-    type SerializeMap = Compound<'e, 'o>;
-    type SerializeStruct = Compound<'e, 'o>;
-    type SerializeStructVariant = Compound<'e, 'o>;
-
-    envelope_scalars!(serialize_bool(bool) => "bool", serialize_i8(i8) => "i8", serialize_i16(i16) => "i16",
-                      serialize_i32(i32) => "i32", serialize_i64(i64) => "i64", serialize_i128(i128) => "i128",
-                      serialize_u8(u8) => "u8", serialize_u16(u16) => "u16", serialize_u32(u32) => "u32",
-                      serialize_u64(u64) => "u64", serialize_u128(u128) => "u128", serialize_f32(f32) => "f32",
-                      serialize_f64(f64) => "f64", serialize_char(char) => "char", serialize_str(&str) => "str",
-                      serialize_bytes(&[u8]) => "bytes");
-
-    fn is_human_readable(&self) -> bool {
-        false
-    }
-    fn serialize_none(self) -> Result<()> {
-        ser::Serializer::serialize_none(self.tag(tags::OPTION))
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<()> {
-        ser::Serializer::serialize_some(self.tag(tags::OPTION), v)
-    }
-    fn serialize_unit(self) -> Result<()> {
-        ser::Serializer::serialize_unit(self.tag(tags::UNIT))
-    }
-    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
-        ser::Serializer::serialize_unit_struct(self.tag(name), name)
-    }
-    fn serialize_unit_variant(self, name: &'static str, i: u32, v: &'static str) -> Result<()> {
-        ser::Serializer::serialize_unit_variant(self.tag(name), name, i, v)
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        v: &T,
-    ) -> Result<()> {
-        let tag = match name {
-            VALUE_TOKEN => tags::VALUE,
-            ARRAY_TOKEN => tags::ARRAY,
-            LIST_TOKEN => tags::SEQ,
-            other => other,
-        };
-        ser::Serializer::serialize_newtype_struct(self.tag(tag), name, v)
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        i: u32,
-        variant: &'static str,
-        v: &T,
-    ) -> Result<()> {
-        ser::Serializer::serialize_newtype_variant(self.tag(name), name, i, variant, v)
-    }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_seq(self.tag(tags::SEQ), len)
-    }
-    fn serialize_tuple(self, len: usize) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_tuple(self.tag(tags::TUPLE), len)
-    }
-    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_tuple_struct(self.tag(name), name, len)
-    }
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        i: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_tuple_variant(self.tag(name), name, i, variant, len)
-    }
-    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_map(self.tag(tags::MAP), len)
-    }
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_struct(self.tag(name), name, len)
-    }
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        i: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'e, 'o>> {
-        ser::Serializer::serialize_struct_variant(self.tag(name), name, i, variant, len)
-    }
-}
-
-macro_rules! varint_methods {
-    ($($method:ident($t:ty) => $kind:ident, $conv:expr),*) => {
-        $(fn $method(self, v: $t) -> Result<()> {
-            self.kind(kind::$kind);
-            #[allow(clippy::redundant_closure_call)]
-            self.varint(($conv)(v));
-            Ok(())
-        })*
-    };
 }
 
 impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
@@ -236,92 +148,69 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
     type SerializeStruct = Compound<'e, 'o>;
     type SerializeStructVariant = Compound<'e, 'o>;
 
-    varint_methods!(serialize_i16(i16) => I16, |v: i16| zigzag(v.into()),
-                    serialize_i32(i32) => I32, |v: i32| zigzag(v.into()),
-                    serialize_i64(i64) => I64, zigzag,
-                    serialize_u16(u16) => U16, u64::from,
-                    serialize_u32(u32) => U32, u64::from,
-                    serialize_u64(u64) => U64, |v| v);
+    protocol::macros::serialize_scalars!(self, v => self.scalar(Scalar::from(v)));
 
     fn is_human_readable(&self) -> bool {
         false
     }
 
-    fn serialize_bool(self, v: bool) -> Result<()> {
-        self.kind(kind::BOOL);
-        self.out.push(u8::from(v));
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.kind(kind::I8);
-        self.out.push(v as u8);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.kind(kind::U8);
-        self.out.push(v);
-        Ok(())
-    }
     fn serialize_i128(self, v: i128) -> Result<()> {
+        self.open("i128");
         self.not_dynamic("a 128-bit integer")?;
         self.varint128(zigzag128(v));
         Ok(())
     }
     fn serialize_u128(self, v: u128) -> Result<()> {
+        self.open("u128");
         self.not_dynamic("a 128-bit integer")?;
         self.varint128(v);
         Ok(())
     }
-    fn serialize_f32(self, v: f32) -> Result<()> {
-        self.kind(kind::F32);
-        self.out.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_f64(self, v: f64) -> Result<()> {
-        self.kind(kind::F64);
-        self.out.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
     fn serialize_char(self, v: char) -> Result<()> {
+        let mut buf = [0; 4];
+        let text = v.encode_utf8(&mut buf);
         if self.tagged {
-            return self.serialize_str(v.encode_utf8(&mut [0; 4]));
+            return self.serialize_str(text);
         }
-        self.out
-            .extend_from_slice(v.encode_utf8(&mut [0; 4]).as_bytes());
+        self.open("char");
+        self.out.extend_from_slice(text.as_bytes());
         Ok(())
     }
     fn serialize_str(self, v: &str) -> Result<()> {
+        self.open("str");
         self.kind(kind::STR);
         self.bytes(v.as_bytes());
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.open("bytes");
         self.kind(kind::BYTES);
         self.bytes(v);
         Ok(())
     }
     fn serialize_none(self) -> Result<()> {
-        if self.tagged {
-            self.out.push(kind::NONE);
-        } else {
-            self.out.push(0);
-        }
+        self.open(tags::OPTION);
+        self.out.push(if self.tagged { kind::NONE } else { 0 });
         Ok(())
     }
     fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<()> {
+        self.open(tags::OPTION);
         if !self.tagged {
             self.out.push(1);
         }
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<()> {
+        self.open(tags::UNIT);
         self.kind(kind::UNIT);
         Ok(())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
+    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
+        self.open(name);
         self.serialize_unit()
     }
-    fn serialize_unit_variant(self, _: &'static str, index: u32, _: &'static str) -> Result<()> {
+    fn serialize_unit_variant(self, name: &'static str, index: u32, _: &'static str) -> Result<()> {
+        self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         Ok(())
@@ -331,18 +220,18 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         name: &'static str,
         v: &T,
     ) -> Result<()> {
+        self.open(match name {
+            VALUE_TOKEN => tags::VALUE,
+            ARRAY_TOKEN => tags::ARRAY,
+            LIST_TOKEN => tags::SEQ,
+            other => other,
+        });
         match name {
             ARRAY_TOKEN => {
                 protocol::capture(v, |dtype, shape, data| self.array(dtype, shape, data))
             }
             SCALAR_TOKEN => protocol::capture(v, |dtype, _, data| {
-                self.kind(if dtype == DType::C64 {
-                    kind::C64
-                } else {
-                    kind::C128
-                });
-                self.out.extend_from_slice(data);
-                Ok(())
+                self.scalar(Scalar::from_le_bytes(dtype, data)?)
             }),
             VALUE_TOKEN => {
                 let outer = std::mem::replace(&mut self.tagged, true);
@@ -361,40 +250,46 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
         _: &'static str,
         v: &T,
     ) -> Result<()> {
+        self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         v.serialize(self)
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
+        self.open(tags::SEQ);
         self.kind(kind::LIST);
         Compound::start(self, len)
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'e, 'o>> {
+        self.open(tags::TUPLE);
         if self.tagged {
             return self.serialize_seq(Some(len));
         }
         Ok(Compound::fixed(self))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'e, 'o>> {
+    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Compound<'e, 'o>> {
+        self.open(name);
         self.serialize_tuple(len)
     }
     fn serialize_tuple_variant(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
         _: &'static str,
         _len: usize,
     ) -> Result<Compound<'e, 'o>> {
+        self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         Ok(Compound::fixed(self))
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
+        self.open(tags::MAP);
         if std::mem::take(&mut self.object_next) {
             // The object's type byte is written; its body is a map with `class` first.
         } else {
@@ -402,17 +297,19 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         }
         Compound::start(self, len)
     }
-    fn serialize_struct(self, _: &'static str, _len: usize) -> Result<Compound<'e, 'o>> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'e, 'o>> {
+        self.open(name);
         self.not_dynamic("a struct")?;
         Ok(Compound::fixed(self))
     }
     fn serialize_struct_variant(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
         _: &'static str,
         _len: usize,
     ) -> Result<Compound<'e, 'o>> {
+        self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         Ok(Compound::fixed(self))
@@ -465,6 +362,10 @@ impl<'e, 'o> Compound<'e, 'o> {
         v.serialize(&mut *self.enc)
     }
 
+    fn field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {
+        self.element(v)
+    }
+
     fn finish(self) -> Result<()> {
         if let Some((outer, n)) = self.pending {
             let body = std::mem::replace(&mut self.enc.out, outer);
@@ -475,42 +376,8 @@ impl<'e, 'o> Compound<'e, 'o> {
     }
 }
 
-macro_rules! compound {
-    ($($trait:ident :: $method:ident),*) => {
-        $(impl ser::$trait for Compound<'_, '_> {
-            type Ok = ();
-            type Error = Error;
-            fn $method<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<()> {
-                self.element(v)
-            }
-            fn end(self) -> Result<()> {
-                self.finish()
-            }
-        })*
-    };
-}
-compound!(
-    SerializeSeq::serialize_element,
-    SerializeTuple::serialize_element,
-    SerializeTupleStruct::serialize_field,
-    SerializeTupleVariant::serialize_field
-);
-
-macro_rules! compound_fields {
-    ($($trait:ident),*) => {
-        $(impl ser::$trait for Compound<'_, '_> {
-            type Ok = ();
-            type Error = Error;
-            fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {
-                self.element(v)
-            }
-            fn end(self) -> Result<()> {
-                self.finish()
-            }
-        })*
-    };
-}
-compound_fields!(SerializeStruct, SerializeStructVariant);
+protocol::macros::forward_compound!(Compound<'_, '_>, (), element: element, end: finish);
+protocol::macros::forward_fields!(Compound<'_, '_>, (), field: field, end: finish);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
