@@ -379,6 +379,11 @@ macro_rules! collection {
             $crate::registry::ClassInfo::new(
                 $tag,
                 concat!(module_path!(), "::", stringify!($name)),
+                &[],
+                None,
+                &[],
+                &[],
+                None,
                 $crate::__private::load_object::<$name>,
             )
         }

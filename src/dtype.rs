@@ -105,21 +105,12 @@ macro_rules! define_dtypes {
         /// One numeric, boolean or complex value, tagged with its dtype: what a scalar
         /// attribute holds, and what a numeric sequence buffers.
         #[derive(Clone, Copy, Debug, PartialEq)]
-        pub(crate) enum Scalar {
+        #[doc(hidden)]
+        pub enum Scalar {
             $($p($pt),)*
             $($c($ct),)*
         }
 
-        $(impl From<$pt> for Scalar {
-            fn from(v: $pt) -> Scalar {
-                Scalar::$p(v)
-            }
-        })*
-        $(impl From<$ct> for Scalar {
-            fn from(v: $ct) -> Scalar {
-                Scalar::$c(v)
-            }
-        })*
 
         impl Scalar {
             /// Visits the value with the matching `visit_*` method (complex numbers as
@@ -250,6 +241,14 @@ pub trait Element:
     #[doc(hidden)]
     /// Lossless conversion from an array of another dtype, if one exists.
     fn widen(array: &TypedArray) -> Option<ArrayD<Self>>;
+    #[doc(hidden)]
+    fn into_scalar(self) -> Scalar;
+}
+
+impl<T: Element> From<T> for Scalar {
+    fn from(v: T) -> Scalar {
+        v.into_scalar()
+    }
 }
 
 /// Implements [`Element`] for one type of the table, with its lossless conversions from
@@ -267,6 +266,9 @@ macro_rules! element {
                     TypedArray::$variant(a) => Ok(a),
                     other => Err(other),
                 }
+            }
+            fn into_scalar(self) -> Scalar {
+                Scalar::$variant(self)
             }
             #[allow(unused_variables)]
             fn widen(array: &TypedArray) -> Option<ArrayD<Self>> {

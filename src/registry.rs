@@ -36,54 +36,31 @@ pub type LoadFn = fn(
 ) -> std::result::Result<Box<dyn AnamObject>, erased_serde::Error>;
 
 impl ClassInfo {
-    /// The registration of a class of tag `tag`, Rust type `type_name`, loaded by `load`,
-    /// with no aliases, default group, name maps, `bcast_only` members or `extra_data`
-    /// (set them with the `with_*` methods). For the crate's macros.
+    /// The registration of a class: its tag, Rust type, aliases, default group, name maps
+    /// (`(member, stored)`), `bcast_only` members, `extra_data` member and load function.
+    /// For the crate's macros, which name every part.
     #[doc(hidden)]
-    pub const fn new(tag: &'static str, type_name: &'static str, load: LoadFn) -> ClassInfo {
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        tag: &'static str,
+        type_name: &'static str,
+        aliases: &'static [&'static str],
+        default_group: Option<&'static str>,
+        name_maps: &'static [(&'static str, &'static str)],
+        bcast_only: &'static [&'static str],
+        extra_data: Option<&'static str>,
+        load: LoadFn,
+    ) -> ClassInfo {
         ClassInfo {
             tag,
             type_name,
-            aliases: &[],
-            default_group: None,
-            name_maps: &[],
-            bcast_only: &[],
-            extra_data: None,
+            aliases,
+            default_group,
+            name_maps,
+            bcast_only,
+            extra_data,
             load,
         }
-    }
-
-    #[doc(hidden)]
-    pub const fn with_aliases(mut self, aliases: &'static [&'static str]) -> ClassInfo {
-        self.aliases = aliases;
-        self
-    }
-
-    #[doc(hidden)]
-    pub const fn with_default_group(mut self, group: Option<&'static str>) -> ClassInfo {
-        self.default_group = group;
-        self
-    }
-
-    #[doc(hidden)]
-    pub const fn with_name_maps(
-        mut self,
-        maps: &'static [(&'static str, &'static str)],
-    ) -> ClassInfo {
-        self.name_maps = maps;
-        self
-    }
-
-    #[doc(hidden)]
-    pub const fn with_bcast_only(mut self, members: &'static [&'static str]) -> ClassInfo {
-        self.bcast_only = members;
-        self
-    }
-
-    #[doc(hidden)]
-    pub const fn with_extra_data(mut self, member: Option<&'static str>) -> ClassInfo {
-        self.extra_data = member;
-        self
     }
 
     /// The class tag (Python's fully qualified class name).

@@ -58,7 +58,11 @@ inventory::submit! {
     crate::registry::ClassInfo::new(
         <Store as AnamClass>::CLASS,
         "anam::Store",
+        &[],
+        None,
+        &[],
+        &[],
+        Some("extra_data"),
         crate::class::load_object::<Store>,
     )
-    .with_extra_data(Some("extra_data"))
 }

@@ -395,13 +395,13 @@ fn registration(args: &ClassArgs, class: &Class) -> TokenStream {
             ::anam::registry::ClassInfo::new(
                 #tag,
                 ::core::concat!(::core::module_path!(), "::", #type_name),
+                &[#(#aliases),*],
+                #default_group,
+                &[#(#name_maps),*],
+                &[#(#bcast_only),*],
+                #extra_data,
                 ::anam::__private::load_object::<#ident>,
             )
-            .with_aliases(&[#(#aliases),*])
-            .with_default_group(#default_group)
-            .with_name_maps(&[#(#name_maps),*])
-            .with_bcast_only(&[#(#bcast_only),*])
-            .with_extra_data(#extra_data)
         }
     }
 }

@@ -28,6 +28,22 @@ pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Resul
         .map_err(|e| e.at_with(|| group.name()))
 }
 
+/// The associated types of the layout's serializers (each compound has one writer,
+/// whichever serializer starts it).
+macro_rules! compound_types {
+    () => {
+        type Ok = ();
+        type Error = Error;
+        type SerializeSeq = SeqSerializer;
+        type SerializeTuple = SeqSerializer;
+        type SerializeTupleStruct = SeqSerializer;
+        type SerializeTupleVariant = SeqSerializer;
+        type SerializeMap = MapSerializer;
+        type SerializeStruct = StructSerializer;
+        type SerializeStructVariant = VariantFields;
+    };
+}
+
 /// The entries of a dict group: `class`, `count`, `dictkeys` and `dictdata`.
 const DICT_ENTRIES: usize = 4;
 /// The entries expected of a group whose size is not known when it is made (a few fields).
@@ -70,15 +86,7 @@ impl GroupSerializer {
 }
 
 impl ser::Serializer for GroupSerializer {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = SeqSerializer;
-    type SerializeTuple = SeqSerializer;
-    type SerializeTupleStruct = SeqSerializer;
-    type SerializeTupleVariant = SeqSerializer;
-    type SerializeMap = MapSerializer;
-    type SerializeStruct = StructSerializer;
-    type SerializeStructVariant = VariantFields;
+    compound_types!();
 
     protocol::macros::serialize_scalars!(self, v => self.not_a_group(Scalar::from(v).dtype().name()));
 
@@ -150,13 +158,7 @@ impl ser::Serializer for GroupSerializer {
         Ok(SeqSerializer::list(list_group(self.group, None)?, len))
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
-        self.serialize_seq(Some(len))
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqSerializer> {
-        self.serialize_seq(Some(len))
-    }
+    protocol::macros::tuples_as_sequences!();
 
     fn serialize_tuple_variant(
         self,
@@ -533,15 +535,7 @@ impl<'a> MemberSerializer<'a> {
 }
 
 impl<'a> ser::Serializer for MemberSerializer<'a> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = SeqSerializer;
-    type SerializeTuple = SeqSerializer;
-    type SerializeTupleStruct = SeqSerializer;
-    type SerializeTupleVariant = SeqSerializer;
-    type SerializeMap = MapSerializer;
-    type SerializeStruct = StructSerializer;
-    type SerializeStructVariant = VariantFields;
+    compound_types!();
 
     protocol::macros::serialize_scalars!(self, v => self.scalar(Scalar::from(v)));
 
@@ -780,6 +774,49 @@ impl SeqSerializer {
 
 protocol::macros::forward_compound!(SeqSerializer, (), element: element, end: finish);
 
+/// The methods of a serializer that hands every value but numbers, options and newtypes to
+/// the serializer `self.$via(|s| ...)` gives it.
+macro_rules! serialize_compounds_via {
+    ($via:ident) => {
+        serialize_compounds_via!(@simple $via:
+            serialize_char(v: char),
+            serialize_str(v: &str),
+            serialize_bytes(v: &[u8]),
+            serialize_unit(),
+            serialize_unit_struct(name: &'static str),
+            serialize_unit_variant(name: &'static str, index: u32, variant: &'static str));
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            name: &'static str,
+            index: u32,
+            variant: &'static str,
+            value: &T,
+        ) -> Result<()> {
+            self.$via(|s| s.serialize_newtype_variant(name, index, variant, value))
+        }
+        serialize_compounds_via!(@open $via:
+            serialize_seq(len: Option<usize>) -> SeqSerializer,
+            serialize_tuple(len: usize) -> SeqSerializer,
+            serialize_tuple_struct(name: &'static str, len: usize) -> SeqSerializer,
+            serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+                -> SeqSerializer,
+            serialize_map(len: Option<usize>) -> MapSerializer,
+            serialize_struct(name: &'static str, len: usize) -> StructSerializer,
+            serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+                -> VariantFields);
+    };
+    (@simple $via:ident: $($method:ident($($arg:ident: $t:ty),*)),*) => {
+        $(fn $method(self, $($arg: $t),*) -> Result<()> {
+            self.$via(|s| s.$method($($arg),*))
+        })*
+    };
+    (@open $via:ident: $($method:ident($($arg:ident: $t:ty),*) -> $out:ty),*) => {
+        $(fn $method(self, $($arg: $t),*) -> Result<$out> {
+            self.$via(|s| s.$method($($arg),*))
+        })*
+    };
+}
+
 /// Serializes one sequence element: numbers go to the column buffer when they fit, anything
 /// else becomes the next `LIST_item{i}` entry of the list.
 struct ElementProbe<'s> {
@@ -802,15 +839,7 @@ impl ElementProbe<'_> {
 }
 
 impl ser::Serializer for ElementProbe<'_> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = SeqSerializer;
-    type SerializeTuple = SeqSerializer;
-    type SerializeTupleStruct = SeqSerializer;
-    type SerializeTupleVariant = SeqSerializer;
-    type SerializeMap = MapSerializer;
-    type SerializeStruct = StructSerializer;
-    type SerializeStructVariant = VariantFields;
+    compound_types!();
 
     protocol::macros::serialize_scalars!(self, v => self.num(Scalar::from(v)));
 
@@ -818,30 +847,12 @@ impl ser::Serializer for ElementProbe<'_> {
         false
     }
 
-    fn serialize_char(self, v: char) -> Result<()> {
-        self.entry(|s| s.serialize_char(v))
-    }
-    fn serialize_str(self, v: &str) -> Result<()> {
-        self.entry(|s| s.serialize_str(v))
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
-        self.entry(|s| s.serialize_bytes(v))
-    }
     fn serialize_none(self) -> Result<()> {
         // A `None` element is an absent item: it forces the list layout.
         self.entry(|_| Ok(()))
     }
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<()> {
-        self.entry(|s| s.serialize_unit())
-    }
-    fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
-        self.entry(|s| s.serialize_unit_struct(name))
-    }
-    fn serialize_unit_variant(self, n: &'static str, i: u32, variant: &'static str) -> Result<()> {
-        self.entry(|s| s.serialize_unit_variant(n, i, variant))
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
@@ -854,48 +865,7 @@ impl ser::Serializer for ElementProbe<'_> {
             value.serialize(self)
         }
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        n: &'static str,
-        i: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.entry(|s| s.serialize_newtype_variant(n, i, variant, value))
-    }
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
-        self.entry(|s| s.serialize_seq(len))
-    }
-    fn serialize_tuple(self, len: usize) -> Result<SeqSerializer> {
-        self.entry(|s| s.serialize_tuple(len))
-    }
-    fn serialize_tuple_struct(self, n: &'static str, len: usize) -> Result<SeqSerializer> {
-        self.entry(|s| s.serialize_tuple_struct(n, len))
-    }
-    fn serialize_tuple_variant(
-        self,
-        n: &'static str,
-        i: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<SeqSerializer> {
-        self.entry(|s| s.serialize_tuple_variant(n, i, variant, len))
-    }
-    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
-        self.entry(|s| s.serialize_map(len))
-    }
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
-        self.entry(|s| s.serialize_struct(name, len))
-    }
-    fn serialize_struct_variant(
-        self,
-        n: &'static str,
-        i: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<VariantFields> {
-        self.entry(|s| s.serialize_struct_variant(n, i, variant, len))
-    }
+    serialize_compounds_via!(entry);
 }
 
 /// Marks `group` as a dict of `len` entries (if known: the lists are sized for them) and

@@ -132,6 +132,16 @@ impl MpiHandler {
         }
     }
 
+    /// What the root passes to a collective: `Some` on the root (an error with `missing` if
+    /// it passed nothing), `None` elsewhere (whatever the rank passed is not used).
+    fn at_root<V>(&self, value: Option<V>, root: usize, missing: &str) -> Result<Option<V>> {
+        self.check_rank(root, "root")?;
+        if self.rank() != root {
+            return Ok(None);
+        }
+        value.map(Some).ok_or_else(|| Error::invalid(missing))
+    }
+
     /// Broadcasts `value` from `root`: the root passes `Some(value)` and gets it back (no
     /// copy), every other rank passes `None` and gets a new copy (its init hooks run, as for
     /// any load).
@@ -167,12 +177,10 @@ impl MpiHandler {
         value: Option<B>,
         root: usize,
     ) -> Result<std::result::Result<B, ()>> {
-        self.check_rank(root, "root")?;
-        if self.rank() != root {
+        let missing = format!("bcast: the root (rank {root}) has no value");
+        let Some(value) = self.at_root(value, root, &missing)? else {
             return Ok(Err(()));
-        }
-        let value = value
-            .ok_or_else(|| Error::invalid(format!("bcast: the root (rank {root}) has no value")))?;
+        };
         match &self.backend {
             Backend::Local(_) => {}
             #[cfg(feature = "mpi")]
@@ -259,12 +267,7 @@ impl MpiHandler {
         array: Option<&ArrayD<T>>,
         root: usize,
     ) -> Result<ArrayD<T>> {
-        self.check_rank(root, "root")?;
-        let array = if self.rank() == root {
-            Some(array.ok_or_else(|| Error::invalid("scatter_array: the root has no array"))?)
-        } else {
-            None
-        };
+        let array = self.at_root(array, root, "scatter_array: the root has no array")?;
         if array.is_some_and(|a| a.ndim() == 0) {
             return Err(Error::invalid(
                 "scatter_array: a 0-d array has no rows to split",
@@ -305,12 +308,7 @@ impl MpiHandler {
         items: Option<&[T]>,
         root: usize,
     ) -> Result<Vec<T>> {
-        self.check_rank(root, "root")?;
-        let items = if self.rank() == root {
-            Some(items.ok_or_else(|| Error::invalid("scatter_list: the root has no list"))?)
-        } else {
-            None
-        };
+        let items = self.at_root(items, root, "scatter_list: the root has no list")?;
         match &self.backend {
             Backend::Local(_) => wire::decode(
                 &wire::encode(items.expect("the only rank is the root"), None)?,

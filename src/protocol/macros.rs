@@ -50,8 +50,9 @@ pub(crate) use define_visit_scalars;
 /// Expands to the primitive `deserialize_*` methods of a `Deserializer`
 /// (`deserialize_bool` ... `deserialize_f64`), each
 /// `fn deserialize_x<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error>`
-/// whose body is `$forward!(self, deserialize_x(visitor))`: `$forward` is a macro of the
-/// caller's, which can refuse the value or forward the method by its name.
+/// whose body is `$forward!(self, deserialize_x(visitor), DType::X)`: `$forward` is a
+/// macro of the caller's, which can refuse the value, read one of that dtype, or forward
+/// the method by its name.
 macro_rules! deserialize_scalars {
     ($forward:ident) => {
         $crate::dtype::dtype_table!(
@@ -70,37 +71,11 @@ macro_rules! define_deserialize_scalars {
             self,
             visitor: V,
         ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, $de(visitor))
-        })*
-    };
-}
-pub(crate) use define_deserialize_scalars;
-
-/// Like [`deserialize_scalars!`], with the dtype: the bodies are
-/// `$forward!(self, deserialize_x(visitor), DType::X)`.
-macro_rules! deserialize_scalars_typed {
-    ($forward:ident) => {
-        $crate::dtype::dtype_table!(
-            $crate::protocol::macros::define_deserialize_scalars_typed,
-            $forward
-        );
-    };
-}
-pub(crate) use deserialize_scalars_typed;
-
-macro_rules! define_deserialize_scalars_typed {
-    (($forward:ident)
-        primitives [$(($p:ident, $pt:ty, $pname:literal, $ser:ident, $de:ident, $visit:ident)),*]
-        complex [$($complex:tt)*]) => {
-        $(fn $de<V: ::serde::de::Visitor<'de>>(
-            self,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
             $forward!(self, $de(visitor), $crate::dtype::DType::$p)
         })*
     };
 }
-pub(crate) use define_deserialize_scalars_typed;
+pub(crate) use define_deserialize_scalars;
 
 /// Implements `SerializeSeq`, `SerializeTuple`, `SerializeTupleStruct` and
 /// `SerializeTupleVariant` for `$type` by calling `$type::$element(&mut self, value)` for
@@ -159,68 +134,55 @@ pub(crate) use forward_fields;
 
 /// Expands to every method of a `Deserializer`, each forwarding through the caller's macro
 /// as `$forward!(self, deserialize_x(visitor))` (with the method's other arguments before
-/// `visitor`): for deserializers that only choose which deserializer to hand over to.
+/// `visitor`, and the dtype after it for the scalar methods): for deserializers that only
+/// choose which deserializer to hand over to.
 macro_rules! deserialize_all {
     ($forward:ident) => {
         $crate::protocol::macros::deserialize_scalars!($forward);
-        $crate::protocol::macros::deserialize_all!(@plain $forward:
-            deserialize_any, deserialize_i128, deserialize_u128, deserialize_char,
-            deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf,
-            deserialize_option, deserialize_unit, deserialize_seq, deserialize_map,
-            deserialize_identifier, deserialize_ignored_any);
-        fn deserialize_unit_struct<V: ::serde::de::Visitor<'de>>(
-            self,
-            name: &'static str,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_unit_struct(name, visitor))
-        }
-        fn deserialize_newtype_struct<V: ::serde::de::Visitor<'de>>(
-            self,
-            name: &'static str,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_newtype_struct(name, visitor))
-        }
-        fn deserialize_tuple<V: ::serde::de::Visitor<'de>>(
-            self,
-            len: usize,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_tuple(len, visitor))
-        }
-        fn deserialize_tuple_struct<V: ::serde::de::Visitor<'de>>(
-            self,
-            name: &'static str,
-            len: usize,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_tuple_struct(name, len, visitor))
-        }
-        fn deserialize_struct<V: ::serde::de::Visitor<'de>>(
-            self,
-            name: &'static str,
-            fields: &'static [&'static str],
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_struct(name, fields, visitor))
-        }
-        fn deserialize_enum<V: ::serde::de::Visitor<'de>>(
-            self,
-            name: &'static str,
-            variants: &'static [&'static str],
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, deserialize_enum(name, variants, visitor))
-        }
-    };
-    (@plain $forward:ident: $($method:ident),*) => {
-        $(fn $method<V: ::serde::de::Visitor<'de>>(
-            self,
-            visitor: V,
-        ) -> ::std::result::Result<V::Value, Self::Error> {
-            $forward!(self, $method(visitor))
-        })*
+        $crate::protocol::macros::deserialize_methods!($forward:
+            deserialize_any(), deserialize_i128(), deserialize_u128(), deserialize_char(),
+            deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+            deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+            deserialize_identifier(), deserialize_ignored_any(),
+            deserialize_unit_struct(name: &'static str),
+            deserialize_newtype_struct(name: &'static str),
+            deserialize_tuple(len: usize),
+            deserialize_tuple_struct(name: &'static str, len: usize),
+            deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]));
     };
 }
 pub(crate) use deserialize_all;
+
+/// Expands to the listed `Deserializer` methods (their arguments before `visitor`), each
+/// `$forward!(self, deserialize_x(args.., visitor))`.
+macro_rules! deserialize_methods {
+    ($forward:ident: $($method:ident($($arg:ident: $t:ty),*)),* $(,)?) => {
+        $(fn $method<V: ::serde::de::Visitor<'de>>(
+            self,
+            $($arg: $t,)*
+            visitor: V,
+        ) -> ::std::result::Result<V::Value, Self::Error> {
+            $forward!(self, $method($($arg,)* visitor))
+        })*
+    };
+}
+pub(crate) use deserialize_methods;
+
+/// `serialize_tuple` and `serialize_tuple_struct` as sequences of known length, for
+/// serializers that write tuples as they write sequences.
+macro_rules! tuples_as_sequences {
+    () => {
+        fn serialize_tuple(self, len: usize) -> $crate::error::Result<Self::SerializeTuple> {
+            self.serialize_seq(Some(len))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            len: usize,
+        ) -> $crate::error::Result<Self::SerializeTupleStruct> {
+            self.serialize_seq(Some(len))
+        }
+    };
+}
+pub(crate) use tuples_as_sequences;

@@ -61,17 +61,6 @@ macro_rules! define_value {
             Object(Object),
         }
 
-        $(impl From<$pt> for Value {
-            fn from(v: $pt) -> Value {
-                Value::$p(v)
-            }
-        })*
-        $(impl From<$ct> for Value {
-            fn from(v: $ct) -> Value {
-                Value::$c(v)
-            }
-        })*
-
         impl From<Scalar> for Value {
             fn from(v: Scalar) -> Value {
                 match v {
@@ -263,6 +252,12 @@ impl From<String> for Value {
 impl From<TypedArray> for Value {
     fn from(a: TypedArray) -> Value {
         Value::Array(a)
+    }
+}
+
+impl<T: crate::Element> From<T> for Value {
+    fn from(v: T) -> Value {
+        Value::from(v.into_scalar())
     }
 }
 

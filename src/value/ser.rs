@@ -186,13 +186,7 @@ impl Serializer for ValueBuilder {
         })
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder> {
-        self.serialize_seq(Some(len))
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqBuilder> {
-        self.serialize_seq(Some(len))
-    }
+    protocol::macros::tuples_as_sequences!();
 
     fn serialize_tuple_variant(
         self,
@@ -307,38 +301,23 @@ impl ser::SerializeMap for MapBuilder {
     }
 }
 
-impl ser::SerializeStructVariant for MapBuilder {
-    type Ok = Value;
-    type Error = Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
+impl MapBuilder {
+    /// A field of a struct variant.
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         self.entries.push((Value::from(key), to_value(value)?));
         Ok(())
     }
-
-    fn end(self) -> Result<Value> {
-        self.finish()
-    }
 }
+
+protocol::macros::forward_fields!(MapBuilder, Value, field: field, end: finish);
 
 /// Structs: objects whose class is the Serde name (or a `class` field).
 struct StructBuilder {
     object: Object,
 }
 
-impl ser::SerializeStruct for StructBuilder {
-    type Ok = Value;
-    type Error = Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
+impl StructBuilder {
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         if key == crate::format::CLASS_ATTR {
             self.object.class = protocol::capture_str(value)?;
         } else {
@@ -347,7 +326,9 @@ impl ser::SerializeStruct for StructBuilder {
         Ok(())
     }
 
-    fn end(self) -> Result<Value> {
+    fn finish(self) -> Result<Value> {
         Ok(Value::Object(self.object))
     }
 }
+
+protocol::macros::forward_fields!(StructBuilder, Value, field: field, end: finish);

@@ -293,90 +293,65 @@ impl<'d, 'de, 'o> Top<'d, 'de, 'o> {
     }
 }
 
+/// The envelope tag that the top-level value read by `method` must have (the method's
+/// name without `deserialize_`, as the encoder names what it writes).
+fn envelope_of(method: &'static str) -> &'static str {
+    match method.trim_start_matches("deserialize_") {
+        "string" | "identifier" => "str",
+        "byte_buf" => "bytes",
+        other => other,
+    }
+}
+
 /// A top-level method: checks the envelope, then reads the value.
-macro_rules! top_forward {
-    ($self:ident, $method:ident($visitor:ident), $dtype:expr) => {
-        de::Deserializer::$method($self.expect($dtype.rust_name())?, $visitor)
+macro_rules! top {
+    ($s:ident, deserialize_any($v:ident)) => {{
+        let _ = $v;
+        Err(Error::unsupported(format!(
+            "a `{}` message is not self-describing: read it as its type",
+            $s.tag
+        )))
+    }};
+    ($s:ident, deserialize_ignored_any($v:ident)) => {
+        top!($s, deserialize_any($v))
     };
-    ($($method:ident => $tag:literal),*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            de::Deserializer::$method(self.expect($tag)?, visitor)
-        })*
+    ($s:ident, deserialize_identifier($v:ident)) => {
+        de::Deserializer::deserialize_str($s.expect(tags::STR)?, $v)
+    };
+    ($s:ident, $m:ident($v:ident), $dtype:expr) => {
+        de::Deserializer::$m($s.expect($dtype.rust_name())?, $v)
+    };
+    ($s:ident, $m:ident($v:ident)) => {
+        de::Deserializer::$m($s.expect(envelope_of(stringify!($m)))?, $v)
+    };
+    ($s:ident, deserialize_tuple($len:ident, $v:ident)) => {
+        de::Deserializer::deserialize_tuple($s.expect(tags::TUPLE)?, $len, $v)
+    };
+    ($s:ident, deserialize_newtype_struct($name:ident, $v:ident)) => {{
+        let expected = match $name {
+            VALUE_TOKEN => tags::VALUE,
+            ARRAY_TOKEN => tags::ARRAY,
+            other => other,
+        };
+        de::Deserializer::deserialize_newtype_struct($s.expect(expected)?, $name, $v)
+    }};
+    // Named types: the envelope is their name.
+    ($s:ident, $m:ident($name:ident, $v:ident)) => {
+        de::Deserializer::$m($s.expect($name)?, $name, $v)
+    };
+    ($s:ident, $m:ident($name:ident, $arg:ident, $v:ident)) => {
+        de::Deserializer::$m($s.expect($name)?, $name, $arg, $v)
     };
 }
 
 impl<'de> de::Deserializer<'de> for Top<'_, 'de, '_> {
     type Error = Error;
 
-    protocol::macros::deserialize_scalars_typed!(top_forward);
-    top_forward!(deserialize_i128 => "i128", deserialize_u128 => "u128",
-                 deserialize_char => "char", deserialize_str => "str",
-                 deserialize_string => "str", deserialize_bytes => "bytes",
-                 deserialize_byte_buf => "bytes", deserialize_option => "option",
-                 deserialize_unit => "unit", deserialize_seq => "seq", deserialize_map => "map");
-
     fn is_human_readable(&self) -> bool {
         false
     }
 
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(Error::unsupported(format!(
-            "a `{}` message is not self-describing: read it as its type",
-            self.tag
-        )))
-    }
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        de::Deserializer::deserialize_unit_struct(self.expect(name)?, name, visitor)
-    }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        let expected = match name {
-            VALUE_TOKEN => tags::VALUE,
-            ARRAY_TOKEN => tags::ARRAY,
-            other => other,
-        };
-        de::Deserializer::deserialize_newtype_struct(self.expect(expected)?, name, visitor)
-    }
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
-        de::Deserializer::deserialize_tuple(self.expect(tags::TUPLE)?, len, visitor)
-    }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
-        de::Deserializer::deserialize_tuple_struct(self.expect(name)?, name, len, visitor)
-    }
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        de::Deserializer::deserialize_struct(self.expect(name)?, name, fields, visitor)
-    }
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        de::Deserializer::deserialize_enum(self.expect(name)?, name, variants, visitor)
-    }
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
-    }
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_any(visitor)
-    }
+    protocol::macros::deserialize_all!(top);
 }
 
 /// A typed scalar read: self-describing inside a `Value`, else by its type.
@@ -403,7 +378,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         Err(Error::unsupported("typed wire data is not self-describing"))
     }
 
-    protocol::macros::deserialize_scalars_typed!(typed_scalar);
+    protocol::macros::deserialize_scalars!(typed_scalar);
 
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {

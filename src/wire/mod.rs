@@ -136,6 +136,7 @@ mod tags {
     pub const TUPLE: &str = "tuple";
     pub const UNIT: &str = "unit";
     pub const OPTION: &str = "option";
+    pub const STR: &str = "str";
 }
 
 fn dtype_of_code(code: u8) -> Result<crate::DType> {

@@ -177,7 +177,7 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         Ok(())
     }
     fn serialize_str(self, v: &str) -> Result<()> {
-        self.open("str");
+        self.open(tags::STR);
         self.kind(kind::STR);
         self.bytes(v.as_bytes());
         Ok(())
@@ -306,13 +306,11 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self,
         name: &'static str,
         index: u32,
-        _: &'static str,
-        _len: usize,
+        variant: &'static str,
+        len: usize,
     ) -> Result<Compound<'e, 'o>> {
-        self.open(name);
-        self.not_dynamic("an enum")?;
-        self.varint(index.into());
-        Ok(Compound::fixed(self))
+        // Its fields in order, as a tuple variant's.
+        self.serialize_tuple_variant(name, index, variant, len)
     }
 }
 

@@ -139,7 +139,7 @@ fn reshape_0d(value: TypedArray) -> Result<TypedArray> {
 
 /// A scalar read from a group: refused, naming the group's class.
 macro_rules! refuse_scalar {
-    ($self:ident, $method:ident($visitor:ident)) => {{
+    ($self:ident, $method:ident($visitor:ident) $(, $dtype:expr)?) => {{
         let _ = $visitor;
         Err($self.unexpected("a scalar attribute"))
     }};
@@ -150,24 +150,9 @@ impl<'de> de::Deserializer<'de> for GroupDe {
 
     protocol::macros::deserialize_scalars!(refuse_scalar);
 
-    fn deserialize_i128<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
-    fn deserialize_u128<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
-    fn deserialize_char<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
-    fn deserialize_str<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
-    fn deserialize_string<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
-    fn deserialize_identifier<V: Visitor<'de>>(self, _: V) -> Result<V::Value> {
-        Err(self.unexpected("a scalar attribute"))
-    }
+    protocol::macros::deserialize_methods!(refuse_scalar:
+        deserialize_i128(), deserialize_u128(), deserialize_char(), deserialize_str(),
+        deserialize_string(), deserialize_identifier());
 
     fn is_human_readable(&self) -> bool {
         false
@@ -479,14 +464,21 @@ fn read_namemaps(group: &Group) -> Result<Vec<(String, String)>> {
     read().map_err(|e| e.at_with(|| join(group, format::NAMEMAPS_ATTR)))
 }
 
-/// A map of members as one value (a class's `extra_data`).
-pub(crate) struct MapDe(ObjectAccess);
+/// Members or items already found, as one value: a class's `extra_data` (a map of the
+/// entries that are not members) or an object's member in the legacy list layout.
+enum Gathered {
+    Members(ObjectAccess),
+    Items(Items),
+}
 
-impl<'de> de::Deserializer<'de> for MapDe {
+impl<'de> de::Deserializer<'de> for Gathered {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_map(self.0)
+        match self {
+            Gathered::Members(access) => visitor.visit_map(access),
+            Gathered::Items(items) => visit_items(items, visitor),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -524,7 +516,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Str(text) => seed.deserialize(StringDeserializer::<Error>::new(text)),
             Source::Strings(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
             Source::Pairs(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
-            Source::Extra(access) => seed.deserialize(MapDe(*access)),
+            Source::Extra(access) => seed.deserialize(Gathered::Members(*access)),
             Source::Attr(name) => NodeDe::attribute(group, &name)
                 .and_then(|node| seed.deserialize(node))
                 .map_err(|e| e.at_with(|| join(group, &name))),
@@ -532,7 +524,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
                 .deserialize(ItemDe::Link(group, name.clone()))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::LegacyList(member) => Items::legacy(group.clone(), &member)
-                .and_then(|items| seed.deserialize(ItemsDe(items)))
+                .and_then(|items| seed.deserialize(Gathered::Items(items)))
                 .map_err(|e| e.at_with(|| join(group, &format::legacy_list_count(&member)))),
         }
     }
@@ -711,27 +703,6 @@ impl<'de> de::SeqAccess<'de> for ItemsAccess {
     }
 }
 
-/// A whole [`Items`] as one value (the legacy list of an object member).
-pub(crate) struct ItemsDe(pub(crate) Items);
-
-impl<'de> de::Deserializer<'de> for ItemsDe {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visit_items(self.0, visitor)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
 /// A dict: keys and values from the `dictkeys` and `dictdata` lists.
 pub(crate) struct DictAccess {
     pub(crate) keys: Items,
@@ -863,7 +834,7 @@ impl ItemDe<'_> {
 
 /// Opens the item (one level deeper: see [`DepthGuard`]) and hands the call to what it is.
 macro_rules! via_opened {
-    ($item:ident, $method:ident($($arg:expr),*)) => {{
+    ($item:ident, $method:ident($($arg:expr),*) $(, $dtype:expr)?) => {{
         let _depth = DepthGuard::enter()?;
         match $item.open()? {
             Opened::Group(d) => d.$method($($arg),*),
@@ -892,62 +863,35 @@ fn missing() -> Error {
 /// An absent entry: Python's `None`.
 struct AbsentDe;
 
+/// What nothing stored reads as: `None` for an option (and a `Value`), unit for anything
+/// that accepts it, an error for compound types.
+macro_rules! absent {
+    ($s:ident, deserialize_option($v:ident)) => {
+        $v.visit_none()
+    };
+    ($s:ident, deserialize_newtype_struct($name:ident, $v:ident)) => {
+        if $name == VALUE_TOKEN {
+            $v.visit_none()
+        } else {
+            $v.visit_newtype_struct($s)
+        }
+    };
+    ($s:ident, deserialize_unit_struct($name:ident, $v:ident)) => {{
+        let _ = $name;
+        $v.visit_unit()
+    }};
+    ($s:ident, $m:ident($v:ident) $(, $dtype:expr)?) => {
+        $v.visit_unit()
+    };
+    // Tuples, structs and enums.
+    ($s:ident, $m:ident($($arg:ident),*)) => {{
+        let _ = ($($arg),*);
+        Err(missing())
+    }};
+}
+
 impl<'de> de::Deserializer<'de> for AbsentDe {
     type Error = Error;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_none()
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if name == VALUE_TOKEN {
-            visitor.visit_none()
-        } else {
-            visitor.visit_newtype_struct(self)
-        }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value> {
-        Err(missing())
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: usize,
-        _: V,
-    ) -> Result<V::Value> {
-        Err(missing())
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value> {
-        Err(missing())
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value> {
-        Err(missing())
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq map identifier ignored_any
-    }
+    protocol::macros::deserialize_all!(absent);
 }
