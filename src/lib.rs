@@ -111,6 +111,7 @@
 //! same Serde impls; array buffers move as raw bytes, without copies.
 
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 // Lets `::anam::...` paths (as the `class` macro writes them) resolve inside this crate too.
 extern crate self as anam;

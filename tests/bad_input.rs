@@ -992,3 +992,38 @@ fn top_level_scalars_cannot_be_written() {
 
 #[derive(Serialize, Debug)]
 struct XArrNewtype(#[serde(with = "anam::array")] Array1<f64>);
+
+// ---------------------------------------------------------------------------------------
+// HDF5's own reasons
+// ---------------------------------------------------------------------------------------
+
+/// A failed HDF5 call's error carries what we asked (the attribute and its path) and
+/// HDF5's own reason from its error stack.
+#[test]
+fn failed_hdf5_call_keeps_hdf5_reason() {
+    let (_dir, path) = temp_path();
+    let file = hdf5::File::create(&path).unwrap();
+    let group = file.create_group("grp").unwrap();
+    // An attribute that the object's field will collide with.
+    group
+        .new_attr::<i64>()
+        .create("age")
+        .unwrap()
+        .write_scalar(&1)
+        .unwrap();
+    let err = no_panic("to_group", || anam::to_group(&person(), &group)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("/grp/age"), "the path is named: {msg}");
+    assert!(msg.contains("`age`"), "the operation is named: {msg}");
+    assert!(
+        msg.contains("H5Acreate") && msg.contains("already exists"),
+        "HDF5's own reason is kept: {msg}"
+    );
+    assert!(
+        matches!(err.kind(), anam::ErrorKind::Hdf5Call { .. }),
+        "{err:?}"
+    );
+    // The HDF5 error is the source, for callers that walk the chain.
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.to_string().contains("already exists"), "{source}");
+}

@@ -138,18 +138,23 @@ fn make_shared() -> Result<Shared> {
     };
 
     let op = || "cannot make the shared HDF5 types".to_string();
-    // SAFETY (each call below): it makes a new identifier, owned by an `OwnedId`, or
-    // configures one we own.
+    // SAFETY: makes a new dataspace, owned.
     let scalar = OwnedId::new(op, H5Sclose, || unsafe {
         H5Screate(H5S_class_t::H5S_SCALAR)
     })?;
+    // SAFETY: makes a new dataspace, owned.
     let null = OwnedId::new(op, H5Sclose, || unsafe { H5Screate(H5S_class_t::H5S_NULL) })?;
+    // SAFETY: copies a predefined type into a new one, owned.
     let vlen_utf8 = OwnedId::new(op, H5Tclose, || unsafe { H5Tcopy(*H5T_C_S1) })?;
+    // SAFETY: configures a type we own.
     call(op, || unsafe { H5Tset_size(vlen_utf8.id, H5T_VARIABLE) })?;
+    // SAFETY: configures a type we own.
     call(op, || unsafe {
         H5Tset_cset(vlen_utf8.id, H5T_cset_t::H5T_CSET_UTF8)
     })?;
+    // SAFETY: makes a new property list, owned.
     let lcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcreate(*H5P_CLS_LINK_CREATE) })?;
+    // SAFETY: configures a property list we own.
     call(op, || unsafe {
         H5Pset_create_intermediate_group(lcpl.id, 1)
     })?;

@@ -105,7 +105,7 @@ impl Node {
 
         let node = id.id();
         let what = kind.name();
-        // SAFETY (each call): `node` is an open node of `kind`; the ids made are owned.
+        // SAFETY: `node` is an open node of `kind`; the type id made is owned.
         let type_id = OwnedId::new(
             || format!("cannot read the datatype of the {what}"),
             H5Tclose,
@@ -117,21 +117,25 @@ impl Node {
             },
         )?;
         let space_op = || format!("cannot read the dataspace of the {what}");
+        // SAFETY: `node` is an open node of `kind`; the dataspace id made is owned.
         let space = OwnedId::new(space_op, H5Sclose, || unsafe {
             match kind {
                 NodeKind::Attribute => H5Aget_space(node),
                 NodeKind::Dataset => H5Dget_space(node),
             }
         })?;
+        // SAFETY: queries a dataspace we own.
         let class = hdf5::sync::sync(|| unsafe { H5Sget_simple_extent_type(space.id()) });
         let (shape, null) = match class {
             H5S_class_t::H5S_NULL => (Vec::new(), true),
             H5S_class_t::H5S_SCALAR => (Vec::new(), false),
             H5S_class_t::H5S_SIMPLE => {
+                // SAFETY: queries a dataspace we own.
                 let ndims = call(space_op, || unsafe {
                     H5Sget_simple_extent_ndims(space.id())
                 })?;
                 let mut dims = vec![0u64; ndims as usize];
+                // SAFETY: `dims` has room for the `ndims` dimensions of a dataspace we own.
                 call(space_op, || unsafe {
                     H5Sget_simple_extent_dims(space.id(), dims.as_mut_ptr(), std::ptr::null_mut())
                 })?;
@@ -289,6 +293,7 @@ impl Node {
         let native = OwnedId::new(op, H5Tclose, || unsafe {
             H5Tget_native_type(self.type_id.id(), H5T_direction_t::H5T_DIR_ASCEND)
         })?;
+        // SAFETY: queries a type we own.
         let size = hdf5::sync::sync(|| unsafe { H5Tget_size(native.id()) });
         if size != dtype.size() {
             return Err(Error::invalid(format!(
@@ -352,6 +357,7 @@ impl Node {
             return Ok(Vec::new());
         }
         if kind == StrKind::Fixed {
+            // SAFETY: queries a type we own.
             let width = hdf5::sync::sync(|| unsafe { H5Tget_size(self.type_id.id()) });
             let nbytes = width
                 .checked_mul(n)
@@ -468,6 +474,7 @@ fn classify_descriptor(type_id: hid_t) -> Result<Stored> {
         || "cannot copy the datatype".into(),
         || unsafe { H5Tcopy(type_id) },
     )?;
+    // SAFETY: `copy` is a new datatype id whose ownership moves to the handle.
     let datatype = unsafe { hdf5::from_id::<hdf5::Datatype>(copy)? };
     let td = datatype.to_descriptor()?;
     Ok(match td {
@@ -618,14 +625,18 @@ pub(crate) fn write_fixed_strings(
         H5T_cset_t::H5T_CSET_UTF8
     };
     let op = || format!("cannot write the attribute `{name}`");
-    // SAFETY (each call): makes or configures ids we own.
+    // SAFETY: copies a predefined type into a new one, owned.
     let string_type = OwnedId::new(op, H5Tclose, || unsafe { H5Tcopy(*H5T_C_S1) })?;
+    // SAFETY: configures a type we own.
     call(op, || unsafe { H5Tset_size(string_type.id(), width) })?;
+    // SAFETY: configures a type we own.
     call(op, || unsafe {
         H5Tset_strpad(string_type.id(), H5T_str_t::H5T_STR_NULLPAD)
     })?;
+    // SAFETY: configures a type we own.
     call(op, || unsafe { H5Tset_cset(string_type.id(), cset) })?;
     let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    // SAFETY: `dims` holds the rank's dimensions; the dataspace made is owned.
     let space = OwnedId::new(op, H5Sclose, || unsafe {
         H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null())
     })?;
@@ -681,11 +692,13 @@ pub(crate) fn write_dataset(
     let space = if dims.is_empty() {
         None
     } else {
+        // SAFETY: `dims` has `rank` entries; the dataspace made is owned.
         Some(OwnedId::new(op, H5Sclose, || unsafe {
             H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
         })?)
     };
     let space_id = space.as_ref().map_or(shared.scalar, OwnedId::id);
+    // SAFETY: a valid group id, NUL-terminated name, type and dataspace; the dataset is owned.
     let ds = OwnedId::new(op, H5Dclose, || unsafe {
         H5Dcreate2(
             group.id(),
