@@ -52,11 +52,17 @@
 //! A field named `class` (for example the tag of a `#[serde(tag = "class")]` enum) *is*
 //! the class attribute, so internally tagged enums give polymorphic members.
 //!
-//! Reading is lenient where no information is lost: integers load into any type that holds
-//! the value (an `int64` attribute into `i32` when in range), arrays convert without loss
-//! (`int32` into `f64`), strings load in every HDF5 encoding, sequences load from either a
-//! dataset or a list, and the legacy `LISTS` layout and `namemaps` attributes are
-//! understood. Every error names the HDF5 path where it happened.
+//! Reading is lenient: integers load into any integer type that holds the value (an `int64`
+//! attribute into `i32` when in range), arrays convert only without loss (`int32` into
+//! `f64`), other scalars follow Serde's own conversions (an `int64` read into an `f64`
+//! field rounds above 2^53), strings load in every HDF5 encoding, sequences load from either
+//! a dataset or a list, and the legacy `LISTS` layout and `namemaps` attributes are
+//! understood. Every error names the HDF5 path where it happened, and a failed HDF5 call
+//! keeps HDF5's own reason.
+//!
+//! The repository's `docs/FORMAT.md` specifies the layout in full (what Python anamnesis
+//! writes, what this crate adds, how the two interoperate), and `docs/WIRE.md` the wire
+//! format.
 //!
 //! Files made by [`to_file`] are in the HDF5 1.8 file format (HDF5 since 2008, h5py and
 //! Python anamnesis read them): groups with many attributes or links keep them indexed, so

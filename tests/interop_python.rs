@@ -246,6 +246,7 @@ fn write_fixtures(dir: &Path) -> Vec<&'static str> {
         "scalars.hdf5",
         "containers.hdf5",
         "nested.hdf5",
+        "namemap.hdf5",
         "badclass.hdf5",
     ]
 }
