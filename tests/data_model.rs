@@ -62,6 +62,7 @@ fn run(group: &str, format: Format) {
     assert!(!samples.is_empty(), "group {group} has samples");
     let mut failures = Vec::new();
     let mut known = Vec::new();
+    let mut checks_made = 0;
     for (i, s) in samples.iter().enumerate() {
         let sdir = dir.path().join(i.to_string());
         std::fs::create_dir(&sdir).unwrap();
@@ -72,12 +73,18 @@ fn run(group: &str, format: Format) {
             Format::ValueWire => vec![(Check::ValueWire, value_wire(s))],
         };
         for (check, results) in checks {
+            checks_made += results.len();
             judge(s, check, results, &mut failures, &mut known);
         }
     }
     for k in &known {
         println!("{k}");
     }
+    println!(
+        "{format:?}, group {group}: {} samples, {checks_made} checks, {} failing as known bugs",
+        samples.len(),
+        known.len()
+    );
     assert!(
         failures.is_empty(),
         "{format:?}, group {group}: {} failure(s) in {} samples:\n{}",

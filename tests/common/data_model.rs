@@ -521,7 +521,7 @@ pub fn shorten(s: String) -> String {
 pub enum Check {
     /// HDF5: the typed value written and read back (field, top level, `to_group`).
     Hdf5,
-    /// Wire: envelope and typed round trip.
+    /// Wire: envelope, size against bincode, and typed round trip.
     Wire,
     /// `to_value(&v)` written to HDF5, read back as the typed value.
     ValueToTyped,
@@ -553,8 +553,9 @@ pub enum SameFile {
     Equal,
     /// The typed value wrote numeric sequences as datasets, which read as arrays, where the
     /// Value holds lists (`to_value` makes every sequence a `List`, and a `List` is always
-    /// written as a Python list): equal once every non-empty list of one numeric type
-    /// below the top level is a 1-D array, for the reason given.
+    /// written as a Python list, as `anam::as_list` does): equal once every non-empty list
+    /// of one numeric type, in either, is a 1-D array of that type. The sample gives the
+    /// reason.
     Datasets(&'static str),
 }
 
