@@ -1617,7 +1617,8 @@ fn float_label(bits: u64, v: &dyn Debug) -> String {
 }
 
 /// Every scalar type alone (at top level for the wire format, as a struct field for
-/// HDF5), a top-level list of its values, a map of them and a pair.
+/// HDF5), a top-level list of its values, a map of them and a pair; the same collections
+/// of `()`, a unit struct, a newtype struct and tuple structs.
 fn scalars(s: &mut Samples) {
     fn each<T: Model + Clone>(
         s: &mut Samples,
@@ -1626,9 +1627,14 @@ fn scalars(s: &mut Samples) {
         name: fn(&T) -> String,
     ) {
         let numeric = !matches!(ty, "char" | "str");
+        // (Each value alone: at top level for the wire format, as a field for HDF5.)
         for v in &values {
             s.add(sample(format!("{ty} {}", name(v)), ty, v.clone()).field_only(NOT_AN_OBJECT));
         }
+        collections(s, ty, values, numeric);
+    }
+    /// A top-level list of `values`, a map of them and a pair.
+    fn collections<T: Model + Clone>(s: &mut Samples, ty: &str, values: Vec<T>, numeric: bool) {
         let map: BTreeMap<String, T> = values
             .iter()
             .enumerate()
@@ -1636,15 +1642,17 @@ fn scalars(s: &mut Samples) {
             .collect();
         let pair = (values[0].clone(), values[values.len() - 1].clone());
         let seq = sample(format!("Vec<{ty}>"), "seq", values);
+        let map = sample(format!("BTreeMap<String, {ty}>"), "map", map);
         let pair = sample(format!("({ty}, {ty})"), "tuple", pair);
         if numeric {
             s.add(seq.datasets(NUMERIC_SEQ));
+            s.add(map.datasets(NUMERIC_SEQ));
             s.add(pair.datasets(NUMERIC_SEQ));
         } else {
             s.add(seq);
+            s.add(map);
             s.add(pair);
         }
-        s.add(sample(format!("BTreeMap<String, {ty}>"), "map", map));
     }
     each(s, "bool", bools(), label);
     each(s, "i8", i8s(), label);
@@ -1659,6 +1667,24 @@ fn scalars(s: &mut Samples) {
     each(s, "f64", f64s(), |v| float_label(v.to_bits(), v));
     each(s, "char", chars(), label);
     each(s, "str", strings(), label);
+    collections(s, "unit", vec![()], false);
+    collections(s, "unit struct", vec![UnitStruct], false);
+    collections(s, "newtype struct", vec![Meters(2.5), Meters(-0.125)], true);
+    collections(
+        s,
+        "tuple struct",
+        vec![Pair(1, -2), Pair(i32::MIN, i32::MAX)],
+        true,
+    );
+    collections(
+        s,
+        "mixed tuple struct",
+        vec![
+            Mixed(1, "one".into(), true),
+            Mixed(-2, String::new(), false),
+        ],
+        true,
+    );
     // NUL, a char and a string like any other for the wire format; HDF5 refuses it.
     s.add(sample("char '\\0'", "char", '\0').hdf5_refuses(NUL));
     s.add(sample("str with NUL", "str", "nul \0 inside".to_string()).hdf5_refuses(NUL));
