@@ -34,7 +34,7 @@ pub trait AnamClass: Serialize + DeserializeOwned + 'static {
     where
         Self: Sized,
     {
-        crate::h5::from_file(path.as_ref(), Self::DEFAULT_GROUP)
+        crate::h5::from_file(path.as_ref(), Self::DEFAULT_GROUP, &Default::default())
     }
 
     /// Writes the object as its default group of the file (see [`crate::to_file`]).

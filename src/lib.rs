@@ -133,6 +133,7 @@ pub mod format;
 mod h5;
 pub mod mpi;
 mod object;
+mod options;
 mod protocol;
 pub mod registry;
 mod store;
@@ -151,6 +152,7 @@ pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::mpi::MpiHandler;
 pub use crate::object::AnamObject;
+pub use crate::options::ReadOptions;
 pub use crate::store::Store;
 pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
@@ -180,7 +182,15 @@ pub fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result
 /// For a struct, the group's `class` must be the struct's tag (its Serde name) or one of
 /// its aliases; otherwise the error names the group, the tag found and the tag expected.
 pub fn from_group<T: DeserializeOwned>(group: &hdf5::Group) -> Result<T> {
-    h5::from_group(group)
+    h5::from_group(group, &ReadOptions::default())
+}
+
+/// [`from_group`] with other [`ReadOptions`] (a larger byte budget, data outside the file).
+pub fn from_group_with<T: DeserializeOwned>(
+    group: &hdf5::Group,
+    options: &ReadOptions,
+) -> Result<T> {
+    h5::from_group(group, options)
 }
 
 /// Writes `value` as the group `group_name` of the file at `path`.
@@ -201,13 +211,22 @@ pub fn from_file<T: DeserializeOwned>(
     path: impl AsRef<Path>,
     group_name: Option<&str>,
 ) -> Result<T> {
-    h5::from_file(path.as_ref(), group_name)
+    h5::from_file(path.as_ref(), group_name, &ReadOptions::default())
+}
+
+/// [`from_file`] with other [`ReadOptions`] (a larger byte budget, data outside the file).
+pub fn from_file_with<T: DeserializeOwned>(
+    path: impl AsRef<Path>,
+    group_name: Option<&str>,
+    options: &ReadOptions,
+) -> Result<T> {
+    h5::from_file(path.as_ref(), group_name, options)
 }
 
 /// Loads the object stored in `group`, of the registered class its `class` tag names
 /// (following hints and aliases). An unknown tag is an error naming the tag and the group.
 pub fn obj_from_group(group: &hdf5::Group) -> Result<Box<dyn AnamObject>> {
-    h5::obj_from_group(group)
+    h5::obj_from_group(group, &ReadOptions::default())
 }
 
 /// Loads the object stored in the group `group_name` of the file at `path`, or with `None`
@@ -216,5 +235,14 @@ pub fn obj_from_file(
     path: impl AsRef<Path>,
     group_name: Option<&str>,
 ) -> Result<Box<dyn AnamObject>> {
-    h5::obj_from_file(path.as_ref(), group_name)
+    h5::obj_from_file(path.as_ref(), group_name, &ReadOptions::default())
+}
+
+/// [`obj_from_file`] with other [`ReadOptions`].
+pub fn obj_from_file_with(
+    path: impl AsRef<Path>,
+    group_name: Option<&str>,
+    options: &ReadOptions,
+) -> Result<Box<dyn AnamObject>> {
+    h5::obj_from_file(path.as_ref(), group_name, options)
 }

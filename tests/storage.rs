@@ -217,13 +217,15 @@ mod close_on_exec {
     /// The file the probe below looks for (the probe runs inside `to_file`/`from_file`).
     static WATCHED: Mutex<Option<PathBuf>> = Mutex::new(None);
 
-    /// For each descriptor of this process open on `path`: whether it is close-on-exec
-    /// (the `O_CLOEXEC` bit of the octal `flags` in `/proc/self/fdinfo`).
+    /// For each descriptor of this process open on a file in `path`'s directory (a new file
+    /// is written under a temporary name there, then moved into place): whether it is
+    /// close-on-exec (the `O_CLOEXEC` bit of the octal `flags` in `/proc/self/fdinfo`).
     fn descriptors_of(path: &Path) -> Vec<bool> {
-        let path = path.canonicalize().unwrap();
+        let dir = path.parent().unwrap().canonicalize().unwrap();
         let mut found = Vec::new();
         for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
-            if std::fs::read_link(entry.path()).ok().as_deref() != Some(path.as_path()) {
+            let target = std::fs::read_link(entry.path()).ok();
+            if target.as_deref().and_then(Path::parent) != Some(dir.as_path()) {
                 continue;
             }
             let info =
@@ -294,13 +296,16 @@ mod close_on_exec {
         let path = dir.path().join("cloexec.hdf5");
         *WATCHED.lock().unwrap() = Some(path.clone());
 
-        anam::to_file(&path, "probe", &Probe).unwrap();
-        let writing = seen();
-        assert!(
-            !writing.is_empty(),
-            "the probe found no descriptor of the file"
-        );
-        assert!(writing.iter().all(|&c| c), "to_file: {writing:?}");
+        // A new file, then an existing one.
+        for name in ["new", "probe"] {
+            anam::to_file(&path, name, &Probe).unwrap();
+            let writing = seen();
+            assert!(
+                !writing.is_empty(),
+                "the probe found no descriptor of the file"
+            );
+            assert!(writing.iter().all(|&c| c), "to_file ({name}): {writing:?}");
+        }
 
         let _: Probe = anam::from_file(&path, Some("probe")).unwrap();
         let reading = seen();

@@ -4,7 +4,8 @@ use hdf5::Group;
 
 use super::ffi::{self, c_name, OwnedId};
 use super::node::Node;
-use crate::error::{Error, Result};
+use super::scope;
+use crate::error::{Error, ErrorKind, Result};
 
 /// Creates the group `name` in `parent`, expected to hold about `entries` attributes and
 /// links (see [`group_create_list`](ffi::group_create_list) for what that buys). Missing
@@ -96,15 +97,188 @@ pub(crate) fn open_link(parent: &Group, name: &str) -> Result<Linked> {
 
     let cname = c_name(name, "link")?;
     let op = || format!("cannot open the object linked as `{name}` (a dangling link?)");
-    // SAFETY: a valid group id and a NUL-terminated name; the id is owned (H5Oclose closes
-    // groups and datasets alike).
+    let lapl = if scope::allow_external() {
+        H5P_DEFAULT
+    } else {
+        ffi::shared()?.no_external_links
+    };
+    // SAFETY: a valid group id, a NUL-terminated name and a valid property list; the id is
+    // owned (H5Oclose closes groups and datasets alike).
     let id = OwnedId::new(op, H5Oclose, || unsafe {
-        H5Oopen(parent.id(), cname.as_ptr(), H5P_DEFAULT)
+        H5Oopen(parent.id(), cname.as_ptr(), lapl)
+    })
+    .map_err(|e| {
+        if is_external_link(parent, name) {
+            Error::unsupported(format!(
+                "`{name}` is an external link (its object is in another file): refused by \
+                 default; read it with `ReadOptions::allow_external(true)` if the file is \
+                 trusted"
+            ))
+        } else {
+            e
+        }
     })?;
     // SAFETY: only queries the type of an open identifier.
     match hdf5::sync::sync(|| unsafe { H5Iget_type(id.id()) }) {
         H5I_type_t::H5I_GROUP => into_group(id).map(Linked::Group),
         H5I_type_t::H5I_DATASET => Node::dataset(id).map(Linked::Dataset),
         other => Err(Error::unsupported(format!("HDF5 object of type {other:?}"))),
+    }
+}
+
+/// Whether `name` is an external link of `parent` (asked only when opening it failed).
+fn is_external_link(parent: &Group, name: &str) -> bool {
+    let mut external = false;
+    let _ = parent.iter_visit(
+        hdf5::IndexType::Name,
+        hdf5::IterationOrder::Native,
+        |link, info| {
+            external |= link == name && info.link_type == hdf5::LinkType::External;
+            Ok(())
+        },
+    );
+    external
+}
+
+/// Names starting with this are the writer's temporary links (an object being put in place
+/// of another); readers skip them.
+pub(crate) const TEMPORARY_PREFIX: &str = ".anam-tmp.";
+
+/// Whether a link name is one of the writer's temporary names.
+pub(crate) fn is_temporary(name: &str) -> bool {
+    name.starts_with(TEMPORARY_PREFIX)
+}
+
+/// Creates a group with no link to it (HDF5 deletes it when it is closed unlinked).
+pub(crate) fn create_anonymous(file: &hdf5::File, entries: usize) -> Result<Group> {
+    use hdf5_sys::h5g::{H5Gclose, H5Gcreate_anon};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let gcpl = ffi::group_create_list(entries);
+    // SAFETY: a valid file id and property lists; the group id is owned.
+    let id = OwnedId::new(
+        || "cannot create a group".into(),
+        H5Gclose,
+        || unsafe { H5Gcreate_anon(file.id(), gcpl, H5P_DEFAULT) },
+    )?;
+    into_group(id)
+}
+
+/// Links `object` (unlinked so far) as `path` in `file`, making missing parent groups, and
+/// replacing an object linked there: the new object is linked under a temporary name and
+/// flushed first, then the old link is removed and the temporary one renamed, so that the
+/// file never lacks an object at `path` in what is on disk between flushes.
+pub(crate) fn link_replacing(file: &hdf5::File, object: &Group, path: &str) -> Result<()> {
+    use hdf5_sys::h5l::{H5Ldelete, H5Lmove};
+    use hdf5_sys::h5o::H5Olink;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let path = path.trim_start_matches('/');
+    let (parent, leaf) = path.rsplit_once('/').unwrap_or(("", path));
+    let temp = if parent.is_empty() {
+        format!("{TEMPORARY_PREFIX}{leaf}")
+    } else {
+        format!("{parent}/{TEMPORARY_PREFIX}{leaf}")
+    };
+    let lcpl = ffi::shared()?.lcpl;
+    let link = |name: &str| -> Result<()> {
+        let cname = c_name(name, "link")?;
+        // SAFETY: valid object and file ids, a NUL-terminated name, a valid property list.
+        ffi::call(
+            || format!("cannot link the new object as `{name}`"),
+            || unsafe { H5Olink(object.id(), file.id(), cname.as_ptr(), lcpl, H5P_DEFAULT) },
+        )
+        .map(drop)
+    };
+    let delete = |name: &str| -> Result<()> {
+        let cname = c_name(name, "link")?;
+        // SAFETY: a valid file id and a NUL-terminated name.
+        ffi::call(
+            || format!("cannot remove the link `{name}`"),
+            || unsafe { H5Ldelete(file.id(), cname.as_ptr(), H5P_DEFAULT) },
+        )
+        .map(drop)
+    };
+    // A temporary link left by a writer that was killed.
+    if file.link_exists(&temp) {
+        delete(&temp)?;
+    }
+    if !file.link_exists(path) {
+        return link(path);
+    }
+    link(&temp)?;
+    file.flush()?;
+    delete(path)?;
+    let (ctemp, cpath) = (c_name(&temp, "link")?, c_name(path, "link")?);
+    ffi::call(
+        || format!("cannot rename `{temp}` to `{path}`"),
+        // SAFETY: a valid file id, NUL-terminated names and valid property lists.
+        || unsafe {
+            H5Lmove(
+                file.id(),
+                ctemp.as_ptr(),
+                file.id(),
+                cpath.as_ptr(),
+                H5P_DEFAULT,
+                H5P_DEFAULT,
+            )
+        },
+    )?;
+    Ok(())
+}
+
+/// Removes the attributes and links of `group` that `before` does not list (what a failed
+/// write added).
+pub(crate) fn remove_added(group: &Group, before: &Members) {
+    let Ok(now) = Members::of(group) else {
+        return;
+    };
+    for name in now.attrs.iter().filter(|n| !before.has_attr(n)) {
+        let _ = group.delete_attr(name);
+    }
+    for name in now.links.iter().filter(|n| !before.has_link(n)) {
+        let _ = group.unlink(name);
+    }
+}
+
+/// Opens the group `name`, or the first group of the file in name order (not counting the
+/// writer's temporary links), naming the file in errors.
+pub(crate) fn open_group_or_first(file: &hdf5::File, name: Option<&str>) -> Result<Group> {
+    let name = match name {
+        Some(name) => name.to_string(),
+        None => file
+            .member_names()?
+            .into_iter()
+            .filter(|n| !is_temporary(n))
+            .find(|n| matches!(file.loc_type_by_name(n), Ok(hdf5::LocationType::Group)))
+            .ok_or_else(|| {
+                ErrorKind::GroupNotFound(format!("{}: the file has no group", file.filename()))
+            })?,
+    };
+    if !file.link_exists(&name) {
+        return Err(
+            ErrorKind::GroupNotFound(format!("{}: no group `{name}`", file.filename())).into(),
+        );
+    }
+    match file.loc_type_by_name(&name) {
+        Ok(hdf5::LocationType::Group) => Ok(file.group(&name)?),
+        _ => Err(ErrorKind::GroupNotFound(format!(
+            "{}: `{name}` is not a group (a dataset or another object)",
+            file.filename()
+        ))
+        .into()),
+    }
+}
+
+/// The size of the file `group` is in (0 if HDF5 cannot tell).
+pub(crate) fn file_size(group: &Group) -> u64 {
+    use hdf5_sys::h5f::H5Fget_filesize;
+    let mut size: u64 = 0;
+    // SAFETY: a valid object id (any object names its file) and a place for the size.
+    let status = hdf5::sync::sync(|| unsafe { H5Fget_filesize(group.id(), &mut size) });
+    if status < 0 {
+        0
+    } else {
+        size
     }
 }

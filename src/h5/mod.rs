@@ -7,8 +7,10 @@
 
 mod de;
 mod ffi;
+mod file;
 mod group;
 mod node;
+mod scope;
 mod ser;
 
 use std::path::Path;
@@ -16,114 +18,112 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::object::AnamObject;
+use crate::options::ReadOptions;
 
-/// Writes `value` into `group`: the group becomes the object.
+/// Writes `value` into `group`: the group becomes the object. On an error, the entries
+/// written so far are removed again, so that the group holds what it held before.
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
-    ser::to_group(value, group)
+    let before = group::Members::of(group)?;
+    ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
 }
 
 /// Reads a `T` from `group`.
-pub(crate) fn from_group<T: DeserializeOwned>(group: &hdf5::Group) -> Result<T> {
+pub(crate) fn from_group<T: DeserializeOwned>(
+    group: &hdf5::Group,
+    options: &ReadOptions,
+) -> Result<T> {
+    let _scope = scope::enter(options, group::file_size(group));
     de::from_group(group)
 }
 
 /// Loads the object in `group` as the registered class its tag names.
-pub(crate) fn obj_from_group(group: &hdf5::Group) -> Result<Box<dyn AnamObject>> {
+pub(crate) fn obj_from_group(
+    group: &hdf5::Group,
+    options: &ReadOptions,
+) -> Result<Box<dyn AnamObject>> {
+    let _scope = scope::enter(options, group::file_size(group));
     de::object_from_group(group)
 }
 
-/// Writes `value` as the group `group_name` of the file at `path` (created if missing).
+/// Writes `value` as the group `group_name` of the file at `path`.
+///
+/// A new file is written under a temporary name in its directory, made durable and moved
+/// into place: the path holds a complete file or none. In an existing file the object is
+/// built unlinked (HDF5's anonymous group), flushed, and only then linked under its name,
+/// replacing an object of that name: until that moment the file is as it was (see
+/// `docs/FORMAT.md`, "Writes").
 pub(crate) fn to_file<T: ?Sized + Serialize>(
     path: &Path,
     group_name: &str,
     value: &T,
 ) -> Result<()> {
-    let file = file_builder()
-        .append(path)
-        .map_err(|source| ErrorKind::File {
-            path: path.display().to_string(),
-            source,
-        })?;
-    ffi::close_on_exec(&file);
-    if file.link_exists(group_name) {
-        file.unlink(group_name)?;
+    check_group_name(group_name)?;
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let new = file::NewFile::create(path)?;
+            let group = group::create_group(new.file(), group_name, ser::UNKNOWN_ENTRIES)?;
+            ser::to_group(value, &group)?;
+            drop(group);
+            // If another writer created the file meanwhile, our object goes into theirs.
+            new.commit(|| to_existing_file(path, group_name, value))
+        }
+        _ => to_existing_file(path, group_name, value),
     }
-    let group = group::create_group(&file, group_name, ser::UNKNOWN_ENTRIES)?;
-    if let Err(e) = ser::to_group(value, &group) {
-        // Leave no half-written object behind.
-        drop(group);
-        let _ = file.unlink(group_name);
-        return Err(e);
-    }
+}
+
+/// [`to_file`] into a file that exists.
+fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
+    let file = file::open_write(path)?;
+    let object = group::create_anonymous(&file, ser::UNKNOWN_ENTRIES)?;
+    ser::to_group(value, &object)?;
+    // The new object is on disk before any link to it is.
+    file.flush()?;
+    group::link_replacing(&file, &object, name)?;
     file.flush()?;
     Ok(())
 }
 
+/// Group names the writer accepts: a path of non-empty names, none of them reserved for the
+/// writer's temporary links.
+fn check_group_name(name: &str) -> Result<()> {
+    let parts: Vec<&str> = name.trim_start_matches('/').split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
+        return Err(Error::invalid(format!(
+            "`{name}` is not a group name (a path of non-empty names)"
+        )));
+    }
+    if parts.iter().any(|p| group::is_temporary(p)) {
+        return Err(Error::invalid(format!(
+            "`{name}`: names starting with `{}` are the writer's temporary names",
+            group::TEMPORARY_PREFIX
+        )));
+    }
+    Ok(())
+}
+
 /// Reads a `T` from the group `group_name` of the file at `path`, or from its first group.
-pub(crate) fn from_file<T: DeserializeOwned>(path: &Path, group_name: Option<&str>) -> Result<T> {
-    let file = open_file(path)?;
-    de::from_group(&open_group(&file, group_name)?)
+pub(crate) fn from_file<T: DeserializeOwned>(
+    path: &Path,
+    group_name: Option<&str>,
+    options: &ReadOptions,
+) -> Result<T> {
+    let file = file::open_read(path)?;
+    let _scope = scope::enter(options, file.size);
+    de::from_group(&group::open_group_or_first(&file, group_name)?)
 }
 
 /// Loads the object in the group `group_name` of the file at `path` (or its first group).
-pub(crate) fn obj_from_file(path: &Path, group_name: Option<&str>) -> Result<Box<dyn AnamObject>> {
-    let file = open_file(path)?;
-    de::object_from_group(&open_group(&file, group_name)?)
-}
-
-/// How files are opened for writing: objects in the HDF5 1.8 file format.
-///
-/// HDF5's default ("earliest") format keeps every attribute of a group in its object
-/// header and finds one by scanning them all, so a list or dict of n scalars costs O(n²)
-/// to write and read (10,000 `int64` attributes: 1.9 s to write, 0.4 s to read here).
-/// The 1.8 format moves an object's attributes and links to indexed storage once there
-/// are more than 8 (35 ms and 13 ms for the same), and makes small groups smaller (W1's
-/// file: 1.4 MB instead of 3.4 MB). Objects are written in the 1.8 format, readable by
-/// every HDF5 since 1.8 (2008), h5py and Python anamnesis included; the upper bound is
-/// the library's latest so that files made in a newer format (h5py's `libver="latest"`)
-/// can still be opened to add to.
-fn file_builder() -> hdf5::FileBuilder {
-    use hdf5::file::LibraryVersion;
-    let mut builder = hdf5::File::with_options();
-    builder.with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V18, LibraryVersion::latest()));
-    builder
-}
-
-/// Opens a file for reading, naming it in the error.
-fn open_file(path: &Path) -> Result<hdf5::File> {
-    let file = hdf5::File::open(path).map_err(|source| ErrorKind::File {
-        path: path.display().to_string(),
-        source,
-    })?;
-    ffi::close_on_exec(&file);
-    Ok(file)
-}
-
-/// Opens the named group, or the first group of the file in name order.
-fn open_group(file: &hdf5::File, group_name: Option<&str>) -> Result<hdf5::Group> {
-    let name = match group_name {
-        Some(name) => name.to_string(),
-        None => file
-            .member_names()?
-            .into_iter()
-            .find(|n| matches!(file.loc_type_by_name(n), Ok(hdf5::LocationType::Group)))
-            .ok_or_else(|| {
-                ErrorKind::GroupNotFound(format!("{}: the file has no group", file.filename()))
-            })?,
-    };
-    if !file.link_exists(&name) {
-        return Err(
-            ErrorKind::GroupNotFound(format!("{}: no group `{name}`", file.filename())).into(),
-        );
-    }
-    match file.loc_type_by_name(&name) {
-        Ok(hdf5::LocationType::Group) => Ok(file.group(&name)?),
-        _ => Err(ErrorKind::GroupNotFound(format!(
-            "{}: `{name}` is not a group (a dataset or another object)",
-            file.filename()
-        ))
-        .into()),
-    }
+pub(crate) fn obj_from_file(
+    path: &Path,
+    group_name: Option<&str>,
+    options: &ReadOptions,
+) -> Result<Box<dyn AnamObject>> {
+    let file = file::open_read(path)?;
+    let _scope = scope::enter(options, file.size);
+    de::object_from_group(&group::open_group_or_first(&file, group_name)?)
 }

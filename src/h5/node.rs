@@ -12,6 +12,7 @@ use hdf5::Group;
 use hdf5_sys::h5i::hid_t;
 
 use super::ffi::{self, c_name, call, OwnedId};
+use super::scope;
 use crate::dtype::{filled_bytes, filled_elements, with_dtype, DType, Element, Scalar, TypedArray};
 use crate::error::{Error, Result};
 
@@ -88,8 +89,11 @@ impl Node {
         Node::probe(id, NodeKind::Attribute)
     }
 
-    /// A dataset opened by [`open_link`](super::group::open_link).
+    /// A dataset opened by [`open_link`](super::group::open_link). Its data must be in
+    /// the file: external raw storage and virtual datasets are refused unless the read
+    /// allows data outside the file.
     pub(crate) fn dataset(id: OwnedId) -> Result<Node> {
+        check_storage_in_file(&id)?;
         Node::probe(id, NodeKind::Dataset)
     }
 
@@ -253,6 +257,13 @@ impl Node {
         if n == 0 {
             return Ok(TypedArray::zeros(dtype, &self.shape));
         }
+        scope::charge(nbytes as u64, || {
+            format!(
+                "the {} of shape {:?} ({nbytes} bytes of {dtype})",
+                self.kind.name(),
+                self.shape
+            )
+        })?;
         let (mem, _native) = self.memory_type(dtype)?;
         let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
             if !self.read_fills_all() {
@@ -335,6 +346,9 @@ impl Node {
             H5free_memory(ptr.cast());
             bytes
         });
+        scope::charge(bytes.len() as u64, || {
+            format!("a string of {} bytes", bytes.len())
+        })?;
         utf8(bytes)
     }
 
@@ -356,12 +370,15 @@ impl Node {
         if n == 0 {
             return Ok(Vec::new());
         }
+        let what = || format!("the {} of {n} strings", self.kind.name());
+        scope::charge((n as u64).saturating_mul(STRING_BYTES), what)?;
         if kind == StrKind::Fixed {
             // SAFETY: queries a type we own.
             let width = hdf5::sync::sync(|| unsafe { H5Tget_size(self.type_id.id()) });
             let nbytes = width
                 .checked_mul(n)
                 .ok_or_else(|| Error::invalid("string array too large"))?;
+            scope::charge(nbytes as u64, what)?;
             if width == 0 {
                 return Ok(vec![String::new(); n]);
             }
@@ -405,8 +422,51 @@ impl Node {
                 })
                 .collect()
         });
+        let total: usize = texts.iter().map(Vec::len).sum();
+        scope::charge(total as u64, what)?;
         texts.into_iter().map(utf8).collect()
     }
+}
+
+/// Bytes charged per string read (a `String`'s own size).
+const STRING_BYTES: u64 = 24;
+
+/// Refuses a dataset whose data is outside the file (external raw storage, a virtual
+/// dataset), unless the read allows it. A contiguous dataset with storage in the file
+/// answers one cheap query (its address); only the others are asked their layout.
+fn check_storage_in_file(dataset: &OwnedId) -> Result<()> {
+    use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_offset};
+    use hdf5_sys::h5p::{H5Pclose, H5Pget_external_count, H5Pget_layout};
+
+    if scope::allow_external() {
+        return Ok(());
+    }
+    // SAFETY: queries an open dataset.
+    let offset = hdf5::sync::sync(|| unsafe { H5Dget_offset(dataset.id()) });
+    if offset != u64::MAX {
+        return Ok(());
+    }
+    // SAFETY: a copy of the dataset's creation properties, owned and closed.
+    let dcpl = OwnedId::new(
+        || "cannot read the dataset's creation properties".into(),
+        H5Pclose,
+        || unsafe { H5Dget_create_plist(dataset.id()) },
+    )?;
+    // SAFETY: queries a property list we own.
+    let (layout, external) = hdf5::sync::sync(|| unsafe {
+        (H5Pget_layout(dcpl.id()), H5Pget_external_count(dcpl.id()))
+    });
+    let outside = if layout == H5D_layout_t::H5D_VIRTUAL {
+        "a virtual dataset (its data is in other datasets, possibly in other files)"
+    } else if external > 0 {
+        "a dataset with external raw storage (its data is in other files)"
+    } else {
+        return Ok(());
+    };
+    Err(Error::unsupported(format!(
+        "{outside}: refused by default; read it with `ReadOptions::allow_external(true)` if \
+         the file is trusted"
+    )))
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String> {

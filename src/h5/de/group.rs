@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format;
 use crate::h5::group::{join, open_link, Linked, Members};
 use crate::h5::node::{Node, Stored};
+use crate::h5::scope;
 use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
 use crate::registry::ClassInfo;
 
@@ -498,6 +499,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         match self.entries.next() {
             Some((key, source)) => {
+                charge_item(|| format!("member `{key}`"))?;
                 self.pending = Some(source);
                 seed.deserialize(StringDeserializer::<Error>::new(key))
                     .map(Some)
@@ -537,6 +539,12 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
 // ---------------------------------------------------------------------------------------
 // Lists, dicts and their items
 // ---------------------------------------------------------------------------------------
+
+/// Charges one item, entry or member to the read's budget (absent items of a list cost as
+/// much as present ones: the reader builds a value for each).
+fn charge_item(what: impl FnOnce() -> String) -> Result<()> {
+    scope::charge(scope::ITEM_BYTES, what)
+}
 
 /// Lists longer than the entries present by more than this are refused: the missing items
 /// would all be `None`, and a corrupt count must not make us loop or allocate for ever.
@@ -693,6 +701,7 @@ impl<'de> de::SeqAccess<'de> for ItemsAccess {
         }
         let i = self.next;
         self.next += 1;
+        charge_item(|| format!("item {i} of {}", self.items.len()))?;
         let (de, path) = self.items.item(i)?;
         let value = seed.deserialize(de);
         value.map(Some).map_err(|e| path.locate(e))
@@ -746,6 +755,7 @@ impl<'de> de::MapAccess<'de> for DictAccess {
         if self.next >= self.keys.len() {
             return Ok(None);
         }
+        charge_item(|| format!("entry {} of {}", self.next, self.keys.len()))?;
         let (de, path) = self.keys.item(self.next)?;
         seed.deserialize(de).map(Some).map_err(|e| path.locate(e))
     }
