@@ -14,8 +14,9 @@ use crate::object::AnamObject;
 ///
 /// The tag is the type's Serde name (the macro sets `#[serde(rename)]` to it), so plain
 /// [`to_group`](crate::to_group)/[`from_group`](crate::from_group) use it too; the trait adds
-/// what Python anamnesis configures with class variables.
-pub trait AnamClass: Serialize + DeserializeOwned + 'static {
+/// what Python anamnesis configures with class variables. Classes are `Send`, so that
+/// loaded objects ([`AnamObject`]) can move between threads.
+pub trait AnamClass: Serialize + DeserializeOwned + Send + 'static {
     /// The class tag (Python's fully qualified class name, e.g. `test_classes1.SimplePerson`).
     const CLASS: &'static str;
     /// The group [`from_file`](AnamClass::from_file) reads and

@@ -41,7 +41,8 @@ impl CollectionKind for DefaultCollection {
 pub struct AnamCollection<T, K: CollectionKind = DefaultCollection> {
     members: Vec<T>,
     cache: BTreeMap<&'static str, Option<TypedArray>>,
-    kind: PhantomData<K>,
+    // `fn() -> K`: the kind is a marker, so the collection is `Send` whatever `K` is.
+    kind: PhantomData<fn() -> K>,
 }
 
 impl<T, K: CollectionKind> AnamCollection<T, K> {

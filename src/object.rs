@@ -9,8 +9,9 @@ use std::fmt;
 
 use crate::error::{ErrorKind, Result};
 
-/// A loaded object of any registered class: serializable, and downcastable to its type.
-pub trait AnamObject: erased_serde::Serialize + Any {
+/// A loaded object of any registered class: serializable, downcastable to its type, and
+/// `Send` (a loaded object can go to another thread).
+pub trait AnamObject: erased_serde::Serialize + Any + Send {
     /// The class tag of the object's type.
     fn class_tag(&self) -> &'static str;
     /// The class tag of the type (for the error of a failed [`downcast`](dyn AnamObject::downcast)).

@@ -95,25 +95,67 @@ impl Drop for FileHandle {
         // HDF5's handle first: the registry must not count it once HDF5 has closed it.
         drop(self.file.take());
         let mut entries = entries();
-        if let Some(entry) = entries.get_mut(&self.key) {
-            match self.reader {
-                None => entry.writers -= 1,
-                Some(me) => {
-                    if let Some(i) = entry.readers.iter().position(|&t| t == me) {
-                        entry.readers.swap_remove(i);
-                    }
-                }
-            }
-            if entry.writers == 0 && entry.readers.is_empty() && entry.waiting_writers == 0 {
-                // Closing the descriptor releases the lock.
-                entries.remove(&self.key);
-            } else if entry.writers == 0 && entry.exclusive {
-                let _ = flock(&entry.lock, libc::LOCK_SH);
-                entry.exclusive = false;
-            }
-        }
+        unregister(&mut entries, self.key, self.reader);
         drop(entries);
         registry().changed.notify_all();
+    }
+}
+
+/// Takes a handle (a reader's, or a writer's for `None`) off the file's entry, and forgets
+/// the entry (releasing our lock) once nobody uses it.
+fn unregister(entries: &mut HashMap<Key, Entry>, key: Key, reader: Option<ThreadId>) {
+    let Some(entry) = entries.get_mut(&key) else {
+        return;
+    };
+    match reader {
+        None => entry.writers -= 1,
+        Some(me) => {
+            if let Some(i) = entry.readers.iter().position(|&t| t == me) {
+                entry.readers.swap_remove(i);
+            }
+        }
+    }
+    if entry.writers == 0 && entry.readers.is_empty() && entry.waiting_writers == 0 {
+        // Closing the descriptor releases the lock.
+        entries.remove(&key);
+    } else if entry.writers == 0 && entry.exclusive {
+        let _ = flock(&entry.lock, libc::LOCK_SH);
+        entry.exclusive = false;
+    }
+}
+
+/// Opens the HDF5 file for a handle just registered, while the registry is still locked:
+/// a reader and a writer must not both be between registering and opening (HDF5 would
+/// refuse the writer if the reader's read-only open came first). On an error the handle
+/// is unregistered.
+fn open_registered(
+    mut entries: MutexGuard<'static, HashMap<Key, Entry>>,
+    path: &Path,
+    key: Key,
+    reader: Option<ThreadId>,
+    size: u64,
+) -> Result<FileHandle> {
+    let opened = open_hdf5(path, |builder| match reader {
+        Some(_) => builder.open(path),
+        None => builder.open_rw(path),
+    });
+    match opened {
+        Ok(file) => {
+            drop(entries);
+            ffi::close_on_exec(&file);
+            Ok(FileHandle {
+                file: Some(file),
+                key,
+                reader,
+                size,
+            })
+        }
+        Err(e) => {
+            unregister(&mut entries, key, reader);
+            drop(entries);
+            registry().changed.notify_all();
+            Err(e)
+        }
     }
 }
 
@@ -224,20 +266,7 @@ pub(crate) fn open_read(path: &Path) -> Result<FileHandle> {
             }
         }
     }
-    drop(entries);
-    let opened = open_hdf5(path, |builder| builder.open(path));
-    let handle = FileHandle {
-        file: None,
-        key,
-        reader: Some(me),
-        size,
-    };
-    let file = opened?;
-    ffi::close_on_exec(&file);
-    Ok(FileHandle {
-        file: Some(file),
-        ..handle
-    })
+    open_registered(entries, path, key, Some(me), size)
 }
 
 /// Opens an existing file for writing.
@@ -293,14 +322,7 @@ pub(crate) fn open_write(path: &Path) -> Result<FileHandle> {
         entry.exclusive = true;
     }
     entry.writers += 1;
-    drop(entries);
-    let handle = FileHandle {
-        file: None,
-        key,
-        reader: None,
-        size,
-    };
-    let file = open_hdf5(path, |builder| builder.open_rw(path)).map_err(|e| {
+    open_registered(entries, path, key, None, size).map_err(|e| {
         if e.to_string().contains("already open for read-only") {
             Error::invalid(format!(
                 "{}: this process has the file open for reading through an `hdf5` handle \
@@ -311,11 +333,6 @@ pub(crate) fn open_write(path: &Path) -> Result<FileHandle> {
         } else {
             e
         }
-    })?;
-    ffi::close_on_exec(&file);
-    Ok(FileHandle {
-        file: Some(file),
-        ..handle
     })
 }
 

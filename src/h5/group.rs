@@ -208,23 +208,27 @@ pub(crate) fn link_replacing(file: &hdf5::File, object: &Group, path: &str) -> R
     }
     link(&temp)?;
     file.flush()?;
-    delete(path)?;
     let (ctemp, cpath) = (c_name(&temp, "link")?, c_name(path, "link")?);
-    ffi::call(
-        || format!("cannot rename `{temp}` to `{path}`"),
-        // SAFETY: a valid file id, NUL-terminated names and valid property lists.
-        || unsafe {
-            H5Lmove(
-                file.id(),
-                ctemp.as_ptr(),
-                file.id(),
-                cpath.as_ptr(),
-                H5P_DEFAULT,
-                H5P_DEFAULT,
-            )
-        },
-    )?;
-    Ok(())
+    // Under HDF5's lock as one step: other threads of this process share the file's state
+    // with us, and must never find `path` missing between the two calls.
+    hdf5::sync::sync(|| {
+        delete(path)?;
+        ffi::call(
+            || format!("cannot rename `{temp}` to `{path}`"),
+            // SAFETY: a valid file id, NUL-terminated names and valid property lists.
+            || unsafe {
+                H5Lmove(
+                    file.id(),
+                    ctemp.as_ptr(),
+                    file.id(),
+                    cpath.as_ptr(),
+                    H5P_DEFAULT,
+                    H5P_DEFAULT,
+                )
+            },
+        )
+        .map(drop)
+    })
 }
 
 /// Removes the attributes and links of `group` that `before` does not list (what a failed

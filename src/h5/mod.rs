@@ -114,7 +114,9 @@ pub(crate) fn from_file<T: DeserializeOwned>(
 ) -> Result<T> {
     let file = file::open_read(path)?;
     let _scope = scope::enter(options, file.size);
-    de::from_group(&group::open_group_or_first(&file, group_name)?)
+    // Declared after `file`, so closed before it: the file is closed when its handle goes.
+    let group = group::open_group_or_first(&file, group_name)?;
+    de::from_group(&group)
 }
 
 /// Loads the object in the group `group_name` of the file at `path` (or its first group).
@@ -125,5 +127,6 @@ pub(crate) fn obj_from_file(
 ) -> Result<Box<dyn AnamObject>> {
     let file = file::open_read(path)?;
     let _scope = scope::enter(options, file.size);
-    de::object_from_group(&group::open_group_or_first(&file, group_name)?)
+    let group = group::open_group_or_first(&file, group_name)?;
+    de::object_from_group(&group)
 }
