@@ -131,6 +131,8 @@ mod dtype;
 mod error;
 pub mod format;
 mod h5;
+#[cfg(unix)]
+pub mod isolate;
 pub mod mpi;
 mod object;
 mod options;

@@ -159,7 +159,7 @@ fn open_registered(
     }
 }
 
-fn file_error(path: &Path, source: hdf5::Error) -> Error {
+pub(crate) fn file_error(path: &Path, source: hdf5::Error) -> Error {
     ErrorKind::File {
         path: path.display().to_string(),
         source,

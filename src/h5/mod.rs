@@ -119,6 +119,23 @@ pub(crate) fn from_file<T: DeserializeOwned>(
     de::from_group(&group)
 }
 
+/// Reads like [`from_file`], but opens the file directly, outside the registry of files and
+/// without locks: for the child process of an isolated read, which has one thread and may
+/// not wait for the parent's other threads (they are not in the child).
+pub(crate) fn from_file_unregistered<T: DeserializeOwned>(
+    path: &Path,
+    group_name: Option<&str>,
+    options: &ReadOptions,
+) -> Result<T> {
+    let file = ffi::file_access(false)?
+        .open(path)
+        .map_err(|source| file::file_error(path, source))?;
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let _scope = scope::enter(options, size);
+    let group = group::open_group_or_first(&file, group_name)?;
+    de::from_group(&group)
+}
+
 /// Loads the object in the group `group_name` of the file at `path` (or its first group).
 pub(crate) fn obj_from_file(
     path: &Path,
