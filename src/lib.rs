@@ -150,6 +150,7 @@ use serde::Serialize;
 pub use crate::array::NdArray;
 pub use crate::class::AnamClass;
 pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
+pub use crate::depth::MAX_DEPTH;
 pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::mpi::MpiHandler;

@@ -248,21 +248,68 @@ const UNITS_PER_ENTRY: usize = 2;
 const UNIT_STEP: usize = 8;
 const MAX_UNITS: usize = 64;
 
+/// HDF5 numbers tracked attributes with 16 bits: a group that tracks attribute creation
+/// order holds at most this many attributes.
+const MAX_TRACKED_ATTRIBUTES: usize = 65_535;
+
+thread_local! {
+    /// Whether the groups written now track attribute creation order (see
+    /// [`group_create_list`]); set by [`track_attribute_order`] for one write.
+    static TRACK_ORDER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Until the guard is dropped, the groups this thread creates track attribute creation
+/// order (for a write into a file of HDF5's earliest format, see [`group_create_list`]).
+pub(crate) fn track_attribute_order(track: bool) -> impl Drop {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TRACK_ORDER.set(self.0);
+        }
+    }
+    Restore(TRACK_ORDER.replace(track))
+}
+
+/// Whether the file of `group` is in HDF5's earliest format (its low library-version bound),
+/// where groups keep every attribute in their object header unless they track attribute
+/// creation order.
+pub(crate) fn in_earliest_format(group: &hdf5::Group) -> bool {
+    use hdf5_sys::h5f::{H5F_libver_t, H5Fget_access_plist};
+    use hdf5_sys::h5p::{H5Pclose, H5Pget_libver_bounds};
+    let Ok(fapl) = OwnedId::new(String::new, H5Pclose, || {
+        // SAFETY: the access properties of the group's file, a new list we own.
+        unsafe { H5Fget_access_plist(group.id()) }
+    }) else {
+        return true;
+    };
+    let (mut low, mut high) = (
+        H5F_libver_t::H5F_LIBVER_EARLIEST,
+        H5F_libver_t::H5F_LIBVER_EARLIEST,
+    );
+    // SAFETY: a property list we own and two places for the bounds.
+    let status =
+        hdf5::sync::sync(|| unsafe { H5Pget_libver_bounds(fapl.id(), &mut low, &mut high) });
+    status < 0 || low == H5F_libver_t::H5F_LIBVER_EARLIEST
+}
+
 /// The group-creation property list for a group expected to hold `entries` attributes and
-/// links (or `H5P_DEFAULT` if HDF5 could not make one). Made once per size class.
+/// links (or `H5P_DEFAULT` if HDF5 could not make one). Made once per kind.
 ///
 /// Both settings exist for speed:
-/// * attribute creation order is tracked, which gives the group a version-2 object header:
-///   its attributes move to indexed ("dense") storage past 8, even in a file of HDF5's
-///   earliest format (a user's file handed to `to_group`). Without it a list or dict of n
+/// * in a file of HDF5's earliest format (a user's file handed to `to_group`), the group
+///   tracks attribute creation order, which gives it a version-2 object header: its
+///   attributes move to indexed ("dense") storage past 8. Without it a list or dict of n
 ///   scalars is O(n²) to write and read (10,000 `int64` attributes: 1.9 s to write and
-///   0.4 s to read here, against 35 ms and 12 ms);
-/// * in files of the 1.8 format (those `to_file` makes), the first block of the object
-///   header is sized for its entries (`est_link_info`; HDF5 ignores it for groups of the
-///   earliest format), so that the attributes written after the group is made fit in it
-///   instead of in continuation blocks elsewhere in the file, each one more metadata read
-///   later. W1's layout in C, 20,000 objects: read 0.66-0.72 s -> 0.41-0.44 s, write
-///   0.64-0.66 s -> 0.47-0.51 s, file 14.4 MB -> 14.8 MB.
+///   0.4 s to read here, against 35 ms and 12 ms). Files of the 1.8 format (those
+///   `to_file` makes) give every group such a header anyway, so there it is not tracked:
+///   tracking numbers attributes with 16 bits, which stopped lists of more than 65,533
+///   items; it is left off for a group expected to hold more than that in any file;
+/// * in files of the 1.8 format, the first block of the object header is sized for its
+///   entries (`est_link_info`; HDF5 ignores it for groups of the earliest format), so that
+///   the attributes written after the group is made fit in it instead of in continuation
+///   blocks elsewhere in the file, each one more metadata read later. W1's layout in C,
+///   20,000 objects: read 0.66-0.72 s -> 0.41-0.44 s, write 0.64-0.66 s -> 0.47-0.51 s,
+///   file 14.4 MB -> 14.8 MB.
 pub(crate) fn group_create_list(entries: usize) -> hid_t {
     use hdf5_sys::h5p::{
         H5Pcreate, H5Pset_attr_creation_order, H5Pset_est_link_info, H5P_CLS_GROUP_CREATE,
@@ -270,18 +317,20 @@ pub(crate) fn group_create_list(entries: usize) -> hid_t {
     };
 
     const CLASSES: usize = MAX_UNITS / UNIT_STEP;
-    static LISTS: [OnceLock<Option<hid_t>>; CLASSES] = [const { OnceLock::new() }; CLASSES];
+    static LISTS: [[OnceLock<Option<hid_t>>; CLASSES]; 2] =
+        [const { [const { OnceLock::new() }; CLASSES] }; 2];
+    let track = TRACK_ORDER.get() && entries < MAX_TRACKED_ATTRIBUTES;
     let units = (entries.saturating_mul(UNITS_PER_ENTRY)).clamp(UNIT_STEP, MAX_UNITS);
     let class = units.div_ceil(UNIT_STEP) - 1;
     let units = (class + 1) * UNIT_STEP;
-    LISTS[class]
+    LISTS[usize::from(track)][class]
         .get_or_init(|| {
             hdf5::sync::sync(|| unsafe {
-                // SAFETY: creates a group-creation property list and sets two properties;
+                // SAFETY: creates a group-creation property list and sets its properties;
                 // the list is kept for the life of the process.
                 let id = H5Pcreate(*H5P_CLS_GROUP_CREATE);
                 (id >= 0
-                    && H5Pset_attr_creation_order(id, H5P_CRT_ORDER_TRACKED) >= 0
+                    && (!track || H5Pset_attr_creation_order(id, H5P_CRT_ORDER_TRACKED) >= 0)
                     && H5Pset_est_link_info(id, units as u32, 16) >= 0)
                     .then_some(id)
             })

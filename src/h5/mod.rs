@@ -25,6 +25,7 @@ use crate::options::ReadOptions;
 /// Writes `value` into `group`: the group becomes the object. On an error, the entries
 /// written so far are removed again, so that the group holds what it held before.
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
+    let _track = ffi::track_attribute_order(ffi::in_earliest_format(group));
     let before = group::Members::of(group)?;
     ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
 }

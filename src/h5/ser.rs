@@ -11,6 +11,7 @@ use serde::ser::{self, Impossible, Serialize};
 
 use super::group::{create_group, join};
 use super::node;
+use crate::depth::DepthGuard;
 use crate::dtype::{self, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::format;
@@ -24,7 +25,7 @@ use crate::value::{self, Value};
 /// Writes `value` into `group`, which becomes the object (struct, map or sequence).
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
     value
-        .serialize(GroupSerializer::new(group.clone()))
+        .serialize(GroupSerializer::new(group.clone())?)
         .map_err(|e| e.at_with(|| group.name()))
 }
 
@@ -68,14 +69,19 @@ fn write_count(group: &Group, n: usize) -> Result<()> {
     node::write_scalar(group, format::COUNT_ATTR, (n as i64).into())
 }
 
-/// Writes a value as the group `group`: only objects, lists and dicts are groups.
+/// Writes a value as the group `group`: only objects, lists and dicts are groups. The group
+/// is one level of nesting (see [`crate::depth`]) for as long as it is being written.
 pub(crate) struct GroupSerializer {
     group: Group,
+    depth: DepthGuard,
 }
 
 impl GroupSerializer {
-    pub(crate) fn new(group: Group) -> Self {
-        GroupSerializer { group }
+    pub(crate) fn new(group: Group) -> Result<Self> {
+        Ok(GroupSerializer {
+            group,
+            depth: DepthGuard::enter()?,
+        })
     }
 
     fn not_a_group<T>(&self, what: &str) -> Result<T> {
@@ -133,7 +139,7 @@ impl ser::Serializer for GroupSerializer {
     ) -> Result<()> {
         match name {
             OBJECT_TOKEN => value.serialize(Narrowed(MapOnly::new(
-                || Ok(ObjectWriter::new(self.group)),
+                || Ok(ObjectWriter::new(self.group, self.depth)),
                 not_an_object,
             ))),
             ARRAY_TOKEN => self.not_a_group("an array"),
@@ -151,11 +157,15 @@ impl ser::Serializer for GroupSerializer {
         value: &T,
     ) -> Result<()> {
         let data = variant_dict(&self.group, variant)?;
-        value.serialize(MemberSerializer::new(&data, &format::list_item(0)))
+        crate::depth::grow(|| value.serialize(MemberSerializer::new(&data, &format::list_item(0))))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
-        Ok(SeqSerializer::list(list_group(self.group, None)?, len))
+        Ok(SeqSerializer::list(
+            list_group(self.group, None)?,
+            len,
+            self.depth,
+        ))
     }
 
     protocol::macros::tuples_as_sequences!();
@@ -172,16 +182,17 @@ impl ser::Serializer for GroupSerializer {
             create_group(&data, &format::list_item(0), list_entries(Some(len)))?,
             None,
         )?;
-        Ok(SeqSerializer::list(list, Some(len)))
+        Ok(SeqSerializer::list(list, Some(len), self.depth))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
-        MapSerializer::start(self.group, len)
+        MapSerializer::start(self.group, len, self.depth)
     }
 
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
         Ok(StructSerializer {
             group: self.group,
+            _depth: self.depth,
             class: Some(name),
             info: registry::info_for(name)?,
             written: Vec::new(),
@@ -198,7 +209,7 @@ impl ser::Serializer for GroupSerializer {
     ) -> Result<VariantFields> {
         // The fields of a struct variant form a dict (it has no class tag of its own).
         let data = variant_dict(&self.group, variant)?;
-        VariantFields::start(&data, len)
+        VariantFields::start(&data, len, self.depth)
     }
 }
 
@@ -207,6 +218,7 @@ impl ser::Serializer for GroupSerializer {
 /// `extra_data` entries beside the members.
 pub(crate) struct StructSerializer {
     group: Group,
+    _depth: DepthGuard,
     /// The class tag still to be written (`None` once written).
     class: Option<&'static str>,
     info: Option<&'static ClassInfo>,
@@ -264,8 +276,7 @@ impl StructSerializer {
             }
             claim(&mut self.written, &self.group, name)?;
         }
-        value
-            .serialize(MemberSerializer::new(&self.group, name))
+        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.group, name)))
             .map_err(|e| e.at_with(|| join(&self.group, name)))
     }
 
@@ -355,8 +366,7 @@ impl ser::SerializeMap for InlineMap<'_> {
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let key = self.key.take().ok_or_else(not_a_map)?;
         claim(self.written, self.group, &key)?;
-        value
-            .serialize(MemberSerializer::new(self.group, &key))
+        crate::depth::grow(|| value.serialize(MemberSerializer::new(self.group, &key)))
             .map_err(|e| e.at_with(|| join(self.group, &key)))
     }
 
@@ -369,15 +379,17 @@ impl ser::SerializeMap for InlineMap<'_> {
 /// lists as they were read.
 struct ObjectWriter {
     group: Group,
+    _depth: DepthGuard,
     key: Option<String>,
     name_maps: Vec<(String, String)>,
     legacy: Vec<String>,
 }
 
 impl ObjectWriter {
-    fn new(group: Group) -> ObjectWriter {
+    fn new(group: Group, depth: DepthGuard) -> ObjectWriter {
         ObjectWriter {
             group,
+            _depth: depth,
             key: None,
             name_maps: Vec::new(),
             legacy: Vec::new(),
@@ -394,7 +406,7 @@ impl ObjectWriter {
                 &format::legacy_list_item(name, i),
                 UNKNOWN_ENTRIES,
             )?;
-            item.serialize(GroupSerializer::new(sub))?;
+            item.serialize(GroupSerializer::new(sub)?)?;
         }
         Ok(())
     }
@@ -440,9 +452,10 @@ impl ser::SerializeMap for ObjectWriter {
                 Value::List(items) => self.legacy_list(name, &items).map_err(at),
                 _ => Err(at(Error::invalid("a legacy list member must be a list"))),
             },
-            name => value
-                .serialize(MemberSerializer::new(&self.group, name))
-                .map_err(at),
+            name => {
+                crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.group, name)))
+                    .map_err(at)
+            }
         }
     }
 
@@ -493,11 +506,7 @@ impl<'a> MemberSerializer<'a> {
     /// The subgroup `name`, made for about `entries` attributes and links, to be written
     /// as a whole.
     fn subgroup(&self, entries: usize) -> Result<GroupSerializer> {
-        Ok(GroupSerializer::new(create_group(
-            self.parent,
-            self.name,
-            entries,
-        )?))
+        GroupSerializer::new(create_group(self.parent, self.name, entries)?)
     }
 
     fn scalar(self, value: Scalar) -> Result<()> {
@@ -511,6 +520,7 @@ impl<'a> MemberSerializer<'a> {
             return node::write_dataset(self.parent, self.name, dtype, shape, bytes);
         }
         // class, shape, dtype and value.
+        let _depth = DepthGuard::enter()?;
         let group = create_group(self.parent, self.name, 4)?;
         node::write_str(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
         if !shape.is_empty() {
@@ -662,6 +672,8 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
 /// A sequence being written.
 pub(crate) struct SeqSerializer {
     state: SeqState,
+    /// The nesting level of the list group, once there is one.
+    depth: Option<DepthGuard>,
     /// Where the sequence goes when it stays numeric (`None`: list layout only).
     entry: Option<(Group, String)>,
     /// The length Serde announced, for sizing the list group if one is made.
@@ -692,15 +704,17 @@ impl SeqSerializer {
             },
             entry: Some((parent.clone(), name.to_string())),
             len_hint: len,
+            depth: None,
         }
     }
 
     /// A sequence in the list layout, in `group` (already marked as a list).
-    pub(crate) fn list(group: Group, len: Option<usize>) -> SeqSerializer {
+    pub(crate) fn list(group: Group, len: Option<usize>, depth: DepthGuard) -> SeqSerializer {
         SeqSerializer {
             state: SeqState::List { group, len: 0 },
             entry: None,
             len_hint: len,
+            depth: Some(depth),
         }
     }
 
@@ -722,6 +736,7 @@ impl SeqSerializer {
     fn next_item(&mut self) -> Result<(Group, String)> {
         if let SeqState::Column { dtype, bytes, len } = &mut self.state {
             let (parent, name) = self.entry.as_ref().expect("column sequences have an entry");
+            self.depth = Some(DepthGuard::enter()?);
             let entries = list_entries(self.len_hint);
             let group = list_group(create_group(parent, name, entries)?, None)?;
             if let Some(dtype) = *dtype {
@@ -745,7 +760,7 @@ impl SeqSerializer {
     }
 
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        value.serialize(ElementProbe { seq: self })
+        crate::depth::grow(|| value.serialize(ElementProbe { seq: self }))
     }
 
     pub(crate) fn finish(self) -> Result<()> {
@@ -891,6 +906,7 @@ pub(crate) fn variant_dict(group: &Group, variant: &str) -> Result<Group> {
 /// A map.
 pub(crate) struct MapSerializer {
     group: Group,
+    _depth: DepthGuard,
     keys: Group,
     data: Group,
     /// The keys, written after the values: writing into two groups alternately makes HDF5
@@ -901,11 +917,16 @@ pub(crate) struct MapSerializer {
 
 impl MapSerializer {
     /// Starts a map of `len` entries (if known) in `group`.
-    pub(crate) fn start(group: Group, len: Option<usize>) -> Result<MapSerializer> {
+    pub(crate) fn start(
+        group: Group,
+        len: Option<usize>,
+        depth: DepthGuard,
+    ) -> Result<MapSerializer> {
         // The counts are written at the end, when they are known for sure.
         let (keys, data) = dict(&group, len, false)?;
         Ok(MapSerializer {
             group,
+            _depth: depth,
             keys,
             data,
             pending_keys: Vec::new(),
@@ -926,8 +947,7 @@ impl ser::SerializeMap for MapSerializer {
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let item = format::list_item(self.pending_keys.len().saturating_sub(1));
-        value
-            .serialize(MemberSerializer::new(&self.data, &item))
+        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.data, &item)))
             .map_err(|e| e.at_with(|| join(&self.data, &item)))
     }
 
@@ -946,6 +966,7 @@ impl ser::SerializeMap for MapSerializer {
 
 /// The fields of a struct variant: a dict whose count was written up front.
 pub(crate) struct VariantFields {
+    _depth: DepthGuard,
     keys: Group,
     data: Group,
     count: usize,
@@ -953,10 +974,11 @@ pub(crate) struct VariantFields {
 
 impl VariantFields {
     /// Starts the dict of `len` fields as item 0 of the variant's `data` list.
-    pub(crate) fn start(data: &Group, len: usize) -> Result<VariantFields> {
+    pub(crate) fn start(data: &Group, len: usize, depth: DepthGuard) -> Result<VariantFields> {
         let fields = create_group(data, &format::list_item(0), DICT_ENTRIES)?;
         let (keys, data) = dict(&fields, Some(len), true)?;
         Ok(VariantFields {
+            _depth: depth,
             keys,
             data,
             count: 0,
@@ -967,8 +989,7 @@ impl VariantFields {
         let item = format::list_item(self.count);
         self.count += 1;
         node::write_str(&self.keys, &item, key)?;
-        value
-            .serialize(MemberSerializer::new(&self.data, &item))
+        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.data, &item)))
             .map_err(|e| e.at_with(|| join(&self.data, &item)))
     }
 

@@ -440,7 +440,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
             0 => visitor.visit_none(),
             1 => {
                 let _depth = DepthGuard::enter()?;
-                visitor.visit_some(self)
+                crate::depth::grow(|| visitor.visit_some(self))
             }
             b => Err(Error::invalid(format!("{b} is not an option marker"))),
         }
@@ -537,7 +537,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
             return Err(Error::unsupported("an enum inside a dynamic value"));
         }
         let _depth = DepthGuard::enter()?;
-        visitor.visit_enum(self)
+        crate::depth::grow(|| visitor.visit_enum(self))
     }
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
@@ -593,7 +593,7 @@ impl<'de> de::SeqAccess<'de> for Items<'_, 'de, '_> {
             return Ok(None);
         }
         self.left -= 1;
-        seed.deserialize(&mut *self.de).map(Some)
+        crate::depth::grow(|| seed.deserialize(&mut *self.de)).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -622,11 +622,11 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de, '_> {
                 .deserialize(IntoDeserializer::<Error>::into_deserializer(marker))
                 .map(Some);
         }
-        seed.deserialize(&mut *self.de).map(Some)
+        crate::depth::grow(|| seed.deserialize(&mut *self.de)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(&mut *self.de)
+        crate::depth::grow(|| seed.deserialize(&mut *self.de))
     }
 
     fn size_hint(&self) -> Option<usize> {

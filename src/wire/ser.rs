@@ -3,6 +3,7 @@
 use serde::ser::{self, Serialize};
 
 use super::{kind, tags, zigzag, zigzag128, OutOfBand, U128_MARK, U16_MARK, U32_MARK, U64_MARK};
+use crate::depth::DepthGuard;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::protocol::{self, ARRAY_TOKEN, LIST_TOKEN, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN};
@@ -198,7 +199,9 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         if !self.tagged {
             self.out.push(1);
         }
-        v.serialize(self)
+        // A level of nesting, as the decoder counts it (see `crate::depth`).
+        let _depth = DepthGuard::enter()?;
+        crate::depth::grow(|| v.serialize(self))
     }
     fn serialize_unit(self) -> Result<()> {
         self.open(tags::UNIT);
@@ -258,7 +261,8 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
-        v.serialize(self)
+        let _depth = DepthGuard::enter()?;
+        crate::depth::grow(|| v.serialize(self))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
         self.open(tags::SEQ);
@@ -270,7 +274,7 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         if self.tagged {
             return self.serialize_seq(Some(len));
         }
-        Ok(Compound::fixed(self))
+        Compound::fixed(self)
     }
     fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Compound<'e, 'o>> {
         self.open(name);
@@ -286,7 +290,7 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
-        Ok(Compound::fixed(self))
+        Compound::fixed(self)
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
         self.open(tags::MAP);
@@ -300,7 +304,7 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'e, 'o>> {
         self.open(name);
         self.not_dynamic("a struct")?;
-        Ok(Compound::fixed(self))
+        Compound::fixed(self)
     }
     fn serialize_struct_variant(
         self,
@@ -328,36 +332,42 @@ impl Encoder<'_> {
 /// written into a side buffer and prefixed with its length at the end.
 pub(crate) struct Compound<'e, 'o> {
     enc: &'e mut Encoder<'o>,
+    /// A level of nesting while the compound is written (see `crate::depth`).
+    _depth: DepthGuard,
     /// For unknown lengths: the output so far, and the element count.
     pending: Option<(Vec<u8>, usize)>,
 }
 
 impl<'e, 'o> Compound<'e, 'o> {
     fn start(enc: &'e mut Encoder<'o>, len: Option<usize>) -> Result<Self> {
-        match len {
+        let _depth = DepthGuard::enter()?;
+        let pending = match len {
             Some(n) => {
                 enc.len(n);
-                Ok(Compound { enc, pending: None })
+                None
             }
-            None => {
-                let outer = std::mem::take(&mut enc.out);
-                Ok(Compound {
-                    enc,
-                    pending: Some((outer, 0)),
-                })
-            }
-        }
+            None => Some((std::mem::take(&mut enc.out), 0)),
+        };
+        Ok(Compound {
+            enc,
+            _depth,
+            pending,
+        })
     }
 
-    fn fixed(enc: &'e mut Encoder<'o>) -> Self {
-        Compound { enc, pending: None }
+    fn fixed(enc: &'e mut Encoder<'o>) -> Result<Self> {
+        Ok(Compound {
+            enc,
+            _depth: DepthGuard::enter()?,
+            pending: None,
+        })
     }
 
     fn element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<()> {
         if let Some((_, n)) = &mut self.pending {
             *n += 1;
         }
-        v.serialize(&mut *self.enc)
+        crate::depth::grow(|| v.serialize(&mut *self.enc))
     }
 
     fn field<T: ?Sized + Serialize>(&mut self, _: &'static str, v: &T) -> Result<()> {

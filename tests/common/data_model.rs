@@ -730,11 +730,6 @@ pub const BUG_TO_VALUE_CLASS: &str =
      bcast_only): the Value holds `extra_data` as one nested member, keeps the Rust member \
      names and the bcast_only members, so its file is not the class's file, and the class \
      cannot read it back (`duplicate field`)";
-/// Bug: long lists.
-pub const BUG_LIST_LIMIT: &str =
-    "BUG: a list of more than 65,534 items cannot be written (`cannot write the attribute \
-     LIST_item65534`): the crate's groups track attribute creation order, which HDF5 caps at \
-     65,535 attributes; Python anamnesis (h5py, no creation order) writes such lists";
 /// Bug: top-level None and ().
 pub const BUG_TOP_NONE_UNIT: &str =
     "BUG: a top-level None or () is not refused as other values that are not groups are: \
@@ -1784,12 +1779,9 @@ fn strings_chars_and_bytes(s: &mut Samples) {
         // A plain Vec<u8> is a sequence (a dataset as a field, a list at top level).
         let b = sample(format!("Vec<u8> of {n}"), "seq", b).datasets(NUMERIC_SEQ);
         s.add(if n > 65_534 {
-            // A dataset as a field; a list at top level, and as a Value anywhere. In a group
-            // the caller made (`to_group`) the list is written: that group does not track
-            // creation order.
-            b.known_bug(Check::Hdf5, &[At::Top], BUG_LIST_LIMIT)
-                .known_bug(Check::ValueToTyped, &[At::Field, At::Top], BUG_LIST_LIMIT)
-                .not_nested(
+            // A dataset as a field; a list at top level, and as a Value anywhere (more than
+            // the 65,535 attributes a group that tracks creation order can hold).
+            b.not_nested(
                     "70,000 attributes in a group of a default-format file take about 80 s \
                      to write and read in a debug build (HDF5 does not index them there)",
                 )

@@ -519,8 +519,8 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Strings(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
             Source::Pairs(v) => seed.deserialize(SeqDeserializer::<_, Error>::new(v.into_iter())),
             Source::Extra(access) => seed.deserialize(Gathered::Members(*access)),
-            Source::Attr(name) => NodeDe::attribute(group, &name)
-                .and_then(|node| seed.deserialize(node))
+            Source::Attr(name) => seed
+                .deserialize(ItemDe::Attr(group, name.clone()))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::Link(name) => seed
                 .deserialize(ItemDe::Link(group, name.clone()))
@@ -842,12 +842,20 @@ impl ItemDe<'_> {
     }
 }
 
-/// Opens the item (one level deeper: see [`DepthGuard`]) and hands the call to what it is.
+/// Opens the item and hands the call to what it is; a group is one level deeper (see
+/// [`crate::depth`]). A value the reader skips (`IgnoredAny`: a member no field wants) is
+/// not opened at all, so skipping a big array costs no I/O.
 macro_rules! via_opened {
+    ($item:ident, deserialize_ignored_any($visitor:ident)) => {{
+        let _ = $item;
+        $visitor.visit_unit()
+    }};
     ($item:ident, $method:ident($($arg:expr),*) $(, $dtype:expr)?) => {{
-        let _depth = DepthGuard::enter()?;
         match $item.open()? {
-            Opened::Group(d) => d.$method($($arg),*),
+            Opened::Group(d) => {
+                let _depth = DepthGuard::enter()?;
+                crate::depth::grow(|| d.$method($($arg),*))
+            }
             Opened::Node(d) => d.$method($($arg),*),
             Opened::Element(d) => d.$method($($arg),*),
             Opened::Absent(d) => d.$method($($arg),*),

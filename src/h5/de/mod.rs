@@ -16,15 +16,18 @@ mod node;
 use hdf5::Group;
 use serde::de;
 
+use crate::depth::DepthGuard;
 use crate::error::{Error, Result};
 use crate::object::AnamObject;
 use group::GroupDe;
 
 /// Reads a `T` from `group` (the group is the object).
 pub(crate) fn from_group<'de, T: de::Deserialize<'de>>(group: &Group) -> Result<T> {
-    GroupDe::new(group.clone())
-        .and_then(T::deserialize)
-        .map_err(|e| e.at_with(|| group.name()))
+    let read = || {
+        let _depth = DepthGuard::enter()?;
+        crate::depth::grow(|| GroupDe::new(group.clone()).and_then(T::deserialize))
+    };
+    read().map_err(|e| e.at_with(|| group.name()))
 }
 
 /// Loads the object in `group` as the registered class its tag names.
@@ -36,5 +39,6 @@ pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn AnamObject>> {
         .ok_or_else(|| Error::invalid("group has no `class` attribute").at_with(at))?
         .to_string();
     let info = crate::registry::class_for(&tag).map_err(|e| e.at_with(at))?;
-    info.load(de).map_err(|e| e.at_with(at))
+    let _depth = DepthGuard::enter()?;
+    crate::depth::grow(|| info.load(de)).map_err(|e| e.at_with(at))
 }

@@ -98,6 +98,11 @@ impl<'de> de::Deserializer<'de> for NodeDe {
         visitor.visit_some(self)
     }
 
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        // Skipped: nothing is read.
+        visitor.visit_unit()
+    }
+
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match (&self.0.stored, self.0.shape.len()) {
             (Stored::Num(DType::U8), 1) => {
@@ -150,6 +155,6 @@ impl<'de> de::Deserializer<'de> for NodeDe {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        unit unit_struct seq tuple tuple_struct map identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map identifier
     }
 }
