@@ -144,11 +144,15 @@ fn kill_during(rng: &mut Rng, mode: &str, path: &Path, n: usize, full: Duration)
 /// HDF5's own tool (and h5py, if available) read the whole file.
 fn tools_read_whole(path: &Path) {
     if let Ok(out) = Command::new("h5dump").arg("-H").arg(path).output() {
-        assert!(
-            out.status.success(),
-            "h5dump: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            let kept = std::env::temp_dir().join("anam-kill-failure.hdf5");
+            let _ = std::fs::copy(path, &kept);
+            panic!(
+                "h5dump: {} (the file is kept as {})",
+                String::from_utf8_lossy(&out.stderr),
+                kept.display()
+            );
+        }
     }
     if let Ok(python) = std::env::var("ANAM_PYTHON") {
         let script = "import sys, h5py\nwith h5py.File(sys.argv[1], 'r') as f:\n    f.visititems(lambda n, o: None)\n";

@@ -130,3 +130,71 @@ fn bad_group_names_are_refused_before_writing() {
     }
     assert!(!path.exists());
 }
+
+/// HDF5's own tool reads the whole file (skipped where h5dump is not installed).
+fn h5dump_reads_whole(path: &std::path::Path) {
+    if let Ok(out) = std::process::Command::new("h5dump")
+        .arg("-H")
+        .arg(path)
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Regression: an object built as an anonymous group (`H5Gcreate_anon`) with a member group
+/// of some 8,000 groups or more was deleted by HDF5 when its handle closed, after it was
+/// linked, and the file cut back to its old size (h5dump: "addr overflow"), in HDF5 1.10.8
+/// and 2.2 alike. The writer now holds a reference count on the group until it is linked.
+#[test]
+fn a_big_object_written_into_an_existing_file_reads_back_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.hdf5");
+    anam::to_file(&path, "small", &Inner { name: "x".into() }).unwrap();
+    // The anonymous group holds a group holding the items: the shape that failed.
+    let mut big = good();
+    big.nested = (0..10_000)
+        .map(|i| Inner {
+            name: format!("item {i}"),
+        })
+        .collect();
+    anam::to_file(&path, "items", &big).unwrap();
+    h5dump_reads_whole(&path);
+    big.nested.truncate(9_000);
+    anam::to_file(&path, "items", &big).unwrap();
+    h5dump_reads_whole(&path);
+    let back: Results = anam::from_file(&path, Some("items")).unwrap();
+    assert_eq!(back, big);
+    assert_eq!(names_in(&path), ["items", "small"]);
+}
+
+/// A killed writer's temporary link is not read as a member, and the next write of that
+/// name removes it.
+#[test]
+fn a_killed_writers_temporary_link_is_skipped_and_then_removed() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("left.hdf5");
+    let mut map = BTreeMap::new();
+    map.insert("a".to_string(), good());
+    anam::to_file(&path, "runs", &map).unwrap();
+    {
+        // What a writer killed while building `runs/b` leaves.
+        let file = anam::hdf5::File::open_rw(&path).unwrap();
+        file.create_group("runs/.anam-tmp.b").unwrap();
+    }
+    let back: BTreeMap<String, Results> = anam::from_file(&path, Some("runs")).unwrap();
+    assert_eq!(back, map, "the leftover is not a member");
+    anam::to_file(&path, "runs/b", &good()).unwrap();
+    let file = anam::hdf5::File::open(&path).unwrap();
+    let names = file.group("runs").unwrap().member_names().unwrap();
+    assert!(names.iter().any(|n| n == "b"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with(".anam-tmp.")),
+        "the leftover is gone: {names:?}"
+    );
+}

@@ -45,7 +45,8 @@ pub(crate) fn join(parent: &Group, name: &str) -> String {
 
 /// The names of a group's attributes and links, read once (two HDF5 iterations), sorted,
 /// so that looking up many members of one group costs O(log n) each without copying the
-/// names into a hash set.
+/// names into a hash set. The writer's temporary links (a killed write's leftovers) are
+/// not listed.
 pub(crate) struct Members {
     pub attrs: Vec<String>,
     pub links: Vec<String>,
@@ -63,9 +64,12 @@ impl Members {
         };
         Ok(Members {
             attrs: sorted(group.attr_names()?),
-            links: sorted(
-                group.member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Increasing)?,
-            ),
+            links: sorted({
+                let mut links = group
+                    .member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Increasing)?;
+                links.retain(|n| !is_temporary(n));
+                links
+            }),
         })
     }
 
@@ -149,27 +153,70 @@ pub(crate) fn is_temporary(name: &str) -> bool {
     name.starts_with(TEMPORARY_PREFIX)
 }
 
-/// Creates a group with no link to it (HDF5 deletes it when it is closed unlinked).
-pub(crate) fn create_anonymous(file: &hdf5::File, entries: usize) -> Result<Group> {
-    use hdf5_sys::h5g::{H5Gclose, H5Gcreate_anon};
-    use hdf5_sys::h5p::H5P_DEFAULT;
+/// A group with no link to it yet (HDF5's anonymous group), built before it is linked in
+/// with [`link_replacing`]; dropped unlinked, HDF5 deletes it and frees its space.
+///
+/// It holds one reference count of its own until it is linked. Why: with HDF5 1.10.8 and
+/// 2.2 alike, an anonymous group whose members no longer all fit in the metadata cache
+/// (some 8,000 member groups) is deleted when its handle closes *even after it was
+/// linked*, and the file is cut back to its size before the write (h5dump and h5py then
+/// fail with `addr overflow`). With a count of its own the group is never at zero links
+/// while we build it; the count goes back once the link is made
+/// (`tests/reliability.rs`, a big object written into an existing file).
+pub(crate) struct Unlinked {
+    pub group: Group,
+    held: bool,
+}
 
-    let gcpl = ffi::group_create_list(entries);
-    // SAFETY: a valid file id and property lists; the group id is owned.
-    let id = OwnedId::new(
-        || "cannot create a group".into(),
-        H5Gclose,
-        || unsafe { H5Gcreate_anon(file.id(), gcpl, H5P_DEFAULT) },
-    )?;
-    into_group(id)
+impl Unlinked {
+    /// Creates the group in `file`, expected to hold about `entries` members.
+    pub(crate) fn create(file: &hdf5::File, entries: usize) -> Result<Unlinked> {
+        use hdf5_sys::h5g::{H5Gclose, H5Gcreate_anon};
+        use hdf5_sys::h5o::H5Oincr_refcount;
+        use hdf5_sys::h5p::H5P_DEFAULT;
+
+        let gcpl = ffi::group_create_list(entries);
+        // SAFETY: a valid file id and property lists; the group id is owned.
+        let id = OwnedId::new(
+            || "cannot create a group".into(),
+            H5Gclose,
+            || unsafe { H5Gcreate_anon(file.id(), gcpl, H5P_DEFAULT) },
+        )?;
+        let group = into_group(id)?;
+        // SAFETY: a valid object id.
+        ffi::call(
+            || "cannot hold the new group".into(),
+            || unsafe { H5Oincr_refcount(group.id()) },
+        )?;
+        Ok(Unlinked { group, held: true })
+    }
+
+    /// Gives back the reference count the group held for itself.
+    fn release(&mut self) -> Result<()> {
+        use hdf5_sys::h5o::H5Odecr_refcount;
+        if std::mem::take(&mut self.held) {
+            // SAFETY: a valid object id whose count we raised in `create`.
+            ffi::call(
+                || "cannot release the new group".into(),
+                || unsafe { H5Odecr_refcount(self.group.id()) },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Unlinked {
+    fn drop(&mut self) {
+        // Runs before the group's handle closes: unlinked, HDF5 then deletes it.
+        let _ = self.release();
+    }
 }
 
 /// Links `object` (unlinked so far) as `path` in `file`, making missing parent groups, and
 /// replacing an object linked there: the new object is linked under a temporary name and
 /// flushed first, then the old link is removed and the temporary one renamed, so that the
 /// file never lacks an object at `path` in what is on disk between flushes.
-pub(crate) fn link_replacing(file: &hdf5::File, object: &Group, path: &str) -> Result<()> {
-    use hdf5_sys::h5l::{H5Ldelete, H5Lmove};
+pub(crate) fn link_replacing(file: &hdf5::File, mut object: Unlinked, path: &str) -> Result<()> {
     use hdf5_sys::h5o::H5Olink;
     use hdf5_sys::h5p::H5P_DEFAULT;
 
@@ -186,33 +233,45 @@ pub(crate) fn link_replacing(file: &hdf5::File, object: &Group, path: &str) -> R
         // SAFETY: valid object and file ids, a NUL-terminated name, a valid property list.
         ffi::call(
             || format!("cannot link the new object as `{name}`"),
-            || unsafe { H5Olink(object.id(), file.id(), cname.as_ptr(), lcpl, H5P_DEFAULT) },
-        )
-        .map(drop)
-    };
-    let delete = |name: &str| -> Result<()> {
-        let cname = c_name(name, "link")?;
-        // SAFETY: a valid file id and a NUL-terminated name.
-        ffi::call(
-            || format!("cannot remove the link `{name}`"),
-            || unsafe { H5Ldelete(file.id(), cname.as_ptr(), H5P_DEFAULT) },
+            || unsafe {
+                H5Olink(
+                    object.group.id(),
+                    file.id(),
+                    cname.as_ptr(),
+                    lcpl,
+                    H5P_DEFAULT,
+                )
+            },
         )
         .map(drop)
     };
     // A temporary link left by a writer that was killed.
     if file.link_exists(&temp) {
-        delete(&temp)?;
+        delete_link(file, &temp)?;
     }
-    if !file.link_exists(path) {
-        return link(path);
+    if file.link_exists(path) {
+        link(&temp)?;
+        file.flush()?;
+        replace_by_temporary(file, &temp, path)?;
+    } else {
+        link(path)?;
     }
-    link(&temp)?;
-    file.flush()?;
-    let (ctemp, cpath) = (c_name(&temp, "link")?, c_name(path, "link")?);
+    // Linked: the group's own count can go. Were that to fail, the group would only keep
+    // one count too many (it would outlive a later unlink); the write itself is complete.
+    let _ = object.release();
+    Ok(())
+}
+
+/// Removes the link `path` and renames `temp` to it.
+fn replace_by_temporary(file: &hdf5::File, temp: &str, path: &str) -> Result<()> {
+    use hdf5_sys::h5l::H5Lmove;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let (ctemp, cpath) = (c_name(temp, "link")?, c_name(path, "link")?);
     // Under HDF5's lock as one step: other threads of this process share the file's state
     // with us, and must never find `path` missing between the two calls.
     hdf5::sync::sync(|| {
-        delete(path)?;
+        delete_link(file, path)?;
         ffi::call(
             || format!("cannot rename `{temp}` to `{path}`"),
             // SAFETY: a valid file id, NUL-terminated names and valid property lists.
@@ -229,6 +288,20 @@ pub(crate) fn link_replacing(file: &hdf5::File, object: &Group, path: &str) -> R
         )
         .map(drop)
     })
+}
+
+/// Removes the link `name` of `file`.
+fn delete_link(file: &hdf5::File, name: &str) -> Result<()> {
+    use hdf5_sys::h5l::H5Ldelete;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let cname = c_name(name, "link")?;
+    // SAFETY: a valid file id and a NUL-terminated name.
+    ffi::call(
+        || format!("cannot remove the link `{name}`"),
+        || unsafe { H5Ldelete(file.id(), cname.as_ptr(), H5P_DEFAULT) },
+    )
+    .map(drop)
 }
 
 /// Removes the attributes and links of `group` that `before` does not list (what a failed

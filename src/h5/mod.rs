@@ -77,11 +77,11 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
 /// [`to_file`] into a file that exists.
 fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
     let file = file::open_write(path)?;
-    let object = group::create_anonymous(&file, ser::UNKNOWN_ENTRIES)?;
-    ser::to_group(value, &object)?;
+    let object = group::Unlinked::create(&file, ser::UNKNOWN_ENTRIES)?;
+    ser::to_group(value, &object.group)?;
     // The new object is on disk before any link to it is.
     file.flush()?;
-    group::link_replacing(&file, &object, name)?;
+    group::link_replacing(&file, object, name)?;
     file.flush()?;
     Ok(())
 }

@@ -1782,9 +1782,9 @@ fn strings_chars_and_bytes(s: &mut Samples) {
             // A dataset as a field; a list at top level, and as a Value anywhere (more than
             // the 65,535 attributes a group that tracks creation order can hold).
             b.not_nested(
-                    "70,000 attributes in a group of a default-format file take about 80 s \
+                "70,000 attributes in a group of a default-format file take about 80 s \
                      to write and read in a debug build (HDF5 does not index them there)",
-                )
+            )
         } else {
             b
         });
