@@ -183,9 +183,9 @@ impl Unlinked {
             || unsafe { H5Gcreate_anon(file.id(), gcpl, H5P_DEFAULT) },
         )?;
         let group = into_group(id)?;
-        // SAFETY: a valid object id.
         ffi::call(
             || "cannot hold the new group".into(),
+            // SAFETY: a valid object id.
             || unsafe { H5Oincr_refcount(group.id()) },
         )?;
         Ok(Unlinked { group, held: true })
@@ -195,9 +195,9 @@ impl Unlinked {
     fn release(&mut self) -> Result<()> {
         use hdf5_sys::h5o::H5Odecr_refcount;
         if std::mem::take(&mut self.held) {
-            // SAFETY: a valid object id whose count we raised in `create`.
             ffi::call(
                 || "cannot release the new group".into(),
+                // SAFETY: a valid object id whose count we raised in `create`.
                 || unsafe { H5Odecr_refcount(self.group.id()) },
             )?;
         }
