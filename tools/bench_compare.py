@@ -547,7 +547,7 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
       "on rank 0 and `MPIHandler().bcast()` elsewhere, `scatter_array`, `gather`. P1 (anam "
       "only): `send` to rank 1 and `recv` back, beside the same round trip of 64-byte "
       "`MPI_Send`/`MPI_Recv`. M3 into (anam only): `bcast_array_into`, the 32 MiB broadcast "
-      "into an existing array, beside raw MPI into a warm buffer measured right after it.")
+      "into an existing array, beside raw MPI into a warm buffer, their samples taken in turns.")
     w("")
     py_res = Results(py_mpi["results"]) if py_mpi else Results([])
     specs = [
