@@ -7,12 +7,15 @@
 //!   `cargo build --features mpi --examples`.
 //! - Round trips: a parent test runs this test binary under `mpiexec`, restricted to one
 //!   `#[ignore]`d child test (`--ignored --exact child_...`, with `ANAM_MPI_CHILD=1`) that
-//!   does the MPI work and asserts on every rank. A failed assertion aborts the job (the
-//!   handler's panic hook calls `MPI_Abort`): the parent reports the child's output.
+//!   does the MPI work and asserts on every rank. A failed assertion inside
+//!   `anam::mpi::run` aborts the job (`run` catches the panic and calls `MPI_Abort`; so
+//!   does a panic through a live handler): the parent reports the child's output.
 //!   Without `ANAM_MPI_CHILD` a child test does nothing, so `cargo test -- --ignored`
 //!   stays harmless.
 //! - Failures: a panic, an error returned inside `anam::mpi::run`, or a handler dropped
-//!   without `done()` on one rank aborts the whole job quickly while the other ranks wait.
+//!   without `done()` on one rank aborts the whole job quickly while the other ranks wait;
+//!   a caught panic does not. `done()` names the messages sent and never received, and a
+//!   `recv` from a rank that has called `done()` fails instead of waiting for ever.
 //! - `large_bcast_of_2_5_gib` (ignored: `make test-large`, i.e.
 //!   `cargo test --release --features mpi --test mpi -- --ignored large`) broadcasts a
 //!   2.5 GiB array between 2 ranks.
