@@ -65,6 +65,31 @@ fn time(world: &SimpleCommunicator, samples: usize, mut op: impl FnMut()) -> Dur
     t[samples / 2]
 }
 
+/// Medians of `samples` timings of `a` and of `b`, taken in turns (`a`, `b`, `a`, ...), so
+/// that both see the same load on a busy machine.
+fn time_pair(
+    world: &SimpleCommunicator,
+    samples: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Duration, Duration) {
+    a(); // warm-up
+    b();
+    let (mut ta, mut tb) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for _ in 0..samples {
+        for (op, t) in [(&mut a as &mut dyn FnMut(), &mut ta), (&mut b, &mut tb)] {
+            world.barrier();
+            let start = Instant::now();
+            op();
+            world.barrier();
+            t.push(start.elapsed());
+        }
+    }
+    ta.sort();
+    tb.sort();
+    (ta[samples / 2], tb[samples / 2])
+}
+
 /// A newly allocated receive buffer, backed by transparent huge pages as anam's receive
 /// buffers are (and numpy's large arrays): the floor for receiving into new memory.
 fn fresh_buffer(len: usize) -> Vec<u8> {
@@ -102,6 +127,40 @@ fn main() {
     let raw = time(&world, 2001, || raw_bcast(&world, &mut buf64));
     rows.push((
         "M1 bcast small object (vs 64 B MPI_Bcast)".into(),
+        ours,
+        raw,
+    ));
+
+    // P1: a small object sent to rank 1 and back (a round trip of `send`/`recv`) against
+    // the same round trip of 64-byte MPI messages.
+    let ours = time(&world, 2001, || match rank {
+        0 => {
+            m.send(&small, 1, 5).unwrap();
+            black_box(m.recv::<SmallObject>(1, 5).unwrap());
+        }
+        1 => {
+            let got: SmallObject = m.recv(0, 5).unwrap();
+            m.send(&got, 0, 5).unwrap();
+        }
+        _ => {}
+    });
+    let raw = time(&world, 2001, || match rank {
+        0 => {
+            world.process_at_rank(1).send_with_tag(&buf64[..], 5);
+            world
+                .process_at_rank(1)
+                .receive_into_with_tag(&mut buf64[..], 5);
+        }
+        1 => {
+            world
+                .process_at_rank(0)
+                .receive_into_with_tag(&mut buf64[..], 5);
+            world.process_at_rank(0).send_with_tag(&buf64[..], 5);
+        }
+        _ => {}
+    });
+    rows.push((
+        "P1 send/recv round trip of a small object (vs 64 B MPI_Send/MPI_Recv)".into(),
         ours,
         raw,
     ));
@@ -167,6 +226,22 @@ fn main() {
         "M3 (same) vs 32 MiB MPI_Bcast into a new buffer".into(),
         ours,
         raw_fresh,
+    ));
+
+    // M3 into: the same 32 MiB broadcast into an existing array (`bcast_array_into`), beside
+    // the raw broadcast into a warm buffer, their samples taken in turns.
+    let mut into = ArrayD::from_elem(IxDyn(&[n]), if rank == 0 { 1.5 } else { 0.0 });
+    let (ours, raw) = time_pair(
+        &world,
+        41,
+        || m.bcast_array_into(&mut into, 0).unwrap(),
+        || raw_bcast(&world, &mut raw_buf),
+    );
+    assert!(into.iter().all(|&x| x == 1.5));
+    rows.push((
+        "M3 into: bcast_array_into of a 32 MiB f64 array (vs 32 MiB MPI_Bcast, warm buffer)".into(),
+        ours,
+        raw,
     ));
 
     // Scatter and gather of 32 MiB (rows of 1 KiB) against raw Scatterv / Gatherv.
@@ -282,5 +357,5 @@ fn main() {
         }
         println!("encoded sizes: small object {small_size} B; 1000-element f64 NdArray {array_payload} B");
     }
-    m.done();
+    m.done().expect("every message sent was received");
 }

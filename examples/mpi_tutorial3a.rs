@@ -1,7 +1,7 @@
 //! MPI tutorial 3a: scatter_array, get_scatter_indices and gather on 300 points of
 //! dimension 20. Needs 3 ranks (`mpiexec -n 3`).
 
-use ndarray::{s, Array1, Array2, ArrayD, Axis};
+use ndarray::{s, Array1, Array2, Axis};
 
 /// numpy's way of printing a 1-D integer array.
 fn np(a: &Array1<i64>) -> String {
@@ -9,7 +9,7 @@ fn np(a: &Array1<i64>) -> String {
     format!("[{}]", items.join(" "))
 }
 
-fn shape(a: &ArrayD<i64>) -> String {
+fn shape(a: &Array2<i64>) -> String {
     format!("({}, {})", a.shape()[0], a.shape()[1])
 }
 
@@ -28,9 +28,8 @@ fn main() -> anam::Result<()> {
         };
         println!("{who}");
         // Row i holds i*100 + 0..19.
-        let data = (rank == 0).then(|| {
-            Array2::from_shape_fn((num_pts, data_dim), |(i, j)| (i * 100 + j) as i64).into_dyn()
-        });
+        let data = (rank == 0)
+            .then(|| Array2::from_shape_fn((num_pts, data_dim), |(i, j)| (i * 100 + j) as i64));
         if let Some(d) = &data {
             println!("Master node: Full data array: {}", shape(d));
         }
@@ -44,7 +43,7 @@ fn main() -> anam::Result<()> {
         }
 
         // 2. Broadcast everything, then each rank takes its rows.
-        let data: ArrayD<i64> = m.bcast(data.map(anam::NdArray), 0)?.0;
+        let data: Array2<i64> = m.bcast(data.map(anam::NdArray), 0)?.0;
         let indices = (rank == 0).then(|| m.get_scatter_indices(data.shape()[0]));
         let scatter_indices: Vec<(usize, usize)> = m.bcast(indices, 0)?;
         let (a, b) = scatter_indices[rank];
@@ -58,8 +57,7 @@ fn main() -> anam::Result<()> {
         // 3. gather
         let ret_data =
             Array1::from_iter((0..m2_data.shape()[0] as i64).map(|x| x + rank as i64 * 100))
-                .insert_axis(Axis(1))
-                .into_dyn();
+                .insert_axis(Axis(1));
         let first10 = ret_data.slice(s![0..10, 0]).to_owned();
         if rank == 0 {
             println!("Master node: data to gather shape: {}", shape(&ret_data));

@@ -19,7 +19,7 @@ fn main() -> anam::Result<()> {
             println!("Master node: Full data array: len: {}", data.len());
             let m1_data = m.scatter_list(Some(&data), 0)?;
             println!("Master node M1: m1_data len: {}", m1_data.len());
-            let all_ret_data = m.gather_list(&m1_data, num_pts, true)?;
+            let all_ret_data = m.gather_list(&m1_data, true)?;
             println!("Master node: gathered list len: {}", all_ret_data.len());
             for start in [0, 100, 200] {
                 println!(
@@ -32,7 +32,7 @@ fn main() -> anam::Result<()> {
             println!("Slave node {}", m.rank());
             let m1_data: Vec<String> = m.scatter_list(None, 0)?;
             println!("Slave node {}: data len: {}", m.rank(), m1_data.len());
-            m.gather_list(&m1_data, num_pts, false)?;
+            m.gather_list(&m1_data, false)?;
         }
         Ok(())
     })

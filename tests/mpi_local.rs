@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::process::Command;
 
 use anam::{AnamCollection, AnamObject, MpiHandler, NdArray, Object, Store, TypedArray, Value};
-use ndarray::{Array1, Array2, Array3, ArrayD, Ix2, IxDyn};
+use ndarray::{s, Array1, Array2, Array3, ArrayD, Ix2, IxDyn};
 use num_complex::{Complex32, Complex64};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -78,7 +78,7 @@ fn arrays_of<T: Sample + Clone>(m: &MpiHandler) {
 fn rank_0_of_1_and_master() {
     let m = local();
     assert_eq!((m.rank(), m.size(), m.is_master()), (0, 1, true));
-    m.done();
+    m.done().unwrap();
 }
 
 /// Without the `mpi` feature, `new(true)` is the local backend too (one code base runs
@@ -93,7 +93,7 @@ fn use_mpi_without_the_feature_is_local() {
     assert_eq!(v, ["a"]);
     m.send(&5u8, 0, 1).unwrap();
     assert_eq!(m.recv::<u8>(0, 1).unwrap(), 5);
-    m.done();
+    m.done().unwrap();
     assert!(anam::mpi::run(true, |m| {
         assert!(!m.is_mpi());
         Ok(())
@@ -126,7 +126,7 @@ fn bcast_of_scalars_and_strings() {
     bcast_back(&m, None::<String>);
     let nan: f64 = m.bcast(Some(f64::NAN), 0).unwrap();
     assert!(nan.is_nan());
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn bcast_of_collections_structs_and_enums() {
         bcast_back(&m, s);
     }
     bcast_back(&m, all_types());
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn bcast_of_values_stores_and_collections() {
     assert_eq!(back.combined("zstats").unwrap().shape(), &[2, 2, 3]);
     let plain: AnamCollection<Stats> = (0..2).map(stats).collect();
     bcast_back(&m, plain);
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn bcast_of_arrays_of_every_dtype() {
     // Larger than the out-of-band threshold of the MPI backend (1 MiB).
     let big = Array1::from_shape_fn(300_000, |i| i as f64).into_dyn();
     bcast_back(&m, NdArray(big));
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn bcast_of_a_class_with_bcast_only_fields_and_an_init_hook() {
         e.contains("samples.Probe") && e.contains("anamnesis.store.Store"),
         "{e}"
     );
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn bcast_with_no_value_on_the_root_is_an_error() {
     assert!(e.contains("root") && e.contains("no value"), "{e}");
     let e = err(m.bcast_obj(None, 0));
     assert!(e.contains("root"), "{e}");
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn send_then_recv_to_self() {
     let q = obj.downcast::<Probe>().unwrap();
     assert!(q.same(&Probe::new("q")));
     assert_eq!(q.loads, 1);
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -287,7 +287,12 @@ fn recv_with_another_tag_is_an_error_naming_both_tags() {
     m.send("three", 0, 3).unwrap();
     let e = err(m.recv::<String>(0, 5));
     assert!(e.contains("tag 5") && e.contains("tag 3"), "{e}");
-    m.done();
+    // The message was never received: done() says so.
+    let e = err(m.done());
+    assert!(
+        e.contains("rank 0 sent 1 object to rank 0, which received 0"),
+        "{e}"
+    );
 }
 
 /// As with MPI (where the mismatched receive only probes), the message is still there to
@@ -298,7 +303,7 @@ fn recv_with_another_tag_keeps_the_message() {
     m.send("three", 0, 3).unwrap();
     assert!(m.recv::<String>(0, 5).is_err());
     assert_eq!(m.recv::<String>(0, 3).unwrap(), "three");
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -307,7 +312,7 @@ fn recv_of_another_type_is_an_error_naming_both() {
     m.send("a string", 0, 4).unwrap();
     let e = err(m.recv::<i64>(0, 4));
     assert!(e.contains("str") && e.contains("i64"), "{e}");
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -316,7 +321,7 @@ fn recv_with_nothing_sent_is_an_error() {
     let e = err(m.recv::<i64>(0, 0));
     assert!(e.contains("no message"), "{e}");
     assert!(m.recv_obj(0, 0).is_err());
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -324,7 +329,7 @@ fn scatter_indices_of_one_rank() {
     let m = local();
     assert_eq!(m.get_scatter_indices(100), vec![(0, 100)]);
     assert_eq!(m.get_scatter_indices(0), vec![(0, 0)]);
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -339,11 +344,11 @@ fn scatter_and_gather_arrays() {
     assert_eq!(m.scatter_array(Some(&empty), 0).unwrap(), empty);
     assert_eq!(m.gather(&empty, 0).unwrap(), Some(empty.clone()));
     assert_eq!(m.allgather(&empty).unwrap(), empty);
-    let e = err(m.scatter_array::<f64>(None, 0));
+    let e = err(m.scatter_array(None::<&ArrayD<f64>>, 0));
     assert!(e.contains("root"), "{e}");
     let zero_d = ArrayD::<f64>::zeros(IxDyn(&[]));
     assert!(m.scatter_array(Some(&zero_d), 0).is_err());
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]
@@ -352,18 +357,94 @@ fn scatter_and_gather_lists() {
     let items: Vec<String> = (0..300).map(|x| x.to_string()).collect();
     let mine = m.scatter_list(Some(&items), 0).unwrap();
     assert_eq!(mine, items);
-    assert_eq!(m.gather_list(&mine, 300, true).unwrap(), items);
-    assert_eq!(
-        m.gather_list(&mine, 300, false).unwrap(),
-        Vec::<String>::new()
-    );
-    let e = err(m.gather_list(&mine, 299, true));
-    assert!(e.contains("299") && e.contains("300"), "{e}");
+    // No total to pass: the list is however many items the ranks hold.
+    assert_eq!(m.gather_list(&mine, true).unwrap(), items);
+    assert_eq!(m.gather_list(&mine, false).unwrap(), Vec::<String>::new());
     let none: Vec<i32> = m.scatter_list(Some(&[]), 0).unwrap();
     assert!(none.is_empty());
-    assert!(m.gather_list(&none, 0, true).unwrap().is_empty());
+    assert!(m.gather_list(&none, true).unwrap().is_empty());
     assert!(m.scatter_list::<i32>(None, 0).is_err());
-    m.done();
+    m.done().unwrap();
+}
+
+/// Views of any dimension in, arrays of the same dimension out.
+#[test]
+fn scatter_and_gather_views_of_fixed_dimension() {
+    let m = local();
+    let big = Array3::from_shape_fn((6, 5, 4), |(i, j, k)| (i * 100 + j * 10 + k) as u32);
+    let view = big.slice(s![1..5, ..;2, 2]);
+    let rows: Array2<u32> = m.scatter_array(Some(&view), 0).unwrap();
+    assert_eq!(rows, view);
+    let back: Option<Array2<u32>> = m.gather(&view, 0).unwrap();
+    assert_eq!(back.unwrap(), view);
+    let all: Array3<u32> = m.allgather(&big.view()).unwrap();
+    assert_eq!(all, big);
+    let line = Array1::from_vec(vec![1.5f64, 2.5]);
+    let got: Array1<f64> = m.scatter_array(Some(&line), 0).unwrap();
+    assert_eq!(got, line);
+    // 0-d arrays remain an error.
+    let zero_d = ndarray::arr0(1u8);
+    assert!(err(m.scatter_array(Some(&zero_d), 0)).contains("0-d"));
+    assert!(err(m.gather(&zero_d, 0)).contains("not 0"));
+    assert!(err(m.allgather(&zero_d.view())).contains("not 0"));
+    m.done().unwrap();
+}
+
+/// On the only rank, the root's array is left as it is.
+#[test]
+fn bcast_array_into_on_one_rank() {
+    let m = local();
+    let want = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f32);
+    let mut a = want.clone();
+    m.bcast_array_into(&mut a, 0).unwrap();
+    assert_eq!(a, want);
+    m.bcast_array_into(&mut a.slice_mut(s![1.., ..]), 0)
+        .unwrap();
+    assert_eq!(a, want);
+    assert!(err(m.bcast_array_into(&mut a, 1)).contains("does not exist"));
+    m.done().unwrap();
+}
+
+/// One process: a message not sent yet never comes, so `recv_timeout` fails at once.
+#[test]
+fn recv_timeout_without_a_message_is_an_error() {
+    let m = local();
+    let e = err(m.recv_timeout::<i32>(0, 4, std::time::Duration::from_secs(60)));
+    assert!(e.contains("rank 0") && e.contains("tag 4"), "{e}");
+    m.send(&5i32, 0, 4).unwrap();
+    let v: i32 = m
+        .recv_timeout(0, 4, std::time::Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(v, 5);
+    m.done().unwrap();
+}
+
+#[test]
+fn done_counts_the_messages_not_received() {
+    let m = local();
+    m.send(&1u8, 0, 1).unwrap();
+    m.send(&2u8, 0, 1).unwrap();
+    m.send(&3u8, 0, 2).unwrap();
+    assert_eq!(m.recv::<u8>(0, 1).unwrap(), 1);
+    // A receive of the wrong type consumes the message: it counts as received.
+    assert!(m.recv::<String>(0, 1).is_err());
+    assert_eq!(
+        err(m.done()),
+        "done(): messages sent but never received: rank 0 sent 3 objects to rank 0, which received 2"
+    );
+}
+
+/// Without MPI, a panic in `run` goes on unwinding (there is no job to abort).
+#[test]
+fn a_panic_in_a_local_run_unwinds() {
+    let r = std::panic::catch_unwind(|| {
+        let _ = anam::mpi::run(false, |_| panic!("deliberate local panic"));
+    });
+    let payload = r.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"deliberate local panic")
+    );
 }
 
 #[test]
@@ -385,7 +466,7 @@ fn ranks_that_do_not_exist_are_errors() {
     }
     assert!(err(m.send(&1i32, 5, 0)).contains("rank 5"));
     assert!(err(m.bcast(Some(1i32), 1)).contains("rank 1"));
-    m.done();
+    m.done().unwrap();
 }
 
 #[test]

@@ -44,6 +44,7 @@ TARGETS = {
     "MPI large": 1.15,  # anam / raw MPI into a warm buffer (M3, scatter, gather)
     "MPI small": 20.0,  # anam at least 20x faster than Python anamnesis (M1, M2)
     "M1 raw": 3.0,  # M1 at most 3x one raw 64-byte MPI_Bcast
+    "P1 raw": 3.0,  # a send/recv round trip at most 3x one of raw 64-byte messages
     # W1 against Python anamnesis (the performance issue): speed-ups at least these.
     "W1 Python write": 2.5,  # N = 2,000, without the array (the issue's Python figures)
     "W1 Python read": 40.0,  # N = 2,000, without the array
@@ -543,14 +544,19 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
       "mpi4py), each under `mpiexec -n 2`; each sample is `barrier; start; operation; barrier; "
       "stop` on rank 0. Raw MPI: the same bytes with one MPI call, into a warm buffer and into "
       "a newly allocated one (as a received object must be). Python: `MPIHandler().bcast(obj)` "
-      "on rank 0 and `MPIHandler().bcast()` elsewhere, `scatter_array`, `gather`.")
+      "on rank 0 and `MPIHandler().bcast()` elsewhere, `scatter_array`, `gather`. P1 (anam "
+      "only): `send` to rank 1 and `recv` back, beside the same round trip of 64-byte "
+      "`MPI_Send`/`MPI_Recv`. M3 into (anam only): `bcast_array_into`, the 32 MiB broadcast "
+      "into an existing array, beside raw MPI into a warm buffer, their samples taken in turns.")
     w("")
     py_res = Results(py_mpi["results"]) if py_mpi else Results([])
     specs = [
         ("M1 bcast of a 2-field object", "M1 bcast small object", None, "M1", "MPI small"),
         ("M2 bcast of a 50-member collection", "M2 bcast 50-member", None, "M2", "MPI small"),
+        ("P1 send/recv round trip of a 2-field object", "P1 send/recv", None, None, "P1 raw"),
         ("M3 bcast of an object with a 32 MiB array", "M3 bcast object", "M3 (same)", "M3",
          "MPI large"),
+        ("M3 into: `bcast_array_into` of a 32 MiB array", "M3 into", None, None, "MPI large"),
         ("scatter_array 32 MiB", "scatter_array 32 MiB (vs", "scatter_array 32 MiB vs",
          "scatter", "MPI large"),
         ("gather 32 MiB", "gather 32 MiB (vs", "gather 32 MiB vs", "gather", "MPI large"),

@@ -77,6 +77,24 @@ pub(super) fn advise_huge_pages(buf: &mut [RecvByte]) {
     }
 }
 
+/// The memory of an array's elements as a receive buffer (`receive into`: MPI writes over
+/// the elements in place). Not for `bool`: not every byte is one.
+pub(super) fn elements_as_recv<T: Element>(elements: &mut [T]) -> &mut [RecvByte] {
+    assert!(
+        T::DTYPE != DType::Bool,
+        "booleans are received as bytes, then checked"
+    );
+    // SAFETY: `Element` is sealed to plain-old-data types without padding; but for `bool`
+    // (refused above) every bit pattern MPI may write is a valid element. The slice covers
+    // exactly the elements' bytes, borrowed mutably.
+    unsafe {
+        std::slice::from_raw_parts_mut(
+            elements.as_mut_ptr().cast(),
+            std::mem::size_of_val(elements),
+        )
+    }
+}
+
 /// Makes an array of `rows` rows of shape `rest` whose memory `fill` receives (not zeroed
 /// first: see [`dtype::filled_elements`]).
 pub(super) fn receive_rows<T: Element>(
@@ -86,9 +104,18 @@ pub(super) fn receive_rows<T: Element>(
 ) -> Result<ArrayD<T>> {
     let mut shape = vec![rows];
     shape.extend_from_slice(rest);
+    receive_array(&shape, fill)
+}
+
+/// Makes an array of `shape` whose memory `fill` receives (not zeroed first: see
+/// [`dtype::filled_elements`]).
+pub(super) fn receive_array<T: Element>(
+    shape: &[usize],
+    fill: impl FnOnce(&mut [RecvByte]),
+) -> Result<ArrayD<T>> {
     let n: usize = shape.iter().product();
-    // `fill` writes the whole buffer: MPI_Scatterv/Gatherv counts are the buffer's length,
-    // and `receive_chunks` zeroes whatever a short message leaves.
+    // `fill` writes the whole buffer: MPI_Bcast/Scatterv/Gatherv counts are the buffer's
+    // length, and `receive_chunks` zeroes whatever a short message leaves.
     let receive = |buf: &mut [MaybeUninit<u8>]| {
         let buf = recv_uninit(buf);
         advise_huge_pages(buf);
@@ -103,10 +130,10 @@ pub(super) fn receive_rows<T: Element>(
         return flags
             .into_array::<T>()
             .map_err(Error::invalid)?
-            .into_shape_with_order(IxDyn(&shape))
+            .into_shape_with_order(IxDyn(shape))
             .map_err(|e| Error::invalid(e.to_string()));
     }
     // SAFETY: as above.
     let elements = unsafe { dtype::filled_elements::<T>(n, receive)? };
-    ArrayD::from_shape_vec(IxDyn(&shape), elements).map_err(|e| Error::invalid(e.to_string()))
+    ArrayD::from_shape_vec(IxDyn(shape), elements).map_err(|e| Error::invalid(e.to_string()))
 }

@@ -7,25 +7,24 @@ use std::os::raw::c_void;
 
 use mpi::datatype::{Partition, PartitionMut};
 use mpi::traits::*;
-use ndarray::ArrayD;
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, DataMut, Dimension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::buffer::{
-    advise_huge_pages, copy_into, receive_rows, recv_bytes, recv_uninit, RecvByte, CHUNK,
+    advise_huge_pages, copy_into, elements_as_recv, receive_array, receive_rows, recv_bytes,
+    recv_uninit, RecvByte, CHUNK,
 };
 use super::frame::{frame, receive_framed, Drain, OUT_OF_BAND_BYTES};
-use super::scatter_indices;
-use super::world::World;
+use super::world::{tags, World};
+use super::{scatter_indices, MAX_GATHER_RANK};
 use crate::dtype;
-use crate::dtype::Element;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::wire::{self, OutOfBand};
 
 /// The first broadcast of a message: its length, and the message itself when it fits.
 const FIRST_BLOCK: usize = 256;
-/// Most dimensions an array may have in `gather`.
-const MAX_GATHER_RANK: usize = 16;
 
 impl World {
     // ---- broadcast ---------------------------------------------------------------------
@@ -129,14 +128,14 @@ impl World {
                     if r == self.rank {
                         copy_into(recv, part);
                     } else {
-                        self.send_chunks(&self.internal, part, r, 0);
+                        self.send_chunks(&self.internal, part, r, tags::SCATTER);
                     }
                     start += n;
                 }
             }
             (None, false) => {
                 // Anam's own messages on its internal communicator: the sizes match.
-                let _ = self.receive_chunks(&self.internal, recv, root, 0);
+                let _ = self.receive_chunks(&self.internal, recv, root, tags::SCATTER);
             }
         }
     }
@@ -186,12 +185,17 @@ impl World {
                             part.copy_from_slice(send);
                         } else {
                             // Anam's own messages on its internal communicator.
-                            let _ = self.receive_chunks(&self.internal, recv_bytes(part), r, 1);
+                            let _ = self.receive_chunks(
+                                &self.internal,
+                                recv_bytes(part),
+                                r,
+                                tags::GATHER,
+                            );
                         }
                         start += n;
                     }
                 } else {
-                    self.send_chunks(&self.internal, send, at, 1);
+                    self.send_chunks(&self.internal, send, at, tags::GATHER);
                 }
                 if root.is_none() {
                     let buf = all.as_mut().expect("everyone collects");
@@ -223,33 +227,46 @@ impl World {
         all
     }
 
+    /// The root's `(dtype name, shape)` of an array, broadcast to every rank.
+    fn bcast_meta(
+        &self,
+        root: usize,
+        meta: Option<(&str, &[usize])>,
+    ) -> Result<(String, Vec<usize>)> {
+        match meta {
+            Some((dtype, shape)) => {
+                let m = (dtype.to_string(), shape.to_vec());
+                self.bcast_message(root, Some(&wire::encode(&m, None)?));
+                Ok(m)
+            }
+            None => wire::decode(&self.bcast_message(root, None), None),
+        }
+    }
+
     pub(super) fn scatter_array<T: Element>(
         &self,
-        array: Option<&ArrayD<T>>,
+        array: Option<ArrayViewD<'_, T>>,
         root: usize,
     ) -> Result<ArrayD<T>> {
         // Every rank learns the dtype and shape; each checks the dtype against its own `T`.
-        let meta = array.map(|a| (T::DTYPE.name().to_string(), a.shape().to_vec()));
-        let meta = if self.rank == root {
-            let m = meta.expect("the root has the array");
-            self.bcast_message(root, Some(&wire::encode(&m, None)?));
-            m
-        } else {
-            wire::decode::<(String, Vec<usize>)>(&self.bcast_message(root, None), None)?
-        };
-        let (dtype, shape) = meta;
-        if dtype != T::DTYPE.name() {
+        let (dtype, shape) =
+            self.bcast_meta(root, array.as_ref().map(|a| (T::DTYPE.name(), a.shape())))?;
+        let elem = dtype_named(&dtype)?;
+        let row_bytes = shape[1..].iter().product::<usize>() * elem.size();
+        let rows = scatter_indices(shape[0], self.size);
+        let counts: Vec<usize> = rows.iter().map(|(a, b)| (b - a) * row_bytes).collect();
+        let (a, b) = rows[self.rank];
+        if elem != T::DTYPE {
+            // Take part all the same (the other ranks are in the scatter), then fail.
+            let mut scratch = vec![0u8; counts[self.rank]];
+            self.scatterv(root, None, recv_bytes(&mut scratch));
             return Err(Error::invalid(format!(
                 "scatter_array: the root sends {dtype}, rank {} expects {}",
                 self.rank,
                 T::DTYPE
             )));
         }
-        let row_bytes = shape[1..].iter().product::<usize>() * T::DTYPE.size();
-        let rows = scatter_indices(shape[0], self.size);
-        let counts: Vec<usize> = rows.iter().map(|(a, b)| (b - a) * row_bytes).collect();
-        let (a, b) = rows[self.rank];
-        let standard = array.map(|a| a.as_standard_layout());
+        let standard = array.as_ref().map(|a| a.as_standard_layout());
         let send = standard.as_ref().map(|s| {
             (
                 dtype::as_bytes(s.as_slice().expect("standard layout is contiguous")),
@@ -259,17 +276,63 @@ impl World {
         receive_rows(b - a, &shape[1..], |buf| self.scatterv(root, send, buf))
     }
 
-    pub(super) fn gather<T: Element>(
+    /// Broadcasts the root's `array` into the arrays of the other ranks, straight into
+    /// their memory when it is contiguous (standard layout) and not `bool`. A rank whose
+    /// array has another dtype or shape than the root's takes part in the broadcast, drops
+    /// the data and fails (its array unchanged).
+    pub(super) fn bcast_array_into<T, S, D>(
         &self,
-        array: &ArrayD<T>,
-        root: Option<usize>,
-    ) -> Result<Option<ArrayD<T>>> {
-        if array.ndim() == 0 || array.ndim() > MAX_GATHER_RANK {
+        array: &mut ArrayBase<S, D>,
+        root: usize,
+    ) -> Result<()>
+    where
+        T: Element,
+        S: DataMut<Elem = T>,
+        D: Dimension,
+    {
+        if self.rank == root {
+            self.bcast_meta(root, Some((T::DTYPE.name(), array.shape())))?;
+            let standard = array.as_standard_layout();
+            let bytes =
+                dtype::as_bytes(standard.as_slice().expect("standard layout is contiguous"));
+            self.bcast_raw(root, BcastData::Send(bytes));
+            return Ok(());
+        }
+        let (dtype, shape) = self.bcast_meta(root, None)?;
+        let len = shape
+            .iter()
+            .try_fold(dtype_named(&dtype)?.size(), |n, &d| n.checked_mul(d))
+            .ok_or_else(|| Error::invalid("bcast_array_into: the root's array is too large"))?;
+        if dtype != T::DTYPE.name() || shape != array.shape() {
+            BcastArrays { world: self, root }.drain(len);
             return Err(Error::invalid(format!(
-                "gather: arrays of rank 1 to {MAX_GATHER_RANK}, not {}",
-                array.ndim()
+                "bcast_array_into: the root (rank {root}) sends a {dtype} array of shape \
+                 {shape:?}, rank {}'s array is {} of shape {:?}; nothing was received",
+                self.rank,
+                T::DTYPE,
+                array.shape()
             )));
         }
+        if T::DTYPE != DType::Bool {
+            if let Some(elements) = array.as_slice_mut() {
+                self.bcast_raw(root, BcastData::Receive(elements_as_recv(elements)));
+                return Ok(());
+            }
+        }
+        // Booleans (checked as bytes first) and arrays not in standard layout: through a
+        // new array.
+        let got = receive_array::<T>(&shape, |buf| self.bcast_raw(root, BcastData::Receive(buf)))?;
+        array.assign(&got);
+        Ok(())
+    }
+
+    pub(super) fn gather<T: Element>(
+        &self,
+        array: ArrayViewD<'_, T>,
+        root: Option<usize>,
+    ) -> Result<Option<ArrayD<T>>> {
+        // `MpiHandler::gather` checked the rank: 1 to MAX_GATHER_RANK.
+        debug_assert!((1..=MAX_GATHER_RANK).contains(&array.ndim()));
         // Each rank's rows, dtype and trailing shape, so that every rank can check them.
         let mut header = vec![0u64; 3 + MAX_GATHER_RANK];
         header[0] = array.shape()[0] as u64;
@@ -379,6 +442,11 @@ impl World {
         }
         Ok(out)
     }
+}
+
+/// The dtype the root named (the same crate on every rank: a name always matches one).
+fn dtype_named(name: &str) -> Result<DType> {
+    DType::from_name(name).ok_or_else(|| Error::invalid(format!("unknown dtype {name}")))
 }
 
 fn fits_int(counts: &[usize]) -> bool {

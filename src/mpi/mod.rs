@@ -8,9 +8,19 @@
 //! with `new(false)`, a local backend with rank 0 and size 1 behaves as Python's
 //! `NullMPIImplementor`, so one program runs with and without MPI.
 //!
-//! Failures do not hang the other ranks: a panic on a rank prints `rank N: <message>` and
-//! aborts the whole job (`MPI_Abort`), and so does a handler dropped without
-//! [`done`](MpiHandler::done). [`run`] does the same for an error returned by the program.
+//! Failures do not hang the other ranks:
+//!
+//! - a panic that escapes the closure of [`run`], or unwinds through a live handler, prints
+//!   `rank N: <message>` and aborts the whole job (`MPI_Abort`); so does an error returned
+//!   by the closure of [`run`], and a handler dropped without [`done`](MpiHandler::done).
+//!   A panic the program catches (`catch_unwind`, a thread's panic seen through `join`)
+//!   is left to the program: no panic hook is installed.
+//! - [`done`](MpiHandler::done) is collective and checks that every message sent was
+//!   received, on every rank alike: `rank 1 sent 3 objects to rank 2, which received 2`.
+//! - a rank waiting in [`recv`](MpiHandler::recv) for a message from a rank that has
+//!   called `done()` without sending it gets an error naming the source and the tag,
+//!   instead of waiting for ever; [`recv_timeout`](MpiHandler::recv_timeout) bounds the
+//!   wait.
 //!
 //! ```
 //! # fn main() -> anam::Result<()> {
@@ -18,7 +28,7 @@
 //! let data: Vec<f64> = m.bcast(Some(vec![1.0, 2.0]), 0)?;
 //! assert_eq!((m.rank(), m.size(), data), (0, 1, vec![1.0, 2.0]));
 //! assert_eq!(m.get_scatter_indices(100), vec![(0, 100)]);
-//! m.done();
+//! m.done()?;
 //! # Ok(())
 //! # }
 //! ```
@@ -28,16 +38,21 @@ mod buffer;
 #[cfg(feature = "mpi")]
 mod collective;
 #[cfg(feature = "mpi")]
+mod finish;
+#[cfg(feature = "mpi")]
 mod frame;
 #[cfg(feature = "mpi")]
 mod point_to_point;
 #[cfg(feature = "mpi")]
 mod world;
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
-use ndarray::ArrayD;
+use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -53,26 +68,47 @@ pub struct MpiHandler {
 }
 
 enum Backend {
-    /// One process: messages a rank sends itself wait in a queue.
-    Local(RefCell<VecDeque<(i32, Vec<u8>)>>),
+    Local(Local),
     #[cfg(feature = "mpi")]
     Mpi(world::World),
 }
 
-/// Runs `f` with a handler, then calls [`done`](MpiHandler::done); an error from `f` is
-/// printed as `rank N: <error>` and aborts the whole job, so no rank waits for ever.
+/// One process: messages a rank sends itself wait in a queue.
+#[derive(Default)]
+struct Local {
+    queue: RefCell<VecDeque<(i32, Vec<u8>)>>,
+    /// Messages sent, and taken from the queue.
+    sent: Cell<u64>,
+    received: Cell<u64>,
+}
+
+/// Runs `f` with a handler, then calls [`done`](MpiHandler::done).
+///
+/// An error returned by `f`, or a panic escaping it, is printed as `rank N: <message>` and
+/// aborts the whole job (under MPI; without MPI, an error exits the process with status 1
+/// and a panic goes on unwinding), so no rank waits for ever. The error of `done()`
+/// (messages sent and never received) is returned: every rank gets it alike, MPI is
+/// finalised.
 pub fn run<F>(use_mpi: bool, f: F) -> Result<()>
 where
     F: FnOnce(&MpiHandler) -> Result<()>,
 {
     let m = MpiHandler::new(use_mpi)?;
-    match f(&m) {
-        Ok(()) => {
-            m.done();
-            Ok(())
-        }
-        Err(e) => m.fail(&e.to_string()),
+    match std::panic::catch_unwind(AssertUnwindSafe(|| f(&m))) {
+        Ok(Ok(())) => m.done(),
+        Ok(Err(e)) => m.fail(&e.to_string()),
+        Err(payload) if !m.is_mpi() => std::panic::resume_unwind(payload),
+        Err(payload) => m.fail(&panic_message(payload.as_ref())),
     }
+}
+
+/// The message of a panic's payload (`panic!("...")` carries a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 impl MpiHandler {
@@ -88,7 +124,7 @@ impl MpiHandler {
         }
         let _ = use_mpi;
         Ok(MpiHandler {
-            backend: Backend::Local(RefCell::new(VecDeque::new())),
+            backend: Backend::Local(Local::default()),
             done: false,
         })
     }
@@ -202,14 +238,15 @@ impl MpiHandler {
         }
     }
 
-    /// Sends `value` to rank `dest` with message tag `tag`.
+    /// Sends `value` to rank `dest` with message tag `tag` (under MPI, from 0 to
+    /// `MPI_TAG_UB - 1`: the largest tag is the library's own).
     pub fn send<T: ?Sized + Serialize>(&self, value: &T, dest: usize, tag: i32) -> Result<()> {
         self.check_rank(dest, "destination")?;
         match &self.backend {
-            Backend::Local(queue) => {
-                queue
-                    .borrow_mut()
-                    .push_back((tag, wire::encode(value, None)?));
+            Backend::Local(local) => {
+                let bytes = wire::encode(value, None)?;
+                local.queue.borrow_mut().push_back((tag, bytes));
+                local.sent.set(local.sent.get() + 1);
                 Ok(())
             }
             #[cfg(feature = "mpi")]
@@ -218,26 +255,51 @@ impl MpiHandler {
     }
 
     /// Receives a `T` sent from rank `source` with tag `tag`. The next message from `source`
-    /// must have that tag and type: otherwise the error names both tags.
+    /// must have that tag and type: otherwise the error names both tags (a message of
+    /// another type is consumed, one with another tag stays for the receive that expects
+    /// it).
+    ///
+    /// Waits until the message comes, or until `source` calls [`done`](Self::done) without
+    /// having sent it: then the error names `source` and `tag`. See also
+    /// [`recv_timeout`](Self::recv_timeout).
     pub fn recv<T: DeserializeOwned>(&self, source: usize, tag: i32) -> Result<T> {
-        self.recv_with(source, tag, |bytes, oob| wire::decode(bytes, oob))
+        self.recv_with(source, tag, None, |bytes, oob| wire::decode(bytes, oob))
+    }
+
+    /// As [`recv`](Self::recv), but a message that has not started to arrive after
+    /// `timeout` is an error naming `source` and `tag` (the message, if it comes later,
+    /// waits for the next receive; [`done`](Self::done) reports it as not received).
+    pub fn recv_timeout<T: DeserializeOwned>(
+        &self,
+        source: usize,
+        tag: i32,
+        timeout: Duration,
+    ) -> Result<T> {
+        self.recv_with(source, tag, Some(timeout), |bytes, oob| {
+            wire::decode(bytes, oob)
+        })
     }
 
     /// Receives an object of any registered class from rank `source`.
     pub fn recv_obj(&self, source: usize, tag: i32) -> Result<Box<dyn AnamObject>> {
-        self.recv_with(source, tag, |bytes, oob| wire::decode_object(bytes, oob))
+        self.recv_with(source, tag, None, |bytes, oob| {
+            wire::decode_object(bytes, oob)
+        })
     }
 
+    #[cfg_attr(not(feature = "mpi"), allow(unused_variables))]
     fn recv_with<R>(
         &self,
         source: usize,
         tag: i32,
+        timeout: Option<Duration>,
         decode: impl FnOnce(&[u8], Option<&mut dyn wire::OutOfBand>) -> Result<R>,
     ) -> Result<R> {
         self.check_rank(source, "source")?;
         match &self.backend {
-            Backend::Local(queue) => {
-                let mut queue = queue.borrow_mut();
+            Backend::Local(local) => {
+                // One process: a message not sent yet never will be, so there is no wait.
+                let mut queue = local.queue.borrow_mut();
                 let found = queue.front().map(|(t, _)| *t).ok_or_else(|| {
                     Error::invalid(format!("recv: no message from rank {source} (tag {tag})"))
                 })?;
@@ -247,10 +309,11 @@ impl MpiHandler {
                 }
                 let (_, bytes) = queue.pop_front().expect("checked above");
                 drop(queue);
+                local.received.set(local.received.get() + 1);
                 decode(&bytes, None)
             }
             #[cfg(feature = "mpi")]
-            Backend::Mpi(w) => w.recv(source, tag, decode),
+            Backend::Mpi(w) => w.recv(source, tag, timeout, decode),
         }
     }
 
@@ -261,12 +324,24 @@ impl MpiHandler {
     }
 
     /// Splits the root's array along axis 0 among the ranks (see
-    /// [`get_scatter_indices`](Self::get_scatter_indices)); each rank gets its rows.
-    pub fn scatter_array<T: Element>(
+    /// [`get_scatter_indices`](Self::get_scatter_indices)); each rank gets its rows, as an
+    /// array of the same dimension.
+    ///
+    /// The root passes any array or view (`&Array2<f64>`, `&ArrayView3<i32>`, a slice of a
+    /// larger array); only the root's is read, and the other ranks may pass `None` (typed:
+    /// `None::<&Array2<f64>>`, or the same `Option` the root passes). A 0-d array has no
+    /// rows: an error. A rank whose `T` or `D` does not match the root's array gets an error
+    /// (after taking part, so the other ranks are not left waiting).
+    pub fn scatter_array<T, S, D>(
         &self,
-        array: Option<&ArrayD<T>>,
+        array: Option<&ArrayBase<S, D>>,
         root: usize,
-    ) -> Result<ArrayD<T>> {
+    ) -> Result<Array<T, D>>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
         let array = self.at_root(array, root, "scatter_array: the root has no array")?;
         if array.is_some_and(|a| a.ndim() == 0) {
             return Err(Error::invalid(
@@ -276,29 +351,81 @@ impl MpiHandler {
         match &self.backend {
             Backend::Local(_) => Ok(array.expect("the only rank is the root").to_owned()),
             #[cfg(feature = "mpi")]
-            Backend::Mpi(w) => w.scatter_array(array, root),
+            Backend::Mpi(w) => {
+                let rows = w.scatter_array(array.map(|a| a.view().into_dyn()), root)?;
+                with_dimension(rows, "scatter_array", self.rank())
+            }
         }
     }
 
-    /// Gathers every rank's array along axis 0 on `root` (`Some` there, `None` elsewhere).
-    /// All arrays must have the same dtype and the same shape after axis 0.
-    pub fn gather<T: Element>(&self, array: &ArrayD<T>, root: usize) -> Result<Option<ArrayD<T>>> {
+    /// Gathers every rank's array (or view) along axis 0 on `root` (`Some` there, `None`
+    /// elsewhere), as an array of the same dimension. All arrays must have the same dtype
+    /// and the same shape after axis 0 (each rank its own number of rows); 0-d arrays are
+    /// an error.
+    pub fn gather<T, S, D>(
+        &self,
+        array: &ArrayBase<S, D>,
+        root: usize,
+    ) -> Result<Option<Array<T, D>>>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
         self.check_rank(root, "root")?;
+        check_gather_rank(array.ndim(), "gather")?;
         match &self.backend {
             Backend::Local(_) => Ok(Some(array.to_owned())),
             #[cfg(feature = "mpi")]
-            Backend::Mpi(w) => w.gather(array, Some(root)),
+            Backend::Mpi(w) => w
+                .gather(array.view().into_dyn(), Some(root))?
+                .map(|all| with_dimension(all, "gather", self.rank()))
+                .transpose(),
         }
     }
 
-    /// Gathers every rank's array along axis 0 on every rank.
-    pub fn allgather<T: Element>(&self, array: &ArrayD<T>) -> Result<ArrayD<T>> {
+    /// Gathers every rank's array (or view) along axis 0 on every rank, as an array of the
+    /// same dimension (as [`gather`](Self::gather)).
+    pub fn allgather<T, S, D>(&self, array: &ArrayBase<S, D>) -> Result<Array<T, D>>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        check_gather_rank(array.ndim(), "allgather")?;
         match &self.backend {
             Backend::Local(_) => Ok(array.to_owned()),
             #[cfg(feature = "mpi")]
-            Backend::Mpi(w) => w
-                .gather(array, None)
-                .map(|a| a.expect("allgather returns everywhere")),
+            Backend::Mpi(w) => {
+                let all = w
+                    .gather(array.view().into_dyn(), None)?
+                    .expect("allgather returns everywhere");
+                with_dimension(all, "allgather", self.rank())
+            }
+        }
+    }
+
+    /// Broadcasts the root's array into `array` on every other rank, in place: the data
+    /// lands straight in `array`'s memory (no new allocation) when it is contiguous in
+    /// standard layout (for `bool` arrays and other layouts it passes through a new array,
+    /// then is copied in). The root's `array` is only read.
+    ///
+    /// `array` may be any mutable array or view (`&mut Array2<f64>`, a slice of a larger
+    /// array). On every rank but the root its dtype and shape must be the root's: otherwise
+    /// that rank gets an error naming both shapes, its array unchanged (it still takes part,
+    /// so the other ranks are not left waiting).
+    #[cfg_attr(not(feature = "mpi"), allow(unused_variables))]
+    pub fn bcast_array_into<T, S, D>(&self, array: &mut ArrayBase<S, D>, root: usize) -> Result<()>
+    where
+        T: Element,
+        S: DataMut<Elem = T>,
+        D: Dimension,
+    {
+        self.check_rank(root, "root")?;
+        match &self.backend {
+            Backend::Local(_) => Ok(()),
+            #[cfg(feature = "mpi")]
+            Backend::Mpi(w) => w.bcast_array_into(array, root),
         }
     }
 
@@ -319,35 +446,51 @@ impl MpiHandler {
         }
     }
 
-    /// Gathers every rank's part of a list of `total` items: ranks passing `return_all` get
-    /// the whole list in rank order, the others an empty list (as Python's `gather_list`).
-    /// Each rank passes its own flag; the items travel only to the ranks that ask.
+    /// Gathers every rank's part of a list: ranks passing `return_all` get the whole list
+    /// in rank order (however many items each rank holds), the others an empty list (as
+    /// Python's `gather_list`, without its `total`). Each rank passes its own flag; the
+    /// items travel only to the ranks that ask.
     pub fn gather_list<T: Serialize + DeserializeOwned>(
         &self,
         items: &[T],
-        total: usize,
         return_all: bool,
     ) -> Result<Vec<T>> {
-        let all: Vec<T> = match &self.backend {
-            Backend::Local(_) => wire::decode(&wire::encode(items, None)?, None)?,
+        match &self.backend {
+            Backend::Local(_) if !return_all => Ok(Vec::new()),
+            Backend::Local(_) => wire::decode(&wire::encode(items, None)?, None),
             #[cfg(feature = "mpi")]
-            Backend::Mpi(w) => w.gather_list(items, return_all)?,
-        };
-        if !return_all {
-            return Ok(Vec::new());
+            Backend::Mpi(w) => w.gather_list(items, return_all),
         }
-        if all.len() != total {
-            return Err(Error::invalid(format!(
-                "gather_list: expected {total} items, the ranks hold {}",
-                all.len()
-            )));
-        }
-        Ok(all)
     }
 
-    /// Ends the job normally (MPI is finalised when the handler is dropped here).
-    pub fn done(mut self) {
+    /// Ends the job; under MPI, a collective: every rank must call it.
+    ///
+    /// Every rank learns how many messages ([`send`](Self::send) calls) each rank sent to
+    /// each other and how many each received; if a pair differs, `done()` returns, on every
+    /// rank alike, an error naming them (`rank 1 sent 3 objects to rank 2, which received
+    /// 2`). Messages sent and never received are taken in and dropped first, so MPI is
+    /// finalised cleanly either way (here, when the handler is dropped). A rank waiting in
+    /// [`recv`](Self::recv) for a message from a rank that calls `done()` gets an error
+    /// instead.
+    pub fn done(mut self) -> Result<()> {
+        let result = match &self.backend {
+            Backend::Local(local) => {
+                let (sent, received) = (local.sent.get(), local.received.get());
+                if sent == received {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(format!(
+                        "done(): messages sent but never received: rank 0 sent {} to rank \
+                         0, which received {received}",
+                        objects(sent)
+                    )))
+                }
+            }
+            #[cfg(feature = "mpi")]
+            Backend::Mpi(w) => w.finish(),
+        };
         self.done = true;
+        result
     }
 
     /// Aborts the whole job with `code` (every rank stops).
@@ -371,9 +514,11 @@ impl Drop for MpiHandler {
         if self.done || !self.is_mpi() {
             return;
         }
-        // Other ranks may be waiting for this one: do not leave them hanging.
+        // Other ranks may be waiting for this one: do not leave them hanging. (The panic's
+        // own message was printed by the panic hook, Rust's default one unless the program
+        // installed another.)
         let why = if std::thread::panicking() {
-            "panicked"
+            "dropped by a panic"
         } else {
             "dropped without done()"
         };
@@ -394,6 +539,39 @@ pub(crate) fn report(rank: usize, message: &str, under_mpi: bool) {
     if under_mpi {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+/// `1 object`, `3 objects`.
+fn objects(n: u64) -> String {
+    format!("{n} object{}", if n == 1 { "" } else { "s" })
+}
+
+/// Most dimensions an array may have in `gather` and `allgather`.
+const MAX_GATHER_RANK: usize = 16;
+
+fn check_gather_rank(ndim: usize, what: &str) -> Result<()> {
+    if ndim == 0 || ndim > MAX_GATHER_RANK {
+        return Err(Error::invalid(format!(
+            "{what}: arrays of rank 1 to {MAX_GATHER_RANK}, not {ndim}"
+        )));
+    }
+    Ok(())
+}
+
+/// A received array as the caller's dimension type.
+#[cfg(feature = "mpi")]
+fn with_dimension<T, D: Dimension>(
+    array: ndarray::ArrayD<T>,
+    what: &str,
+    rank: usize,
+) -> Result<Array<T, D>> {
+    let shape = array.shape().to_vec();
+    array.into_dimensionality::<D>().map_err(|_| {
+        Error::invalid(format!(
+            "{what}: rank {rank} expects a {}-d array, the data has shape {shape:?}",
+            D::NDIM.unwrap_or(0)
+        ))
+    })
 }
 
 fn tag_mismatch(source: usize, expected: i32, found: i32) -> Error {
