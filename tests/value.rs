@@ -781,3 +781,82 @@ fn list_with_a_none_element_loads_as_value() {
     let back = anam::from_file::<Value>(&path, Some("w"));
     assert_eq!(back.map_err(|e| e.to_string()), Ok(v));
 }
+
+// ---------------------------------------------------------------------------------------
+// to_value of registered classes: the object the class's file holds
+// ---------------------------------------------------------------------------------------
+
+/// A registered class with every class feature (as `tests/common/data_model.rs`'s
+/// `Mapped`), and an alias.
+#[anam::class(class = "value_tests.Mapped", aliases("value_tests.OldMapped"))]
+#[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct Mapped {
+    /// A list, as the Value's `List` (a numeric `Vec` is a dataset in the typed file).
+    #[anam(name = "order")]
+    #[serde(with = "anam::as_list")]
+    _order: Vec<i64>,
+    plain: String,
+    #[anam(extra_data)]
+    extra: anam::ExtraData,
+    #[anam(bcast_only)]
+    scratch: Vec<f64>,
+}
+
+fn mapped() -> Mapped {
+    Mapped {
+        _order: vec![3, 1, 2],
+        plain: "plain".into(),
+        extra: anam::ExtraData::from([
+            ("hometown".to_string(), Value::from("Oxford")),
+            ("ratio".to_string(), Value::F32(0.5)),
+        ]),
+        scratch: vec![1.5],
+    }
+}
+
+#[test]
+fn to_value_of_a_class_is_the_object_of_its_file() {
+    let m = mapped();
+    let v = anam::to_value(&m).unwrap();
+    let o = object(Some(&v));
+    let names: Vec<&str> = o.fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["order", "plain", "hometown", "ratio"],
+        "stored names, extra_data inline, no bcast_only member"
+    );
+    assert_eq!(o.name_maps, [("order".to_string(), "_order".to_string())]);
+    assert_eq!(o.get("ratio"), Some(&Value::F32(0.5)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.hdf5"), dir.path().join("b.hdf5"));
+    anam::to_file(&a, "m", &m).unwrap();
+    anam::to_file(&b, "m", &v).unwrap();
+    assert_eq!(diff(&dump_file(&a), &dump_file(&b)), Vec::<String>::new());
+    assert_eq!(load_value(&a, "m"), v, "the Value of the class's file");
+    let want = Mapped {
+        scratch: vec![],
+        ..m
+    };
+    assert_eq!(anam::from_file::<Mapped>(&b, Some("m")).unwrap(), want);
+}
+
+#[test]
+fn to_value_refuses_extra_data_the_file_cannot_hold() {
+    let mut m = mapped();
+    m.extra.insert("LIST_x".into(), Value::I64(1));
+    let err = anam::to_value(&m).unwrap_err().to_string();
+    assert!(err.contains("`LIST_x` is reserved"), "{err}");
+
+    let mut m = mapped();
+    m.extra.insert("plain".into(), Value::I64(1));
+    let err = anam::to_value(&m).unwrap_err().to_string();
+    assert!(err.contains("`plain` is written twice"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.hdf5");
+    let err = anam::to_file(&path, "m", &m).unwrap_err().to_string();
+    assert!(
+        err.contains("`plain` is written twice"),
+        "the file refuses it too: {err}"
+    );
+}

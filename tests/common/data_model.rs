@@ -724,12 +724,6 @@ pub const NOT_SELF_DESCRIBING: &str =
 pub const NONE_ABSENT: &str =
     "None is an absent entry: an object's None member is not stored, and does not read back";
 
-/// Bug: `to_value` and classes.
-pub const BUG_TO_VALUE_CLASS: &str =
-    "BUG: to_value ignores the #[anam::class] registration (extra_data, name maps, \
-     bcast_only): the Value holds `extra_data` as one nested member, keeps the Rust member \
-     names and the bcast_only members, so its file is not the class's file, and the class \
-     cannot read it back (`duplicate field`)";
 /// Bug: long lists.
 pub const BUG_LIST_LIMIT: &str =
     "BUG: a list of more than 65,534 items cannot be written (`cannot write the attribute \
@@ -2766,9 +2760,7 @@ fn classes(s: &mut Samples) {
                 ..m
             },
             BCAST_ONLY,
-        )
-        .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-        .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        ),
     );
     let p = Probe::new("probe");
     s.add(
@@ -2784,9 +2776,7 @@ fn classes(s: &mut Samples) {
                 ..p
             },
             BCAST_ONLY,
-        )
-        .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-        .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        ),
     );
     let l = lab();
     let no_bcast = |p: &Probe| Probe {
@@ -2795,28 +2785,21 @@ fn classes(s: &mut Samples) {
         ..p.clone()
     };
     s.add(
-        sample("Lab of Probes", "samples.Lab", l.clone())
-            .hdf5_reads(
-                crate::samples::Lab {
-                    lead: no_bcast(&l.lead),
-                    team: l.team.iter().map(no_bcast).collect(),
-                    by_name: l
-                        .by_name
-                        .iter()
-                        .map(|(k, p)| (k.clone(), no_bcast(p)))
-                        .collect(),
-                    spare: l.spare.as_ref().map(no_bcast),
-                },
-                BCAST_ONLY,
-            )
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        sample("Lab of Probes", "samples.Lab", l.clone()).hdf5_reads(
+            crate::samples::Lab {
+                lead: no_bcast(&l.lead),
+                team: l.team.iter().map(no_bcast).collect(),
+                by_name: l
+                    .by_name
+                    .iter()
+                    .map(|(k, p)| (k.clone(), no_bcast(p)))
+                    .collect(),
+                spare: l.spare.as_ref().map(no_bcast),
+            },
+            BCAST_ONLY,
+        ),
     );
-    s.add(
-        sample("empty Store", "anamnesis.store.Store", Store::new())
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
-    );
+    s.add(sample("empty Store", "anamnesis.store.Store", Store::new()));
     let st = store();
     let mut stored = st.clone();
     for v in stored.extra_data.values_mut() {
@@ -2826,9 +2809,7 @@ fn classes(s: &mut Samples) {
         sample("Store", "anamnesis.store.Store", st)
             .objects_unordered()
             .holds_values()
-            .hdf5_reads(stored, NONE_ABSENT)
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+            .hdf5_reads(stored, NONE_ABSENT),
     );
     let c: StatsCollection = (0..3).map(stats).collect();
     s.add(sample("collection", "samples.StatsCollection", c));
