@@ -82,7 +82,7 @@ impl Serialize for ObjectBody<'_> {
 
 /// Converts any `Serialize` value into a [`Value`] (arrays are copied into the value): the
 /// Value that [`to_file`](crate::to_file) would write, so that writing it gives the same
-/// file as writing `value`.
+/// file as writing `value`, and [`from_value`](crate::from_value) gives `value` back.
 ///
 /// A struct is an [`Object`] tagged with its Serde name (or its `class` field), its members
 /// in field order, a `None` field a [`Value::None`] member; sequences are
@@ -119,6 +119,7 @@ impl Serialize for ObjectBody<'_> {
 /// let names: Vec<&str> = o.fields.iter().map(|(n, _)| n.as_str()).collect();
 /// assert_eq!(names, ["order", "hometown"]);
 /// assert_eq!(o.name_maps, [("order".to_string(), "_order".to_string())]);
+/// assert_eq!(v["_order"][1], Value::I64(1));
 /// # Ok::<(), anam::Error>(())
 /// ```
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
