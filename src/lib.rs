@@ -157,6 +157,7 @@ pub use crate::mpi::MpiHandler;
 pub use crate::object::AnamObject;
 pub use crate::options::ReadOptions;
 pub use crate::store::Store;
+pub use crate::value::{from_value, from_value_ref, ValueIndex};
 pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
 /// version.

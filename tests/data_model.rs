@@ -19,7 +19,12 @@
 //!   is `to_value(&v)` but for absent `None` members and, where declared, arrays for
 //!   numeric lists;
 //! - `value_wire::<group>`: `to_value(&v)` through the wire format is itself, members in
-//!   the same order.
+//!   the same order;
+//! - `from_value::<group>`: `from_value(to_value(&v))` and `from_value_ref(&to_value(&v))`
+//!   give `v` back (but for what the sample declares `to_value` leaves out, as the file
+//!   does: `bcast_only` members, `Some(None)`), and, as a struct field and at top level,
+//!   `from_value` of the Value read from the typed value's file gives what the typed read
+//!   of that file gives (`from_value` reads a Value as the HDF5 reader reads the file).
 //!
 //! Values compare exactly: floats bit for bit (`data_model::fingerprint`).
 //!
@@ -52,6 +57,7 @@ enum Format {
     Wire,
     ValueHdf5,
     ValueWire,
+    FromValue,
 }
 
 /// Runs the checks of `format` on every sample of `group`, and fails listing every sample
@@ -71,6 +77,7 @@ fn run(group: &str, format: Format) {
             Format::Wire => vec![(Check::Wire, wire(s))],
             Format::ValueHdf5 => value_hdf5(s, &sdir),
             Format::ValueWire => vec![(Check::ValueWire, value_wire(s))],
+            Format::FromValue => vec![(Check::FromValue, from_value(s, &sdir))],
         };
         for (check, results) in checks {
             checks_made += results.len();
@@ -430,6 +437,47 @@ fn value_wire(s: &Sample) -> Results {
 }
 
 // ---------------------------------------------------------------------------------------
+// from_value
+// ---------------------------------------------------------------------------------------
+
+fn from_value(s: &Sample, dir: &Path) -> Results {
+    let mut results = Vec::new();
+    // Samples `to_value` refuses are checked to be refused by `value_hdf5`.
+    if s.to_value.is_ok() {
+        results.push((
+            None,
+            "from_value(to_value(&v))".to_string(),
+            s.data.check_from_value(),
+        ));
+    }
+    for at in [At::Field, At::Top] {
+        if hdf5_accepts(s, at).is_err() {
+            continue;
+        }
+        if let Some(note) = s.known_bug(Check::Hdf5, Some(at)) {
+            println!(
+                "not checked: sample `{}`, from_value of the typed file at {at:?}: HDF5 \
+                 itself fails there ({note})",
+                s.name
+            );
+            continue;
+        }
+        let path = dir.join(format!("typed-{at:?}.hdf5"));
+        let r = s
+            .data
+            .write(&path, at)
+            .map_err(|e| format!("writing: {e}"))
+            .and_then(|()| s.data.check_value_file(&path, at));
+        results.push((
+            Some(at),
+            format!("from_value of the Value read from the typed file at {at:?}"),
+            r,
+        ));
+    }
+    results
+}
+
+// ---------------------------------------------------------------------------------------
 // The tests
 // ---------------------------------------------------------------------------------------
 
@@ -463,6 +511,13 @@ macro_rules! suite {
             $(#[test]
             fn $group() {
                 super::run(stringify!($group), super::Format::ValueWire);
+            })*
+        }
+
+        mod from_value {
+            $(#[test]
+            fn $group() {
+                super::run(stringify!($group), super::Format::FromValue);
             })*
         }
     };

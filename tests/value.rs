@@ -21,10 +21,32 @@ use manifest::{fixture, manifest};
 // Helpers
 // ---------------------------------------------------------------------------------------
 
+/// The fixtures are opened both through the `hdf5` crate (with HDF5's file locking) and
+/// through `anam` (without it), by tests running in parallel; HDF5 refuses to open a file
+/// the process already holds open with other locking flags ("file locking flag values
+/// don't match"), so the two kinds of opens take turns.
+static FIXTURE_OPENS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Runs `f`, which opens files through `anam`.
+fn anam_open<R>(f: impl FnOnce() -> R) -> R {
+    let _turn = FIXTURE_OPENS.read().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+/// Runs `f`, which opens files through the `hdf5` crate.
+fn hdf5_open<R>(f: impl FnOnce() -> R) -> R {
+    let _turn = FIXTURE_OPENS.write().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
 /// Every file of the manifest with every group of the file: the groups the manifest lists
 /// (checked to exist) and the others (`tutorial2_aliases.hdf5` also holds `place` and
 /// `train`, copied from `tutorial2.hdf5`).
 fn fixture_groups() -> Vec<(String, Vec<String>)> {
+    hdf5_open(fixture_groups_in_turn)
+}
+
+fn fixture_groups_in_turn() -> Vec<(String, Vec<String>)> {
     manifest()
         .as_object()
         .unwrap()
@@ -41,7 +63,7 @@ fn fixture_groups() -> Vec<(String, Vec<String>)> {
 }
 
 fn load_value(path: &Path, group: &str) -> Value {
-    anam::from_file::<Value>(path, Some(group))
+    anam_open(|| anam::from_file::<Value>(path, Some(group)))
         .unwrap_or_else(|e| panic!("{}/{group} as Value: {e}", path.display()))
 }
 
@@ -161,10 +183,12 @@ fn dump(group: &hdf5::Group, path: &str, out: &mut BTreeMap<String, String>) {
 }
 
 fn dump_file(path: &Path) -> BTreeMap<String, String> {
-    let file = hdf5::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = BTreeMap::new();
-    dump(&file, "/", &mut out);
-    out
+    hdf5_open(|| {
+        let file = hdf5::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut out = BTreeMap::new();
+        dump(&file, "/", &mut out);
+        out
+    })
 }
 
 /// The differences between two dumps, one line each (empty when they agree).
@@ -222,7 +246,7 @@ fn every_fixture_loads_as_value_and_writes_back_identically() {
         let mut values = Vec::new();
         for group in names {
             // Every failure is collected, so that one report shows them all.
-            let value = match anam::from_file::<Value>(&original, Some(group)) {
+            let value = match anam_open(|| anam::from_file::<Value>(&original, Some(group))) {
                 Ok(v) => v,
                 Err(e) => {
                     failures.push(format!("{file}/{group}: loading as Value: {e}"));
@@ -358,7 +382,7 @@ fn tutorial1_scalars_are_typed() {
     assert_eq!(o.get("age"), Some(&Value::I64(m["age"].as_i64().unwrap())));
     assert_eq!(o.fields.len(), 2);
     // No group name: the first group.
-    let first: Value = anam::from_file(fixture("tutorial1.hdf5"), None).unwrap();
+    let first: Value = anam_open(|| anam::from_file(fixture("tutorial1.hdf5"), None)).unwrap();
     assert_eq!(first, Value::Object(o));
 }
 
@@ -780,4 +804,499 @@ fn list_with_a_none_element_loads_as_value() {
     drop(f);
     let back = anam::from_file::<Value>(&path, Some("w"));
     assert_eq!(back.map_err(|e| e.to_string()), Ok(v));
+}
+
+// ---------------------------------------------------------------------------------------
+// from_value: a Value read as a typed value, as the HDF5 reader reads the file
+// ---------------------------------------------------------------------------------------
+
+/// A registered class with every class feature (as `tests/common/data_model.rs`'s
+/// `Mapped`), and an alias.
+#[anam::class(class = "value_tests.Mapped", aliases("value_tests.OldMapped"))]
+#[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+struct Mapped {
+    /// A list, as the Value's `List` (a numeric `Vec` is a dataset in the typed file).
+    #[anam(name = "order")]
+    #[serde(with = "anam::as_list")]
+    _order: Vec<i64>,
+    plain: String,
+    #[anam(extra_data)]
+    extra: anam::ExtraData,
+    #[anam(bcast_only)]
+    scratch: Vec<f64>,
+}
+
+fn mapped() -> Mapped {
+    Mapped {
+        _order: vec![3, 1, 2],
+        plain: "plain".into(),
+        extra: anam::ExtraData::from([
+            ("hometown".to_string(), Value::from("Oxford")),
+            ("ratio".to_string(), Value::F32(0.5)),
+        ]),
+        scratch: vec![1.5],
+    }
+}
+
+#[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+#[serde(rename = "value_tests.Grid")]
+struct Grid {
+    #[serde(with = "anam::array")]
+    grid: ndarray::Array2<f64>,
+    scale: Complex64,
+    any: Value,
+    maybe: Option<String>,
+    counts: Vec<u16>,
+}
+
+#[test]
+fn from_value_moves_arrays_whole_into_array_fields() {
+    let grid = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64);
+    let moved = grid.clone().into_dyn();
+    let buffer = moved.as_ptr();
+    let mut o = Object::new("value_tests.Grid");
+    o.insert("grid", Value::from(moved));
+    o.insert("scale", Value::C128(Complex64::new(1.0, -1.0)));
+    o.insert("any", Value::C64(Complex32::new(0.5, 2.0)));
+    o.insert("counts", Value::from(ndarray::arr1(&[1u8, 2]).into_dyn()));
+    let g: Grid = anam::from_value(Value::Object(o)).unwrap();
+    assert_eq!(g.grid, grid);
+    assert_eq!(
+        g.grid.as_ptr(),
+        buffer,
+        "the array's buffer moved, not copied"
+    );
+    assert_eq!(g.scale, Complex64::new(1.0, -1.0));
+    assert_eq!(
+        g.any,
+        Value::C64(Complex32::new(0.5, 2.0)),
+        "a Value field as it is"
+    );
+    assert_eq!(g.maybe, None, "an absent member is None");
+    assert_eq!(g.counts, [1, 2], "a uint8 array into a Vec<u16>");
+}
+
+#[test]
+fn from_value_gives_value_fields_their_sub_value_as_it_is() {
+    // Name maps, legacy lists, typed scalars and arrays: nothing is normalized.
+    let mut inner = Object::new("fixture_classes.ExampleWriter");
+    inner.legacy_lists.push("dat".into());
+    inner.insert("dat", Value::List(vec![Value::Object(Object::new("a.B"))]));
+    inner.name_maps.push(("order".into(), "_order".into()));
+    inner.insert("order", Value::U16(7));
+    inner.insert(
+        "grid",
+        Value::from(ndarray::ArrayD::<i8>::zeros(vec![2, 0])),
+    );
+    let inner = Value::Object(inner);
+    let mut o = Object::new("value_tests.Grid");
+    o.insert(
+        "grid",
+        Value::from(ndarray::ArrayD::<f64>::zeros(vec![1, 1])),
+    );
+    o.insert("scale", Value::List(vec![Value::F64(0.0), Value::F64(1.0)]));
+    o.insert("any", inner.clone());
+    o.insert("counts", Value::List(vec![Value::U16(1)]));
+    let v = Value::Object(o);
+    let g: Grid = anam::from_value_ref(&v).unwrap();
+    assert_eq!(g.any, inner);
+    assert_eq!(
+        g.scale,
+        Complex64::new(0.0, 1.0),
+        "a complex number from [re, im]"
+    );
+    let back: Value = anam::from_value(v.clone()).unwrap();
+    assert_eq!(back, v, "a Value from a Value is itself");
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+#[serde(rename = "value_tests.Mapped")]
+struct Unregistered {
+    plain: String,
+}
+
+#[test]
+fn from_value_checks_the_class_as_the_hdf5_reader_does() {
+    let kind = |e: anam::Error| match e.kind() {
+        anam::ErrorKind::ClassMismatch { found, expected } => {
+            format!("mismatch {found} {expected}")
+        }
+        anam::ErrorKind::MissingClass { expected } => format!("missing {expected}"),
+        other => format!("other: {other}"),
+    };
+    let mut o = Object::new("value_tests.Other");
+    o.insert("plain", Value::from("x"));
+    let err = anam::from_value::<Unregistered>(Value::Object(o.clone())).unwrap_err();
+    assert_eq!(kind(err), "mismatch value_tests.Other value_tests.Mapped");
+
+    // The same error from the file of that Value.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.hdf5");
+    anam::to_file(&path, "o", &Value::Object(o.clone())).unwrap();
+    let err = anam::from_file::<Unregistered>(&path, Some("o")).unwrap_err();
+    assert_eq!(kind(err), "mismatch value_tests.Other value_tests.Mapped");
+
+    o.class = String::new();
+    let err = anam::from_value::<Unregistered>(Value::Object(o.clone())).unwrap_err();
+    assert_eq!(kind(err), "missing value_tests.Mapped");
+
+    // A list is a group of class AnamList.
+    let err = anam::from_value::<Unregistered>(Value::List(vec![])).unwrap_err();
+    assert_eq!(
+        kind(err),
+        "mismatch anamnesis.abstract.AnamList value_tests.Mapped"
+    );
+
+    // A dict stands for a struct (as an AnamDict group does).
+    let d = Value::Dict(vec![(Value::from("plain"), Value::from("d"))]);
+    assert_eq!(
+        anam::from_value::<Unregistered>(d).unwrap(),
+        Unregistered { plain: "d".into() }
+    );
+
+    // Aliases and hints.
+    let mut m = anam::to_value(&mapped()).unwrap();
+    if let Value::Object(o) = &mut m {
+        o.class = "value_tests.OldMapped".into();
+    }
+    let back: Mapped = anam::from_value(m.clone()).unwrap();
+    assert_eq!(back._order, [3, 1, 2], "an alias of the class");
+    if let Value::Object(o) = &mut m {
+        o.class = "value_tests.HintedMapped".into();
+    }
+    assert!(anam::from_value::<Mapped>(m.clone()).is_err());
+    anam::registry::add_hint("value_tests.HintedMapped", "value_tests.Mapped");
+    let back: Mapped = anam::from_value(m).unwrap();
+    assert_eq!(back.plain, "plain", "a tag hinted to the class");
+}
+
+#[test]
+fn from_value_applies_name_maps_and_gathers_extra_data() {
+    // The class's own name map, with no `name_maps` on the object (a file written by hand).
+    let mut o = Object::new("value_tests.Mapped");
+    o.insert("order", Value::List(vec![Value::I64(9)]));
+    o.insert("plain", Value::from("p"));
+    o.insert("hometown", Value::from("Leeds"));
+    o.insert("visits", Value::from(ndarray::arr1(&[1i32, 2]).into_dyn()));
+    let m: Mapped = anam::from_value(Value::Object(o.clone())).unwrap();
+    assert_eq!(m._order, [9]);
+    assert_eq!(m.plain, "p");
+    assert_eq!(m.scratch, Vec::<f64>::new(), "bcast_only: its default");
+    assert_eq!(
+        m.extra.keys().collect::<Vec<_>>(),
+        ["hometown", "visits"],
+        "the members that are not fields"
+    );
+    assert_eq!(m.extra["visits"], o.get("visits").unwrap().clone(), "typed");
+
+    // The object's own name maps: `plain` stored as `simple`.
+    o.fields.retain(|(n, _)| n != "plain");
+    o.insert("simple", Value::from("mapped by the object"));
+    o.name_maps.push(("simple".into(), "plain".into()));
+    let m: Mapped = anam::from_value(Value::Object(o)).unwrap();
+    assert_eq!(m.plain, "mapped by the object");
+    assert!(!m.extra.contains_key("simple"));
+
+    // A plain map of an object: its members through its name maps, without `class`.
+    let mut o = Object::new("any.Class");
+    o.insert("a", Value::I64(1));
+    o.insert("_b", Value::I64(2));
+    o.name_maps.push(("_b".into(), "b".into()));
+    let map: BTreeMap<String, i64> = anam::from_value(Value::Object(o)).unwrap();
+    assert_eq!(map, BTreeMap::from([("a".into(), 1), ("b".into(), 2)]));
+}
+
+#[test]
+fn from_value_reads_dicts_with_any_keys_lists_and_enums() {
+    let d = Value::Dict(vec![
+        (
+            Value::List(vec![Value::I32(1), Value::I32(2)]),
+            Value::from("one-two"),
+        ),
+        (
+            Value::List(vec![Value::I32(-1), Value::I32(0)]),
+            Value::from("minus"),
+        ),
+    ]);
+    let m: std::collections::HashMap<(i32, i32), String> = anam::from_value(d).unwrap();
+    assert_eq!(m[&(1, 2)], "one-two");
+    assert_eq!(m[&(-1, 0)], "minus");
+
+    let l = Value::List(vec![Value::I64(1), Value::U8(2), Value::I16(-3)]);
+    assert_eq!(
+        anam::from_value::<Vec<f64>>(l.clone()).unwrap(),
+        [1.0, 2.0, -3.0]
+    );
+    assert_eq!(
+        anam::from_value::<(i8, u64, i32)>(l.clone()).unwrap(),
+        (1, 2, -3)
+    );
+    let err = anam::from_value::<(i8, u64)>(l).unwrap_err().to_string();
+    assert!(err.contains("invalid length 3"), "{err}");
+    let a = Value::from(ndarray::arr2(&[[1u32, 2], [3, 4]]).into_dyn());
+    assert_eq!(
+        anam::from_value::<Vec<Vec<u64>>>(a).unwrap(),
+        [[1, 2], [3, 4]],
+        "an array is nested sequences"
+    );
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    enum Shape {
+        Point,
+        Circle(f64),
+        Rect { w: f32, h: f32 },
+    }
+    let shapes = Value::List(vec![
+        Value::from("Point"),
+        Value::Dict(vec![(Value::from("Circle"), Value::F64(2.0))]),
+        Value::Dict(vec![(
+            Value::from("Rect"),
+            Value::Dict(vec![
+                (Value::from("w"), Value::F32(1.0)),
+                (Value::from("h"), Value::F32(2.0)),
+            ]),
+        )]),
+    ]);
+    assert_eq!(
+        anam::from_value::<Vec<Shape>>(shapes).unwrap(),
+        [
+            Shape::Point,
+            Shape::Circle(2.0),
+            Shape::Rect { w: 1.0, h: 2.0 }
+        ]
+    );
+}
+
+#[test]
+fn from_value_errors_name_the_place_in_the_value() {
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename = "value_tests.Team")]
+    #[allow(dead_code)]
+    struct Team {
+        people: Vec<Person>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename = "value_tests.Person")]
+    #[allow(dead_code)]
+    struct Person {
+        age: u8,
+    }
+    let person = |age: Value| {
+        let mut p = Object::new("value_tests.Person");
+        p.insert("age", age);
+        Value::Object(p)
+    };
+    let mut team = Object::new("value_tests.Team");
+    team.insert(
+        "people",
+        Value::List(vec![person(Value::I64(30)), person(Value::I64(300))]),
+    );
+    let err = anam::from_value::<Team>(Value::Object(team)).unwrap_err();
+    assert_eq!(err.path(), Some("/people/1/age"), "{err}");
+    assert!(err.to_string().contains("300"), "{err}");
+
+    let d = Value::Dict(vec![(Value::from("k"), Value::from("not a number"))]);
+    let err = anam::from_value::<BTreeMap<String, i32>>(d).unwrap_err();
+    assert_eq!(err.path(), Some("/k"), "{err}");
+}
+
+#[test]
+fn from_value_of_a_file_value_reads_as_from_file_for_every_fixture() {
+    // The self-describing view (`deserialize_any`) through serde_json::Value: from the file,
+    // and from the file's Value.
+    let (mut same, mut refused) = (0, 0);
+    for (file, groups) in fixture_groups() {
+        for group in groups {
+            let path = fixture(&file);
+            let direct = anam_open(|| anam::from_file::<serde_json::Value>(&path, Some(&group)));
+            let v = load_value(&path, &group);
+            let through = anam::from_value_ref::<serde_json::Value>(&v);
+            let owned = anam::from_value::<serde_json::Value>(v);
+            match (direct, through, owned) {
+                (Ok(d), Ok(t), Ok(o)) => {
+                    assert_eq!(t, d, "{file}/{group}");
+                    assert_eq!(o, d, "{file}/{group}");
+                    same += 1;
+                }
+                // JSON has string keys only: a dict of integer keys fails both ways.
+                (Err(d), Err(t), Err(o)) => {
+                    let d = d.kind().to_string();
+                    assert_eq!(t.kind().to_string(), d, "{file}/{group}");
+                    assert_eq!(o.kind().to_string(), d, "{file}/{group}");
+                    refused += 1;
+                }
+                (d, t, o) => panic!("{file}/{group}: from_file {d:?}, from_value {t:?} / {o:?}"),
+            }
+        }
+    }
+    println!("{same} groups read the same, {refused} refused both ways");
+    assert!(
+        same >= 18 && refused <= 1,
+        "{same} groups read the same, {refused} refused"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// to_value of registered classes: the object the class's file holds
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn to_value_of_a_class_is_the_object_of_its_file() {
+    let m = mapped();
+    let v = anam::to_value(&m).unwrap();
+    let o = object(Some(&v));
+    let names: Vec<&str> = o.fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["order", "plain", "hometown", "ratio"],
+        "stored names, extra_data inline, no bcast_only member"
+    );
+    assert_eq!(o.name_maps, [("order".to_string(), "_order".to_string())]);
+    assert_eq!(o.get("ratio"), Some(&Value::F32(0.5)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.hdf5"), dir.path().join("b.hdf5"));
+    anam::to_file(&a, "m", &m).unwrap();
+    anam::to_file(&b, "m", &v).unwrap();
+    assert_eq!(diff(&dump_file(&a), &dump_file(&b)), Vec::<String>::new());
+    assert_eq!(load_value(&a, "m"), v, "the Value of the class's file");
+    let want = Mapped {
+        scratch: vec![],
+        ..m
+    };
+    assert_eq!(anam::from_file::<Mapped>(&b, Some("m")).unwrap(), want);
+    assert_eq!(anam::from_value::<Mapped>(v).unwrap(), want);
+}
+
+#[test]
+fn to_value_refuses_extra_data_the_file_cannot_hold() {
+    let mut m = mapped();
+    m.extra.insert("LIST_x".into(), Value::I64(1));
+    let err = anam::to_value(&m).unwrap_err().to_string();
+    assert!(err.contains("`LIST_x` is reserved"), "{err}");
+
+    let mut m = mapped();
+    m.extra.insert("plain".into(), Value::I64(1));
+    let err = anam::to_value(&m).unwrap_err().to_string();
+    assert!(err.contains("`plain` is written twice"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.hdf5");
+    let err = anam::to_file(&path, "m", &m).unwrap_err().to_string();
+    assert!(
+        err.contains("`plain` is written twice"),
+        "the file refuses it too: {err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Navigation
+// ---------------------------------------------------------------------------------------
+
+fn navigable() -> Value {
+    let mut o = Object::new("value_tests.Lab");
+    o.insert(
+        "order",
+        Value::List(vec![Value::I64(3), Value::U64(u64::MAX)]),
+    );
+    o.name_maps.push(("order".into(), "_order".into()));
+    o.insert(
+        "by_key",
+        Value::Dict(vec![
+            (Value::I16(2), Value::from("two")),
+            (Value::from("name"), Value::Bool(true)),
+            (Value::I64(-1), Value::Unit),
+        ]),
+    );
+    o.insert(
+        "grid",
+        Value::from(ndarray::arr2(&[[1i32, 2], [3, 4]]).into_dyn()),
+    );
+    o.insert("ratio", Value::F32(0.25));
+    Value::Object(o)
+}
+
+#[test]
+fn values_index_like_serde_json() {
+    let mut v = navigable();
+    assert_eq!(v["order"][0], Value::I64(3));
+    assert_eq!(v["_order"][1].as_u64(), Some(u64::MAX), "by member name");
+    assert_eq!(
+        v["by_key"][2].as_str(),
+        Some("two"),
+        "a dict by integer key"
+    );
+    assert_eq!(v["by_key"]["name"].as_bool(), Some(true));
+    assert!(v["by_key"][0].is_none(), "not by position");
+    assert!(v["order"][2].is_none(), "out of range: a shared None");
+    assert!(v["missing"]["deeper"][0].is_none());
+    assert!(v[0].is_none() && v["ratio"]["x"].is_none());
+    assert_eq!(v.get("order").and_then(|o| o.get(0)), Some(&Value::I64(3)));
+    assert_eq!(v.get(String::from("ratio")), Some(&Value::F32(0.25)));
+    assert_eq!(v.get("nothing"), None);
+
+    *v.get_mut("_order").unwrap().get_mut(0).unwrap() = Value::I64(30);
+    *v.get_mut("by_key").unwrap().get_mut(2).unwrap() = Value::from("deux");
+    assert_eq!(v["order"][0].as_i64(), Some(30));
+    assert_eq!(v["by_key"][2].as_str(), Some("deux"));
+    assert!(v.get_mut("nothing").is_none());
+
+    assert_eq!(v["ratio"].as_f64(), Some(0.25));
+    assert_eq!(v["order"][1].as_i64(), None, "u64::MAX is no i64");
+    assert_eq!(v["order"][1].as_f64(), Some(u64::MAX as f64));
+    assert_eq!(v["by_key"].as_dict().map(<[_]>::len), Some(3));
+    assert_eq!(v["order"].as_list().map(<[_]>::len), Some(2));
+    assert!(v.as_object().is_some() && v.as_list().is_none() && v.as_dict().is_none());
+    assert_eq!(
+        v["by_key"].as_dict().unwrap()[2].1,
+        Value::Unit,
+        "positions"
+    );
+}
+
+#[test]
+fn values_give_typed_arrays() {
+    let v = navigable();
+    let view = v["grid"].as_array_of::<i32>().unwrap();
+    assert_eq!(view[[1, 0]], 3);
+    assert!(
+        std::ptr::eq(
+            view.as_ptr(),
+            v["grid"]
+                .as_array()
+                .unwrap()
+                .view::<i32>()
+                .unwrap()
+                .as_ptr()
+        ),
+        "borrowed"
+    );
+    assert!(v["grid"].as_array_of::<i64>().is_none(), "no conversion");
+    assert_eq!(
+        v["grid"].to_array::<f64>().unwrap(),
+        ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn(),
+        "converted without loss"
+    );
+    let err = v["grid"].to_array::<i16>().unwrap_err();
+    assert!(matches!(err.kind(), anam::ErrorKind::Invalid(_)), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "cannot convert a int32 array to int16 without loss"
+    );
+    assert_eq!(
+        v["ratio"].to_array::<f64>().unwrap(),
+        ndarray::arr0(0.25).into_dyn()
+    );
+    assert!(v["order"].to_array::<i64>().is_err(), "a list is no array");
+    assert!(v["missing"].to_array::<i64>().is_err());
+}
+
+#[test]
+fn typed_array_conversions_fail_with_anam_errors() {
+    let a = TypedArray::U16(ndarray::arr1(&[1u16, 2]).into_dyn());
+    let err: anam::Error = a.clone().into_array::<i8>().unwrap_err();
+    assert!(matches!(err.kind(), anam::ErrorKind::Invalid(_)), "{err}");
+    assert_eq!(
+        a.into_array::<u64>().unwrap(),
+        ndarray::arr1(&[1u64, 2]).into_dyn()
+    );
 }

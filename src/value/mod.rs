@@ -6,6 +6,12 @@
 //! class tag, its name maps and its legacy lists, so that read -> write -> read gives the same
 //! classes, names, dtypes and shapes.
 //!
+//! [`to_value`] gives the Value that writing a typed value would store (the object of a
+//! registered class as its file holds it), and [`from_value`] reads a typed value back from
+//! a Value as [`from_file`](crate::from_file) reads it from the file. A Value is navigated as
+//! a `serde_json::Value` is: `v["member"][0]`, [`Value::get`], `as_i64`, `as_str`, ..., and
+//! typed array access ([`Value::as_array_of`], [`Value::to_array`]).
+//!
 //! ```
 //! # fn main() -> anam::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
@@ -22,13 +28,17 @@
 //! ```
 
 mod de;
+mod deserializer;
+mod index;
 mod ser;
 
 use std::collections::BTreeMap;
 
-use crate::dtype::{dtype_table, Scalar, TypedArray};
+use crate::dtype::{dtype_table, with_scalar, Scalar, TypedArray};
 use crate::protocol::{LEGACY_KEY, NAME_MAPS_KEY};
 
+pub use deserializer::{from_value, from_value_ref};
+pub use index::ValueIndex;
 pub use ser::to_value;
 
 /// The `extra_data` of a class: entries stored beside its members.
@@ -130,14 +140,34 @@ impl Object {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
-    /// The member whose Python name is `member`, following the name maps.
-    pub fn member(&self, member: &str) -> Option<&Value> {
-        let stored = self
-            .name_maps
+    /// The member stored as `name`, mutably.
+    ///
+    /// ```
+    /// use anam::{Object, Value};
+    /// let mut o = Object::new("m.C");
+    /// o.insert("n", Value::I64(1));
+    /// *o.get_mut("n").unwrap() = Value::I64(2);
+    /// assert_eq!(o.get("n"), Some(&Value::I64(2)));
+    /// ```
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
+        self.fields
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The stored name of the member whose Python name is `member`, by the name maps (or
+    /// `member` itself).
+    fn stored_name<'a>(&'a self, member: &'a str) -> &'a str {
+        self.name_maps
             .iter()
             .find(|(_, m)| m == member)
-            .map_or(member, |(s, _)| s.as_str());
-        self.get(stored)
+            .map_or(member, |(s, _)| s.as_str())
+    }
+
+    /// The member whose Python name is `member`, following the name maps.
+    pub fn member(&self, member: &str) -> Option<&Value> {
+        self.get(self.stored_name(member))
     }
 
     /// Sets the member stored as `name` (replacing it, or appending it).
@@ -151,7 +181,71 @@ impl Object {
 }
 
 impl Value {
+    /// The shared `Value::None` that indexing returns for what is not there.
+    pub(crate) const NONE: &'static Value = &Value::None;
+
+    /// Whether this is [`Value::None`] (Python's `None`, an absent entry).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert!(Value::None.is_none());
+    /// assert!(!Value::Unit.is_none());
+    /// ```
+    pub fn is_none(&self) -> bool {
+        matches!(self, Value::None)
+    }
+
+    /// The entry at `index`: an [`Object`]'s member or a [`Dict`](Value::Dict)'s entry by a
+    /// string, a [`List`](Value::List)'s item or a dict's entry by an integer key by a
+    /// `usize` (see [`ValueIndex`] for the exact rules); `None` when there is none.
+    ///
+    /// ```
+    /// use anam::{Object, Value};
+    /// let mut o = Object::new("m.C");
+    /// o.insert("xs", Value::List(vec![Value::I64(1), Value::I64(2)]));
+    /// let v = Value::Object(o);
+    /// assert_eq!(v.get("xs").and_then(|xs| xs.get(1)), Some(&Value::I64(2)));
+    /// assert_eq!(v.get("ys"), None);
+    /// assert_eq!(v.get(0), None); // an object has no items
+    /// ```
+    pub fn get<I: ValueIndex>(&self, index: I) -> Option<&Value> {
+        index.index_into(self)
+    }
+
+    /// The entry at `index`, mutably (the rules of [`get`](Value::get)).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// let mut v = Value::List(vec![Value::I64(1)]);
+    /// *v.get_mut(0).unwrap() = Value::from("one");
+    /// assert_eq!(v[0].as_str(), Some("one"));
+    /// assert!(v.get_mut(1).is_none());
+    /// ```
+    pub fn get_mut<I: ValueIndex>(&mut self, index: I) -> Option<&mut Value> {
+        index.index_into_mut(self)
+    }
+
+    /// The bool, if this is a [`Bool`](Value::Bool).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert_eq!(Value::Bool(true).as_bool(), Some(true));
+    /// assert_eq!(Value::I8(1).as_bool(), None);
+    /// ```
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The string, if this is one.
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert_eq!(Value::from("Oxford").as_str(), Some("Oxford"));
+    /// assert_eq!(Value::I64(1).as_str(), None);
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -159,21 +253,57 @@ impl Value {
         }
     }
 
-    /// Any integer that fits an `i64`.
+    /// An integer of any width whose value fits an `i64` (not a bool, float or string).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert_eq!(Value::U8(7).as_i64(), Some(7));
+    /// assert_eq!(Value::U64(u64::MAX).as_i64(), None);
+    /// assert_eq!(Value::F64(1.0).as_i64(), None);
+    /// ```
     pub fn as_i64(&self) -> Option<i64> {
         self.scalar()?.as_i128().and_then(|v| i64::try_from(v).ok())
     }
 
-    /// Any real number (or integer) as an `f64`.
+    /// An integer of any width whose value fits a `u64` (so not a negative one).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert_eq!(Value::I32(7).as_u64(), Some(7));
+    /// assert_eq!(Value::U64(u64::MAX).as_u64(), Some(u64::MAX));
+    /// assert_eq!(Value::I64(-1).as_u64(), None);
+    /// ```
+    pub fn as_u64(&self) -> Option<u64> {
+        self.scalar()?.as_i128().and_then(|v| u64::try_from(v).ok())
+    }
+
+    /// A real number as an `f64`: a float (an `f32` widened), or an integer of any width
+    /// converted with `as` (which rounds past 2^53, as `serde_json`'s `as_f64`). Not a bool
+    /// or a complex number.
+    ///
+    /// ```
+    /// use anam::Value;
+    /// assert_eq!(Value::F32(0.5).as_f64(), Some(0.5));
+    /// assert_eq!(Value::I16(-3).as_f64(), Some(-3.0));
+    /// assert_eq!(Value::U64(u64::MAX).as_f64(), Some(u64::MAX as f64));
+    /// assert_eq!(Value::Bool(true).as_f64(), None);
+    /// ```
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::F32(v) => Some(v.into()),
             Value::F64(v) => Some(v),
-            _ => self.as_i64().map(|v| v as f64),
+            _ => self.scalar()?.as_i128().map(|v| v as f64),
         }
     }
 
-    /// The array, if this is one.
+    /// The array, if this is one (of any dtype; see [`as_array_of`](Value::as_array_of) and
+    /// [`to_array`](Value::to_array) for typed access).
+    ///
+    /// ```
+    /// use anam::{DType, Value};
+    /// let v = Value::from(ndarray::ArrayD::<u16>::zeros(vec![2, 3]));
+    /// assert_eq!(v.as_array().map(|a| (a.dtype(), a.shape())), Some((DType::U16, &[2, 3][..])));
+    /// ```
     pub fn as_array(&self) -> Option<&TypedArray> {
         match self {
             Value::Array(a) => Some(a),
@@ -181,7 +311,56 @@ impl Value {
         }
     }
 
+    /// The array as a view of `T`, borrowed, when this is an [`Array`](Value::Array) of
+    /// `T`'s dtype; `None` otherwise (no conversion: see [`to_array`](Value::to_array)).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// let v = Value::from(ndarray::arr2(&[[1.5, 2.5]]).into_dyn());
+    /// let view = v.as_array_of::<f64>().unwrap();
+    /// assert_eq!(view[[0, 1]], 2.5);
+    /// assert!(v.as_array_of::<f32>().is_none());
+    /// ```
+    pub fn as_array_of<T: crate::Element>(&self) -> Option<ndarray::ArrayViewD<'_, T>> {
+        self.as_array()?.view::<T>()
+    }
+
+    /// The array as an `ArrayD<T>`, converted without loss: what an `anam::array` field of
+    /// `ArrayD<T>` reads from this value. An [`Array`](Value::Array) of `T`'s dtype is
+    /// copied, one of another dtype converted when no value can change (`int32` into `i64` or
+    /// `f64`, the conversions of `TypedArray::into_array`), and a number, bool or complex
+    /// scalar is a 0-d array. Anything else (a narrowing conversion, a list, a string) is an
+    /// error.
+    ///
+    /// ```
+    /// use anam::Value;
+    /// let v = Value::from(ndarray::arr1(&[1i32, -2]).into_dyn());
+    /// assert_eq!(v.to_array::<f64>()?, ndarray::arr1(&[1.0, -2.0]).into_dyn());
+    /// assert!(v.to_array::<i16>().is_err());
+    /// assert_eq!(Value::U8(3).to_array::<u8>()?, ndarray::arr0(3u8).into_dyn());
+    /// # Ok::<(), anam::Error>(())
+    /// ```
+    pub fn to_array<T: crate::Element>(&self) -> crate::Result<ndarray::ArrayD<T>> {
+        match self {
+            Value::Array(a) => a.to_array::<T>(),
+            other => match other.scalar() {
+                Some(s) => scalar_array(s).into_array::<T>(),
+                None => Err(crate::Error::invalid(format!(
+                    "expected an array of {}, found {}",
+                    T::DTYPE,
+                    other.describe()
+                ))),
+            },
+        }
+    }
+
     /// The object, if this is one.
+    ///
+    /// ```
+    /// use anam::{Object, Value};
+    /// let v = Value::Object(Object::new("m.C"));
+    /// assert_eq!(v.as_object().map(|o| o.class.as_str()), Some("m.C"));
+    /// ```
     pub fn as_object(&self) -> Option<&Object> {
         match self {
             Value::Object(o) => Some(o),
@@ -189,13 +368,57 @@ impl Value {
         }
     }
 
-    /// The list, if this is one.
+    /// The list's items, if this is a list.
+    ///
+    /// ```
+    /// use anam::Value;
+    /// let v = Value::List(vec![Value::I64(1), Value::None]);
+    /// assert_eq!(v.as_list().map(<[Value]>::len), Some(2));
+    /// ```
     pub fn as_list(&self) -> Option<&[Value]> {
         match self {
             Value::List(v) => Some(v),
             _ => None,
         }
     }
+
+    /// The dict's entries, in stored order, if this is a dict (for access by position:
+    /// indexing a dict looks keys up).
+    ///
+    /// ```
+    /// use anam::Value;
+    /// let v = Value::Dict(vec![(Value::from("a"), Value::I64(1))]);
+    /// let (k, x) = &v.as_dict().unwrap()[0];
+    /// assert_eq!((k.as_str(), x.as_i64()), (Some("a"), Some(1)));
+    /// ```
+    pub fn as_dict(&self) -> Option<&[(Value, Value)]> {
+        match self {
+            Value::Dict(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// What the value is, for error messages (`"a list"`, `"an int32 scalar"`).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Value::None => "None".into(),
+            Value::Unit => "()".into(),
+            Value::Str(_) => "a string".into(),
+            Value::Array(a) => format!("an array of {} and shape {:?}", a.dtype(), a.shape()),
+            Value::List(_) => "a list".into(),
+            Value::Dict(_) => "a dict".into(),
+            Value::Object(o) => format!("an object of class `{}`", o.class),
+            other => match other.scalar() {
+                Some(s) => format!("a {} scalar", s.dtype()),
+                None => "a value".into(),
+            },
+        }
+    }
+}
+
+/// A scalar as a 0-d array of its dtype.
+pub(crate) fn scalar_array(s: Scalar) -> TypedArray {
+    with_scalar!(s, v => crate::Element::wrap(ndarray::arr0(v).into_dyn()))
 }
 
 /// Builds an object from map entries whose first key is `class` (the map form of an

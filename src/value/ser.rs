@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::protocol::{
     self, ARRAY_TOKEN, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN,
 };
+use crate::registry::{self, ClassInfo};
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -79,7 +80,48 @@ impl Serialize for ObjectBody<'_> {
     }
 }
 
-/// Converts any `Serialize` value into a [`Value`] (arrays are copied into the value).
+/// Converts any `Serialize` value into a [`Value`] (arrays are copied into the value): the
+/// Value that [`to_file`](crate::to_file) would write, so that writing it gives the same
+/// file as writing `value`, and [`from_value`](crate::from_value) gives `value` back.
+///
+/// A struct is an [`Object`] tagged with its Serde name (or its `class` field), its members
+/// in field order, a `None` field a [`Value::None`] member; sequences are
+/// [`List`](Value::List)s, maps [`Dict`](Value::Dict)s, `anam::array` fields
+/// [`Array`](Value::Array)s. A class registered with [`#[anam::class]`](macro@crate::class)
+/// is the object its file holds: members under their stored names (`#[anam(name)]`, with
+/// the object's [`name_maps`](Object::name_maps)), the `extra_data` entries as members in
+/// the place of that field, and no `bcast_only` members. As in a file, an `extra_data` key
+/// that is not a string, is a [reserved name](crate::format::is_reserved) or repeats a
+/// member's stored name is an error.
+///
+/// ```
+/// use anam::{ExtraData, Value};
+/// use serde::Serialize;
+///
+/// #[anam::class(class = "doc.Sample")]
+/// #[derive(Serialize, serde::Deserialize)]
+/// struct Sample {
+///     #[anam(name = "order")]
+///     _order: Vec<i64>,
+///     #[anam(extra_data)]
+///     extra: ExtraData,
+///     #[anam(bcast_only)]
+///     scratch: Vec<f64>,
+/// }
+///
+/// let s = Sample {
+///     _order: vec![3, 1],
+///     extra: ExtraData::from([("hometown".to_string(), Value::from("Oxford"))]),
+///     scratch: vec![1.5],
+/// };
+/// let v = anam::to_value(&s)?;
+/// let o = v.as_object().unwrap();
+/// let names: Vec<&str> = o.fields.iter().map(|(n, _)| n.as_str()).collect();
+/// assert_eq!(names, ["order", "hometown"]);
+/// assert_eq!(o.name_maps, [("order".to_string(), "_order".to_string())]);
+/// assert_eq!(v["_order"][1], Value::I64(1));
+/// # Ok::<(), anam::Error>(())
+/// ```
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
     value.serialize(ValueBuilder { object: false })
 }
@@ -210,9 +252,12 @@ impl Serializer for ValueBuilder {
         })
     }
 
-    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructBuilder> {
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructBuilder> {
+        let mut object = Object::new(name);
+        object.fields.reserve(len.min(4096));
         Ok(StructBuilder {
-            object: Object::new(name),
+            object,
+            info: registry::info_for(name)?,
         })
     }
 
@@ -311,22 +356,75 @@ impl MapBuilder {
 
 protocol::macros::forward_fields!(MapBuilder, Value, field: field, end: finish);
 
-/// Structs: objects whose class is the Serde name (or a `class` field).
+/// Structs: objects whose class is the Serde name (or a `class` field). A registered class
+/// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and puts its
+/// `extra_data` entries beside the members, as the HDF5 writer does.
 struct StructBuilder {
     object: Object,
+    info: Option<&'static ClassInfo>,
 }
 
 impl StructBuilder {
     fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         if key == crate::format::CLASS_ATTR {
             self.object.class = protocol::capture_str(value)?;
-        } else {
-            self.object.fields.push((key.to_string(), to_value(value)?));
+            return Ok(());
+        }
+        let mut name = key;
+        if let Some(info) = self.info {
+            if info.bcast_only().contains(&key) {
+                return Ok(());
+            }
+            if info.extra_data() == Some(key) {
+                return self.extra_data(value);
+            }
+            if let Some(&(member, stored)) = info.name_maps().iter().find(|(m, _)| *m == key) {
+                self.object
+                    .name_maps
+                    .push((stored.to_string(), member.to_string()));
+                name = stored;
+            }
+        }
+        self.object
+            .fields
+            .push((name.to_string(), to_value(value)?));
+        Ok(())
+    }
+
+    /// The entries of the `extra_data` field, as members.
+    fn extra_data<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let not_a_map = || Error::invalid("extra_data must be a map with string keys");
+        let Value::Dict(entries) = to_value(value)? else {
+            return Err(not_a_map());
+        };
+        self.object.fields.reserve(entries.len());
+        for (key, value) in entries {
+            let Value::Str(key) = key else {
+                return Err(not_a_map());
+            };
+            if crate::format::is_reserved(&key) {
+                return Err(Error::invalid(format!(
+                    "extra_data key `{key}` is reserved by the layout"
+                )));
+            }
+            self.object.fields.push((key, value));
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Value> {
+        if self.info.is_some() {
+            // One entry per name, as in the object's group (an extra_data key may repeat a
+            // member's stored name).
+            let mut names: Vec<&str> = self.object.fields.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort_unstable();
+            if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+                return Err(Error::invalid(format!(
+                    "`{}` is written twice (a member and an extra_data entry?)",
+                    w[0]
+                )));
+            }
+        }
         Ok(Value::Object(self.object))
     }
 }

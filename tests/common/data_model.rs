@@ -1,6 +1,6 @@
 //! One set of samples of the Serde data model as the crate supports it, run through every
-//! format by `tests/data_model.rs` (HDF5, the wire format, `anam::Value` in both), so that
-//! the formats cannot drift apart. `tests/wire.rs` takes its Value samples (fuzz corpus,
+//! format by `tests/data_model.rs` (HDF5, the wire format, `anam::Value` in both, and
+//! `anam::from_value`), so that the formats cannot drift apart. `tests/wire.rs` takes its Value samples (fuzz corpus,
 //! untrusted-input selection) from here too.
 //!
 //! Each [`Sample`] has a name, a value, the wire envelope it must travel under, and what
@@ -531,6 +531,9 @@ pub enum Check {
     ValueSameFile,
     /// `to_value(&v)` through the wire format.
     ValueWire,
+    /// `from_value(to_value(&v))` (and `from_value_ref`), and `from_value` of the Value read
+    /// from the typed file against the typed read of that file.
+    FromValue,
 }
 
 /// What HDF5 does with a sample (written at every place it can go).
@@ -572,12 +575,21 @@ pub trait Erased {
     fn write(&self, path: &Path, at: At) -> Result<(), String>;
     /// Reads the sample's type at `at` and compares it with what HDF5 must give back.
     fn check_read(&self, path: &Path, at: At) -> Result<(), String>;
+    /// `from_value(to_value(&v))` and `from_value_ref(&to_value(&v))`, compared with the
+    /// value (or what the sample declares with [`Builder::value_reads`]).
+    fn check_from_value(&self) -> Result<(), String>;
+    /// The file at `path` (written at `at`, `Field` or `Top`) read as a Value, then the
+    /// sample's type from that Value with `from_value`, compared with what HDF5 must give
+    /// back: `from_value` reads a Value as the HDF5 reader reads the file.
+    fn check_value_file(&self, path: &Path, at: At) -> Result<(), String>;
 }
 
 struct Typed<T> {
     value: T,
     /// What HDF5 gives back, where it is not `value`.
     h5_back: Option<T>,
+    /// What `from_value(to_value(&value))` gives back, where it is not `value`.
+    value_back: Option<T>,
     same: fn(&T, &T) -> bool,
     /// Describes how two values that are not the same differ.
     diff: fn(&T, &T) -> String,
@@ -626,6 +638,41 @@ impl<T: Model> Erased for Typed<T> {
         } else {
             Err(format!(
                 "read back a different value: {}",
+                (self.diff)(&back, want)
+            ))
+        }
+    }
+
+    fn check_from_value(&self) -> Result<(), String> {
+        let v = anam::to_value(&self.value).map_err(|e| format!("to_value: {e}"))?;
+        let want = self.value_back.as_ref().unwrap_or(&self.value);
+        let by_ref: T = anam::from_value_ref(&v).map_err(|e| format!("from_value_ref: {e}"))?;
+        let back: T = anam::from_value(v).map_err(|e| format!("from_value: {e}"))?;
+        for (how, got) in [("from_value", &back), ("from_value_ref", &by_ref)] {
+            if !(self.same)(got, want) {
+                return Err(format!(
+                    "{how} gave a different value: {}",
+                    (self.diff)(got, want)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_value_file(&self, path: &Path, at: At) -> Result<(), String> {
+        // The whole object: the Field struct itself for `Field`.
+        let v: Value = read_at(path, At::Top).map_err(|e| format!("reading a Value: {e}"))?;
+        let back: T = match at {
+            At::Field => anam::from_value::<Field<T>>(v).map(|f| f.v),
+            _ => anam::from_value(v),
+        }
+        .map_err(|e| format!("from_value: {e}"))?;
+        let want = self.h5_back.as_ref().unwrap_or(&self.value);
+        if (self.same)(&back, want) {
+            Ok(())
+        } else {
+            Err(format!(
+                "from_value gave a different value than the file holds: {}",
                 (self.diff)(&back, want)
             ))
         }
@@ -694,6 +741,7 @@ pub fn sample<T: Model>(name: impl Into<String>, wire_tag: &'static str, value: 
         typed: Typed {
             value,
             h5_back: None,
+            value_back: None,
             same: exact::<T>,
             diff: first_difference::<T>,
         },
@@ -720,16 +768,12 @@ pub const NUL: &str = "HDF5 strings are NUL-terminated: a string containing NUL 
 pub const NOT_SELF_DESCRIBING: &str =
     "the wire format is not self-describing (as bincode): internally tagged and untagged \
      enums are read through `deserialize_any`, which it refuses";
+/// `Some(None)`.
+pub const ONE_NONE: &str = "HDF5 has one None: Some(None) is an absent entry, read as None";
 /// `None` members of Value objects.
 pub const NONE_ABSENT: &str =
     "None is an absent entry: an object's None member is not stored, and does not read back";
 
-/// Bug: `to_value` and classes.
-pub const BUG_TO_VALUE_CLASS: &str =
-    "BUG: to_value ignores the #[anam::class] registration (extra_data, name maps, \
-     bcast_only): the Value holds `extra_data` as one nested member, keeps the Rust member \
-     names and the bcast_only members, so its file is not the class's file, and the class \
-     cannot read it back (`duplicate field`)";
 /// Bug: top-level None and ().
 pub const BUG_TOP_NONE_UNIT: &str =
     "BUG: a top-level None or () is not refused as other values that are not groups are: \
@@ -760,6 +804,14 @@ impl<T: Model> Builder<T> {
     pub fn hdf5_reads(mut self, back: T, why: &'static str) -> Self {
         self.typed.h5_back = Some(back);
         self.hdf5 = Hdf5::ReadsAs(why);
+        self
+    }
+
+    /// `from_value(to_value(&v))` gives `back`, for the reason `why` (what `to_value` leaves
+    /// out, as the file does).
+    pub fn value_reads(mut self, back: T, why: &'static str) -> Self {
+        self.typed.value_back = Some(back);
+        let _ = why; // for the reader, as the reason of `hdf5_reads`
         self
     }
 
@@ -1820,10 +1872,9 @@ fn options_and_units(s: &mut Samples) {
     s.add(sample("Some(5i32)", "option", Some(5i32)).field_only(NOT_AN_OBJECT));
     s.add(top_none(sample("None::<i32>", "option", None::<i32>)));
     s.add(top_none(
-        sample("Some(None::<String>)", "option", Some(None::<String>)).hdf5_reads(
-            None,
-            "HDF5 has one None: Some(None) is an absent entry, read as None",
-        ),
+        sample("Some(None::<String>)", "option", Some(None::<String>))
+            .hdf5_reads(None, ONE_NONE)
+            .value_reads(None, "to_value(Some(None)) is Value::None, as in a file"),
     ));
     s.add(
         sample("Some(Some(\"x\"))", "option", Some(Some("x".to_string())))
@@ -1885,7 +1936,15 @@ fn options_and_units(s: &mut Samples) {
                 b: None,
                 list: vec![None, Some(Some(4))],
             },
-            "HDF5 has one None: Some(None) is an absent entry, read as None",
+            ONE_NONE,
+        )
+        .value_reads(
+            OptOpt {
+                a: None,
+                b: None,
+                list: vec![None, Some(Some(4))],
+            },
+            "to_value(Some(None)) is Value::None, as in a file",
         ),
     );
 }
@@ -2746,69 +2805,51 @@ const BCAST_ONLY: &str =
 
 fn classes(s: &mut Samples) {
     let m = mapped();
+    let m_stored = Mapped {
+        scratch: vec![],
+        ..m.clone()
+    };
     s.add(
         sample(
             "#[anam::class] with name map, extra_data, bcast_only",
             "data_model.Mapped",
-            m.clone(),
+            m,
         )
-        .hdf5_reads(
-            Mapped {
-                scratch: vec![],
-                ..m
-            },
-            BCAST_ONLY,
-        )
-        .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-        .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        .hdf5_reads(m_stored.clone(), BCAST_ONLY)
+        .value_reads(m_stored, BCAST_ONLY),
     );
     let p = Probe::new("probe");
-    s.add(
-        sample(
-            "Probe (bcast_only, extra_data, init hook)",
-            "samples.Probe",
-            p.clone(),
-        )
-        .hdf5_reads(
-            Probe {
-                cache: vec![],
-                note: None,
-                ..p
-            },
-            BCAST_ONLY,
-        )
-        .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-        .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
-    );
-    let l = lab();
     let no_bcast = |p: &Probe| Probe {
         cache: vec![],
         note: None,
         ..p.clone()
     };
     s.add(
-        sample("Lab of Probes", "samples.Lab", l.clone())
-            .hdf5_reads(
-                crate::samples::Lab {
-                    lead: no_bcast(&l.lead),
-                    team: l.team.iter().map(no_bcast).collect(),
-                    by_name: l
-                        .by_name
-                        .iter()
-                        .map(|(k, p)| (k.clone(), no_bcast(p)))
-                        .collect(),
-                    spare: l.spare.as_ref().map(no_bcast),
-                },
-                BCAST_ONLY,
-            )
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        sample(
+            "Probe (bcast_only, extra_data, init hook)",
+            "samples.Probe",
+            p.clone(),
+        )
+        .hdf5_reads(no_bcast(&p), BCAST_ONLY)
+        .value_reads(no_bcast(&p), BCAST_ONLY),
     );
+    let l = lab();
+    let l_stored = crate::samples::Lab {
+        lead: no_bcast(&l.lead),
+        team: l.team.iter().map(no_bcast).collect(),
+        by_name: l
+            .by_name
+            .iter()
+            .map(|(k, p)| (k.clone(), no_bcast(p)))
+            .collect(),
+        spare: l.spare.as_ref().map(no_bcast),
+    };
     s.add(
-        sample("empty Store", "anamnesis.store.Store", Store::new())
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+        sample("Lab of Probes", "samples.Lab", l)
+            .hdf5_reads(l_stored.clone(), BCAST_ONLY)
+            .value_reads(l_stored, BCAST_ONLY),
     );
+    s.add(sample("empty Store", "anamnesis.store.Store", Store::new()));
     let st = store();
     let mut stored = st.clone();
     for v in stored.extra_data.values_mut() {
@@ -2818,9 +2859,7 @@ fn classes(s: &mut Samples) {
         sample("Store", "anamnesis.store.Store", st)
             .objects_unordered()
             .holds_values()
-            .hdf5_reads(stored, NONE_ABSENT)
-            .known_bug(Check::ValueToTyped, &[], BUG_TO_VALUE_CLASS)
-            .known_bug(Check::ValueSameFile, &[], BUG_TO_VALUE_CLASS),
+            .hdf5_reads(stored, NONE_ABSENT),
     );
     let c: StatsCollection = (0..3).map(stats).collect();
     s.add(sample("collection", "samples.StatsCollection", c));
