@@ -152,10 +152,13 @@ deps: ## Check (and apt-get install if missing) HDF5, MPICH, libclang, python3-v
 define DEPS_BUNDLED_SCRIPT
 set -euo pipefail
 export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
-cmake_version() { cmake --version 2>/dev/null | sed -n '1s/^cmake version \([0-9][0-9.]*\).*/\1/p'; }
+cmake_version() {  # the version of the cmake on PATH; nothing (and status 0) without one
+  command -v cmake >/dev/null 2>&1 || return 0
+  { cmake --version 2>/dev/null || true; } | sed -n '1s/^cmake version \([0-9][0-9.]*\).*/\1/p'
+}
 cmake_ok() {
   local v; v=$$(cmake_version)
-  [ -n "$$v" ] && [ "$$(printf '%s\n' "$(CMAKE_MIN)" "$$v" | sort -V | head -n 1)" = "$(CMAKE_MIN)" ]
+  [ -n "$$v" ] && [ "$$(printf '%s\n' "$(CMAKE_MIN)" "$$v" | sort -V | sed -n 1p)" = "$(CMAKE_MIN)" ]
 }
 if ! command -v cc >/dev/null 2>&1; then
   pkgs=(gcc libc6-dev)
@@ -180,7 +183,7 @@ if ! cmake_ok; then
   $(VENV_PY) -m pip install --disable-pip-version-check -q "cmake>=$(CMAKE_MIN),<5"
   cmake_ok || { echo "deps-bundled: still no CMake >= $(CMAKE_MIN) on PATH" >&2; exit 1; }
 fi
-echo "deps-bundled: cmake $$(cmake_version) ($$(command -v cmake)), $$(cc --version | head -n 1)"
+echo "deps-bundled: cmake $$(cmake_version) ($$(command -v cmake)), $$(cc --version 2>/dev/null | sed -n 1p)"
 endef
 export DEPS_BUNDLED_SCRIPT
 
