@@ -6,16 +6,21 @@
 
 Runs, in order, and records each command exactly as run:
 
-1. `cargo bench --features mpi --bench hdf5 --bench mpi --no-run` (release builds);
-2. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W3, anam beside its floor
-   (the same layout written and read with direct hdf5-crate calls);
-3. the MPI bench (`benches/mpi.rs`) under `mpiexec -n 2`: anam beside raw MPI;
-4. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis;
-5. `benches/python/bench_mpi.py` under `mpiexec -n 2`: M1-M3, scatter, gather with
+1. `cargo bench --features mpi --bench hdf5 --bench mpi --no-run` (release builds, against
+   the system libhdf5);
+2. `cargo bench --features bundled --bench hdf5 --no-run` in target/bundled (HDF5 2.2 built
+   from source; CMake >= 3.26 from .venv/bin, where `make deps-bundled` puts it);
+3. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W3, anam beside its floor
+   (the same layout written and read with direct hdf5-crate calls), system build;
+4. the same, bundled build;
+5. the MPI bench (`benches/mpi.rs`) under `mpiexec -n 2`: anam beside raw MPI;
+6. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis;
+7. `benches/python/bench_mpi.py` under `mpiexec -n 2`: M1-M3, scatter, gather with
    Python anamnesis and mpi4py;
 
 then writes BENCHMARKS.md: machine, versions, commands, and one table per workload
-(medians, ratio to the floor, speed-up over Python, the target and whether it is met).
+(medians, ratio to the floor, speed-up over Python, the target and whether it is met),
+from the system build, and W1 and W2 on both builds side by side.
 The raw results stay in target/bench-compare/. ANAM_BENCH_QUICK=1 (or --quick) shrinks
 sizes and repetitions: a smoke run, whose numbers are not to be published.
 """
@@ -32,6 +37,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RAW = os.path.join(ROOT, "target", "bench-compare")
+# The bundled build's target directory, as the Makefile's BUNDLED_TARGET_DIR.
+BUNDLED_TARGET = os.path.join(os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or
+                                              os.path.join(ROOT, "target")), "bundled")
 
 # The targets checked in the tables. The issue sets W3's (time per node within 2x of W1's
 # time per object); the others are this script's: edit them here.
@@ -54,10 +62,15 @@ TARGETS = {
 COMMANDS = []  # (description, command line) in the order run
 
 
-def shell_line(cmd, env=None, cwd=None):
+def shell_line(cmd, env=None, cwd=None, path_prefix=None, unset=()):
     parts = []
     if cwd and os.path.abspath(cwd) != ROOT:
         parts.append("cd %s &&" % shlex.quote(os.path.relpath(cwd, ROOT)))
+    unset = [k for k in unset if k in os.environ]
+    if unset:
+        parts.append("env" + "".join(" -u %s" % k for k in unset))
+    if path_prefix:
+        parts.append('PATH=%s:"$PATH"' % shlex.quote(rel(path_prefix)))
     for k, v in (env or {}).items():
         parts.append("%s=%s" % (k, shlex.quote(rel(v))))
     parts.extend(shlex.quote(rel(c)) for c in cmd)
@@ -72,13 +85,19 @@ def rel(arg):
     return arg
 
 
-def run(what, cmd, env=None, timeout=None, capture=True, record=True):
-    """Runs `cmd` with `env` added to the environment; logs and records it."""
-    line = shell_line(cmd, env)
+def run(what, cmd, env=None, timeout=None, capture=True, record=True, path_prefix=None,
+        unset=()):
+    """Runs `cmd` with `env` added to the environment (`path_prefix` before PATH, `unset`
+    removed); logs and records it."""
+    line = shell_line(cmd, env, path_prefix=path_prefix, unset=unset)
     if record:
         COMMANDS.append((what, line))
     print("bench-compare: %s\n  $ %s" % (what, line), file=sys.stderr, flush=True)
     full_env = dict(os.environ)
+    for k in unset:
+        full_env.pop(k, None)
+    if path_prefix:
+        full_env["PATH"] = path_prefix + os.pathsep + full_env.get("PATH", "")
     full_env.update({k: str(v) for k, v in (env or {}).items()})
     start = time.time()
     done = subprocess.run(cmd, cwd=ROOT, env=full_env, timeout=timeout, text=True,
@@ -133,7 +152,7 @@ def versions(python):
     if os.path.exists(lock):
         with open(lock) as f:
             text = f.read()
-        for crate in ("hdf5-metno", "hdf5-metno-sys", "mpi", "criterion"):
+        for crate in ("hdf5-metno", "hdf5-metno-sys", "hdf5-metno-src", "mpi", "criterion"):
             m = re.search(r'name = "%s"\nversion = "([^"]+)"' % re.escape(crate), text)
             if m:
                 v["%s (crate)" % crate] = m.group(1)
@@ -163,11 +182,11 @@ def versions(python):
 # --- running ---------------------------------------------------------------------------------------
 
 
-def executables(env):
-    out = run("build the benches (release)",
-              ["cargo", "bench", "--features", "mpi", "--bench", "hdf5", "--bench", "mpi",
-               "--no-run", "--message-format=json-render-diagnostics"], env=env)
-    exes = {}
+def cargo_artifacts(out, names):
+    """From cargo's JSON messages: {bench name: executable} for `names`, and the HDF5
+    version hdf5-metno-sys found (the highest of its `feature="x.y.z"` cfgs: the version of
+    the headers it builds against, which for the bundled build is the library linked)."""
+    exes, hdf5 = {}, None
     for line in out.splitlines():
         try:
             msg = json.loads(line)
@@ -175,22 +194,59 @@ def executables(env):
             continue
         if msg.get("reason") == "compiler-artifact" and msg.get("executable"):
             exes[msg["target"]["name"]] = msg["executable"]
-    for name in ("hdf5", "mpi"):
+        elif (msg.get("reason") == "build-script-executed"
+              and re.search(r"(^|#)hdf5-metno-sys[@ ]", msg.get("package_id", ""))):
+            found = [tuple(int(x) for x in m.groups()) for c in msg.get("cfgs", [])
+                     for m in [re.fullmatch(r'feature="(\d+)\.(\d+)\.(\d+)"', c)] if m]
+            if found:
+                hdf5 = "%d.%d.%d" % max(found)
+    for name in names:
         if name not in exes:
             raise SystemExit("bench-compare: cargo did not report the `%s` bench" % name)
-    return exes
+    return exes, hdf5
 
 
-def run_all(args, quick_env):
+def executables(env):
+    out = run("build the benches (release, system HDF5)",
+              ["cargo", "bench", "--features", "mpi", "--bench", "hdf5", "--bench", "mpi",
+               "--no-run", "--message-format=json-render-diagnostics"], env=env)
+    return cargo_artifacts(out, ("hdf5", "mpi"))
+
+
+def bundled_executable(env, tools_bin):
+    """The HDF5 bench built with `--features bundled` (HDF5 2.2 from source) in its own
+    target directory, with `tools_bin` (where `make deps-bundled` puts CMake) on PATH and
+    without HDF5_DIR (which would make hdf5-metno-sys use that HDF5 instead)."""
+    out = run("build the HDF5 bench (release, bundled HDF5)",
+              ["cargo", "bench", "--features", "bundled", "--bench", "hdf5", "--no-run",
+               "--message-format=json-render-diagnostics"],
+              env=dict(env, CARGO_TARGET_DIR=BUNDLED_TARGET), path_prefix=tools_bin,
+              unset=("HDF5_DIR",))
+    exes, hdf5 = cargo_artifacts(out, ("hdf5",))
+    return exes["hdf5"], hdf5
+
+
+def run_all(args, quick_env, meta):
     os.makedirs(RAW, exist_ok=True)
     scratch = os.path.join(ROOT, "target", "bench-scratch")
     os.makedirs(scratch, exist_ok=True)
-    exes = executables(quick_env)
+    exes, system_hdf5 = executables(quick_env)
+    # .venv/bin (not resolved: the venv's python is a symlink out of it).
+    tools_bin = os.path.dirname(os.path.abspath(args.python))
+    bundled_exe, bundled_hdf5 = bundled_executable(quick_env, tools_bin)
+    meta["builds"] = {"system": {"hdf5": system_hdf5, "json": "rust_hdf5.json"},
+                      "bundled": {"hdf5": bundled_hdf5, "json": "rust_hdf5_bundled.json"}}
     mpi_env = {"HYDRA_LAUNCHER": "fork"}
 
+    # The two HDF5 builds one after the other, under the same conditions.
     rust_json = os.path.join(RAW, "rust_hdf5.json")
-    run("HDF5 workloads, anam and floors (Rust)", [exes["hdf5"]],
-        env=dict(quick_env, ANAM_BENCH_JSON=rust_json, ANAM_BENCH_DIR=scratch),
+    run("HDF5 workloads, anam and floors (Rust, system HDF5 %s)" % (system_hdf5 or "?"),
+        [exes["hdf5"]], env=dict(quick_env, ANAM_BENCH_JSON=rust_json, ANAM_BENCH_DIR=scratch),
+        timeout=1800, capture=False)
+    bundled_json = os.path.join(RAW, "rust_hdf5_bundled.json")
+    run("HDF5 workloads, anam and floors (Rust, bundled HDF5 %s)" % (bundled_hdf5 or "?"),
+        [bundled_exe],
+        env=dict(quick_env, ANAM_BENCH_JSON=bundled_json, ANAM_BENCH_DIR=scratch),
         timeout=1800, capture=False)
 
     mpi_out = run("MPI workloads, anam and raw MPI (Rust, 2 ranks)",
@@ -230,8 +286,10 @@ class Results:
         return r.get("median_s") if r else None
 
 
-def load_json(name):
+def load_json(name, missing_ok=False):
     path = os.path.join(RAW, name)
+    if missing_ok and not os.path.exists(path):
+        return None
     with open(path) as f:
         return json.load(f)
 
@@ -315,7 +373,79 @@ def table(header, rows, numeric=True):
 # --- rendering --------------------------------------------------------------------------------------
 
 
-def render(meta, rust, py, mpi_rows, py_mpi, quick):
+def build_label(meta, build):
+    """"HDF5 x.y.z" for `build` ("system" or "bundled"), or the build's name."""
+    v = ((meta.get("builds") or {}).get(build) or {}).get("hdf5")
+    return "HDF5 %s" % v if v else build
+
+
+def render_builds(meta, rust, bundled):
+    """W1 (N = w1_n, with and without the array) and W2 on the system and the bundled build."""
+    out = []
+    w = out.append
+    sys_l, bun_l = build_label(meta, "system"), build_label(meta, "bundled")
+    w("## W1 and W2 on both HDF5 builds: system (%s) and bundled (%s)" % (sys_l, bun_l))
+    w("")
+    if bundled is None:
+        w("No results of the bundled build (`target/bench-compare/rust_hdf5_bundled.json`): "
+          "re-run `make bench-compare`.")
+        w("")
+        return out
+    w("The HDF5 bench (`benches/hdf5`) built twice, and run one build after the other: "
+      "against the system libhdf5 (%s; the default build, and the one every other section "
+      "shows) and with `--features bundled` (%s built from source by `hdf5-metno-src` and "
+      "linked statically, in `target/bundled`). *ratio*: anam / floor within a build; "
+      "*bundled / system*: the bundled build's median over the system build's (below 1: "
+      "faster with %s). The targets are W1's and W2's above, checked for each build "
+      "(system, bundled)." % (sys_l, bun_l, bun_l))
+    w("")
+    a_res, b_res = Results(rust["results"]), Results(bundled["results"])
+    sizes = rust["sizes"]
+    n = sizes["w1_n"]
+    if bundled.get("sizes") != sizes:
+        w("> **The two builds ran different sizes** (%s against %s): their figures are not "
+          "comparable." % (json.dumps(bundled.get("sizes")), json.dumps(sizes)))
+        w("")
+    mib = lambda k: "—" if k is None else "%.0f MiB" % (k / 1024)
+    cases = [("W1", "n=%d" % n, "W1, N = %d" % n, "W1"),
+             ("W1", "n=%d noarray" % n, "W1, N = %d, without the array" % n, "W1"),
+             ("W2", "%d MiB" % (sizes["w2_bytes"] >> 20), "W2, %d MiB" % (sizes["w2_bytes"] >> 20),
+              "W2")]
+    rows = []
+    for group, case, label, key in cases:
+        for op in ("write", "read"):
+            cells, checks = [label, op], []
+            for res in (a_res, b_res):
+                a, f = res.median(group, case, op, "anam"), res.median(group, case, op, "floor")
+                r = ratio(a, f)
+                cells += [fmt_time(a), fmt_time(f), fmt_ratio(r)]
+                checks.append(check(None if r is None else r <= TARGETS[key]))
+            for impl in ("anam", "floor"):
+                cells.append(fmt_ratio(ratio(b_res.median(group, case, op, impl),
+                                             a_res.median(group, case, op, impl))))
+            cells += ["≤ %g× floor" % TARGETS[key], " / ".join(checks)]
+            rows.append(cells)
+    cells, checks = ["W2, peak RSS", "write+read"], []
+    rss = {}
+    for build, res in (("system", a_res), ("bundled", b_res)):
+        for impl in ("anam", "floor"):
+            rss[build, impl] = (res.get("W2", "peak_rss", "write+read", impl) or {}).get(
+                "max_rss_kib")
+        r = ratio(rss[build, "anam"], rss[build, "floor"])
+        cells += [mib(rss[build, "anam"]), mib(rss[build, "floor"]), fmt_ratio(r)]
+        checks.append(check(None if r is None else r <= TARGETS["W2 rss"]))
+    for impl in ("anam", "floor"):
+        cells.append(fmt_ratio(ratio(rss["bundled", impl], rss["system", impl])))
+    cells += ["≤ %.3g× floor" % TARGETS["W2 rss"], " / ".join(checks)]
+    rows.append(cells)
+    w(table(["", "op", "anam, %s" % sys_l, "floor, %s" % sys_l, "ratio", "anam, %s" % bun_l,
+             "floor, %s" % bun_l, "ratio", "anam: bundled / system",
+             "floor: bundled / system", "target", "met (system / bundled)"], rows))
+    w("")
+    return out
+
+
+def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
     res = Results(rust["results"] + py["results"])
     sizes = rust["sizes"]
     n = sizes["w1_n"]
@@ -348,7 +478,10 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
     w("")
     w("## Versions")
     w("")
-    w(table(["", ""], [[k, v or "?"] for k, v in meta["versions"].items()], numeric=False))
+    build_rows = [["HDF5, %s build (hdf5-metno-sys)" % b, (meta.get("builds") or {})[b]["hdf5"]
+                   or "?"] for b in ("system", "bundled") if b in (meta.get("builds") or {})]
+    w(table(["", ""], [[k, v or "?"] for k, v in meta["versions"].items()] + build_rows,
+            numeric=False))
     w("")
     w("## Commands")
     w("")
@@ -361,9 +494,14 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
         w(line)
     w("```")
     w("")
-    w("`target/release/deps/hdf5-HASH` and `mpi-HASH` are the bench executables cargo builds; "
+    w("`target/release/deps/hdf5-HASH` and `mpi-HASH` are the bench executables cargo builds "
+      "(`target/bundled/release/deps/hdf5-HASH`: the HDF5 bench of the bundled build); "
       "`cargo bench --bench hdf5` (`make bench`) runs the same HDF5 workloads under Criterion.")
     w("")
+    if meta.get("builds"):
+        w("Every section except *W1 and W2 on both HDF5 builds* is of the system build "
+          "(%s)." % build_label(meta, "system"))
+        w("")
 
     # --- W1 ---
     w("## W1: many small objects")
@@ -481,6 +619,9 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick):
       "the data is %d MiB. Peak RSS from `/usr/bin/time -v` (*Maximum resident set size*)." % (
           mib(rss["data"]), mib(py_data), sizes["w2_bytes"] >> 20))
     w("")
+
+    # --- W1 and W2 on both builds ---
+    out.extend(render_builds(meta, rust, bundled))
 
     # --- W3 ---
     w("## W3: deep and wide trees")
@@ -626,7 +767,7 @@ def main():
         started = time.time()
         meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
                 "machine": machine(), "versions": versions(args.python), "quick": quick}
-        run_all(args, quick_env)
+        run_all(args, quick_env, meta)
         meta["commands"] = COMMANDS
         meta["load_after"] = " ".join("%.2f" % x for x in os.getloadavg())
         meta["elapsed_s"] = time.time() - started
@@ -638,7 +779,8 @@ def main():
     rust = load_json("rust_hdf5.json")
     py = load_json("python_hdf5.json")
     py_mpi = load_json("python_mpi.json")
-    text = render(meta, rust, py, parse_mpi(meta["mpi_text"]), py_mpi, quick)
+    bundled = load_json("rust_hdf5_bundled.json", missing_ok=True)
+    text = render(meta, rust, py, parse_mpi(meta["mpi_text"]), py_mpi, quick, bundled)
     with open(args.out, "w") as f:
         f.write(text + "\n")
     print("bench-compare: wrote %s%s" % (rel(args.out), (" in %.0f s" % meta["elapsed_s"])
