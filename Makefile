@@ -46,17 +46,14 @@ BUNDLED_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/bundled
 BUNDLED_ENV := env -u HDF5_DIR PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(BUNDLED_TARGET_DIR)
 CMAKE_MIN  := 3.26
 # The test suites (tests/NAME.rs) that `make test` and `make test-bundled` run on the
-# bundled build: the format and round trips, the fixtures, Python interop, bad input, and
+# bundled build: the format and round trips, the fixtures, Python interop, bad input, writes
+# that fail, bounded reads, data outside the file, nesting limits, and
 # the corrupt-file suite once tests/corrupt_files.rs exists.
 BUNDLED_TESTS := roundtrip data_model storage value fixtures interop_python bad_input \
+  reliability bounded_reads outside_data depth \
   $(if $(wildcard tests/corrupt_files.rs),corrupt_files)
-# Tests of those suites skipped on the bundled build, each for a reason given here:
-# - groups_written_into_an_earliest_format_file_track_attribute_order (tests/storage.rs)
-#   makes its "earliest-format" file with `hdf5::File::create` and asserts superblock
-#   version 0; from HDF5 2.0 on the default file format is 1.8 (low bound H5F_LIBVER_V18),
-#   so the assertion on the test's own file fails (2 != 0) before anam is involved. Drop
-#   it from here once the test makes that file with explicit earliest libver bounds.
-BUNDLED_SKIP := groups_written_into_an_earliest_format_file_track_attribute_order
+# Tests of those suites skipped on the bundled build, each with its reason here (none now).
+BUNDLED_SKIP :=
 
 .PHONY: help deps deps-bundled venv test test-bundled hdf5-version examples demo mpi-demo \
   test-large clean distclean

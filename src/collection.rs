@@ -80,8 +80,7 @@ impl<T, K: CollectionKind> AnamCollection<T, K> {
 
     /// The stacked array of a combined field as `ArrayD<E>` (converted losslessly).
     pub fn combined_as<E: Element>(&self, field: &str) -> Option<Result<ArrayD<E>>> {
-        self.combined(field)
-            .map(|a| a.clone().into_array::<E>().map_err(Error::invalid))
+        self.combined(field).map(|a| a.to_array::<E>())
     }
 }
 
@@ -120,7 +119,7 @@ impl<T: Serialize, K: CollectionKind> AnamCollection<T, K> {
             for (i, object) in objects.iter().enumerate() {
                 let value = object
                     .as_object()
-                    .and_then(|o| o.get(field))
+                    .and_then(|o| o.member(field))
                     .ok_or_else(|| Error::invalid(format!("member {i} has no field `{field}`")))?;
                 parts.push(as_array(value).ok_or_else(|| {
                     Error::invalid(format!(
@@ -189,7 +188,7 @@ fn stack_last(dtype: DType, parts: &[TypedArray]) -> Result<TypedArray> {
     with_dtype!(dtype, E => {
         let arrays: Vec<ArrayD<E>> = parts
             .iter()
-            .map(|p| p.clone().into_array::<E>().map_err(Error::invalid))
+            .map(|p| p.to_array::<E>())
             .collect::<Result<_>>()?;
         let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
         let axis = Axis(views[0].ndim());

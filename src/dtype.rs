@@ -421,16 +421,6 @@ fn lossy(from: DType, to: DType) -> crate::Error {
     ))
 }
 
-/// Transitional: lets the callers of [`TypedArray::into_array`] that still wrap its error
-/// as a message (`.map_err(Error::invalid)`, from when it returned a `String`) compile
-/// unchanged. Remove once they use the error as it is.
-#[doc(hidden)]
-impl From<crate::Error> for String {
-    fn from(e: crate::Error) -> String {
-        e.to_string()
-    }
-}
-
 fn element_dtype<T: Element>(_: &ArrayD<T>) -> DType {
     T::DTYPE
 }

@@ -128,8 +128,7 @@ pub(super) fn receive_array<T: Element>(
         let raw = unsafe { dtype::filled_bytes(n, receive)? };
         let flags = TypedArray::from_le_bytes(DType::Bool, &[n], &raw)?;
         return flags
-            .into_array::<T>()
-            .map_err(Error::invalid)?
+            .into_array::<T>()?
             .into_shape_with_order(IxDyn(shape))
             .map_err(|e| Error::invalid(e.to_string()));
     }

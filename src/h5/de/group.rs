@@ -99,8 +99,7 @@ impl GroupDe {
             // 0-d: Python stores no value (and reads zero); we may have stored one.
             if self.members.has_link(format::EMPTY_VALUE) {
                 let value = dataset(format::EMPTY_VALUE)?.read_array()?;
-                let value = with_dtype!(dtype, T => value.into_array::<T>().map(T::wrap))
-                    .map_err(Error::invalid)?;
+                let value = with_dtype!(dtype, T => value.into_array::<T>().map(T::wrap))?;
                 if value.shape().iter().product::<usize>() == 1 {
                     return reshape_0d(value);
                 }

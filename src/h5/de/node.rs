@@ -106,11 +106,7 @@ impl<'de> de::Deserializer<'de> for NodeDe {
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match (&self.0.stored, self.0.shape.len()) {
             (Stored::Num(DType::U8), 1) => {
-                let bytes = self
-                    .0
-                    .read_array()?
-                    .into_array::<u8>()
-                    .map_err(Error::invalid)?;
+                let bytes = self.0.read_array()?.into_array::<u8>()?;
                 visitor.visit_byte_buf(bytes.into_raw_vec_and_offset().0)
             }
             _ => self.deserialize_any(visitor),
