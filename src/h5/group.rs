@@ -144,9 +144,7 @@ fn is_external_link(parent: &Group, name: &str) -> bool {
     external
 }
 
-/// Names starting with this are the writer's temporary links (an object being put in place
-/// of another); readers skip them.
-pub(crate) const TEMPORARY_PREFIX: &str = ".anam-tmp.";
+pub(crate) use crate::format::TEMPORARY_PREFIX;
 
 /// Whether a link name is one of the writer's temporary names.
 pub(crate) fn is_temporary(name: &str) -> bool {

@@ -11,6 +11,7 @@ mod file;
 mod group;
 mod node;
 mod scope;
+mod map_order;
 mod ser;
 
 use std::path::Path;

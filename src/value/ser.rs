@@ -6,7 +6,8 @@ use super::{object_from_entries, Object, Value};
 use crate::dtype::{with_scalar, with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
 use crate::protocol::{
-    self, ARRAY_TOKEN, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN,
+    self, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+    VALUE_TOKEN,
 };
 use crate::registry::{self, ClassInfo};
 
@@ -123,12 +124,41 @@ impl Serialize for ObjectBody<'_> {
 /// # Ok::<(), anam::Error>(())
 /// ```
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
-    value.serialize(ValueBuilder { object: false })
+    value.serialize(ValueBuilder {
+        object: false,
+        keep_order: false,
+        as_list: false,
+    })
 }
 
-/// Builds a [`Value`]; `object` is set while serializing an [`Object`]'s body.
+thread_local! {
+    /// Set by [`to_value_as_written`] for the conversion it makes.
+    static AS_WRITTEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Converts `value` to the [`Value`] that writes the same HDF5 group as `value` itself:
+/// unlike [`to_value`], a sequence the writer would make a dataset (numbers of one type, or
+/// nothing) is an array, not a list. For the HDF5 writer, which holds the values of a map
+/// whose keys come out of order until it can write them sorted.
+pub(crate) fn to_value_as_written<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            AS_WRITTEN.set(self.0);
+        }
+    }
+    let _restore = Restore(AS_WRITTEN.replace(true));
+    to_value(value)
+}
+
+/// Builds a [`Value`]; `object` is set while serializing an [`Object`]'s body,
+/// `keep_order` while serializing a `Value` (whose dicts keep their order; the maps of other
+/// types are sorted by key, as the HDF5 writer writes them).
 struct ValueBuilder {
     object: bool,
+    keep_order: bool,
+    /// Under [`crate::as_list`]: a sequence is a list (for [`to_value_as_written`]).
+    as_list: bool,
 }
 
 impl Serializer for ValueBuilder {
@@ -206,7 +236,19 @@ impl Serializer for ValueBuilder {
                     Value::Array(array)
                 })
             }
-            OBJECT_TOKEN => value.serialize(ValueBuilder { object: true }),
+            OBJECT_TOKEN => value.serialize(ValueBuilder {
+                object: true,
+                keep_order: true,
+                as_list: false,
+            }),
+            LIST_TOKEN => value.serialize(ValueBuilder {
+                as_list: true,
+                ..self
+            }),
+            VALUE_TOKEN => value.serialize(ValueBuilder {
+                keep_order: true,
+                ..self
+            }),
             _ => value.serialize(self),
         }
     }
@@ -225,6 +267,7 @@ impl Serializer for ValueBuilder {
         Ok(SeqBuilder {
             variant: None,
             items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+            column: !self.as_list && AS_WRITTEN.get(),
         })
     }
 
@@ -240,12 +283,14 @@ impl Serializer for ValueBuilder {
         Ok(SeqBuilder {
             variant: Some(variant),
             items: Vec::with_capacity(len.min(4096)),
+            column: false,
         })
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder> {
         Ok(MapBuilder {
             object: self.object,
+            sort: !self.keep_order,
             variant: None,
             entries: Vec::new(),
             key: None,
@@ -270,6 +315,8 @@ impl Serializer for ValueBuilder {
     ) -> Result<MapBuilder> {
         Ok(MapBuilder {
             object: false,
+            // The fields of a struct variant, in their order.
+            sort: false,
             variant: Some(variant),
             entries: Vec::new(),
             key: None,
@@ -281,6 +328,8 @@ impl Serializer for ValueBuilder {
 struct SeqBuilder {
     variant: Option<&'static str>,
     items: Vec<Value>,
+    /// Made an array when its items are numbers of one type (see [`to_value_as_written`]).
+    column: bool,
 }
 
 impl SeqBuilder {
@@ -290,6 +339,11 @@ impl SeqBuilder {
     }
 
     fn finish(self) -> Result<Value> {
+        if self.column {
+            if let Some(array) = column(&self.items)? {
+                return Ok(Value::Array(array));
+            }
+        }
         let list = Value::List(self.items);
         Ok(match self.variant {
             Some(v) => Value::Dict(vec![(Value::from(v), list)]),
@@ -298,22 +352,45 @@ impl SeqBuilder {
     }
 }
 
+/// The 1-D array the HDF5 writer makes of `items`: numbers of one type, or none (an empty
+/// `float64` array).
+fn column(items: &[Value]) -> Result<Option<TypedArray>> {
+    let Some(dtype) = items.first().map_or(Some(crate::dtype::DType::F64), |v| {
+        v.scalar().map(|s| s.dtype())
+    }) else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::with_capacity(items.len() * dtype.size());
+    for item in items {
+        match item.scalar() {
+            Some(s) if s.dtype() == dtype => s.extend_bytes(&mut bytes),
+            _ => return Ok(None),
+        }
+    }
+    TypedArray::from_le_bytes(dtype, &[items.len()], &bytes).map(Some)
+}
+
 protocol::macros::forward_compound!(SeqBuilder, Value, element: push, end: finish);
 
 /// Maps (dicts, object bodies, and struct variants as a one-entry dict of their fields).
 struct MapBuilder {
     object: bool,
+    /// Sort the entries by key (a typed map, not a `Value` dict).
+    sort: bool,
     variant: Option<&'static str>,
     entries: Vec<(Value, Value)>,
     key: Option<Value>,
 }
 
 impl MapBuilder {
-    fn finish(self) -> Result<Value> {
+    fn finish(mut self) -> Result<Value> {
         if self.object {
             return object_from_entries(self.entries)
                 .map(Value::Object)
                 .map_err(Error::invalid);
+        }
+        if self.sort {
+            super::sort_entries(&mut self.entries);
         }
         let dict = Value::Dict(self.entries);
         Ok(match self.variant {

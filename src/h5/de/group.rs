@@ -179,8 +179,13 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         match self.class.as_deref() {
             // A Python dict can stand for a struct.
             Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
+            // A struct with a field `class` takes the tag as that field (the writer writes
+            // such a field as the tag), whatever it is.
+            Some(_) if fields.contains(&format::CLASS_ATTR) => {
+                visitor.visit_map(self.object(ObjectView::Typed { fields, info: None })?)
+            }
             Some(found) => {
-                if !crate::registry::tag_matches(name, found) {
+                if scope::check_class() && !crate::registry::tag_matches(name, found) {
                     return Err(ErrorKind::ClassMismatch {
                         found: found.to_string(),
                         expected: name.to_string(),
@@ -192,6 +197,10 @@ impl<'de> de::Deserializer<'de> for GroupDe {
                     info: crate::registry::info_for(name)?,
                 })?)
             }
+            None if !scope::check_class() => visitor.visit_map(self.object(ObjectView::Typed {
+                fields,
+                info: crate::registry::info_for(name)?,
+            })?),
             None => Err(ErrorKind::MissingClass {
                 expected: name.to_string(),
             }
@@ -404,6 +413,9 @@ impl ObjectAccess {
                 entries.extend(stored);
             }
             ObjectView::Typed { fields, info } => {
+                if fields.contains(&format::CLASS_ATTR) {
+                    entries.extend(class.map(|c| (format::CLASS_ATTR.to_string(), Source::Str(c))));
+                }
                 // A stored name that is a field stays as it is; otherwise the file's name
                 // maps, then the class's, give the member name (Python's `hdf5_mapnames`).
                 let maps: HashMap<&str, &str> = info
