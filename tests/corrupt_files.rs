@@ -1347,10 +1347,24 @@ fn run_child(
         .stderr(stderr)
         .spawn()
         .expect("starting the child");
-    let start = Instant::now();
+    // The limit is per load: `start` moves to the time the child starts each load (its
+    // `@@start` lines), and past the time gdb held the child still.
+    let mut start = Instant::now();
+    let mut loads_started = 0;
+    let mut polled = Instant::now();
     let early = cfg.early;
     let mut checked = false;
     let ended = loop {
+        if polled.elapsed() > Duration::from_millis(20) {
+            polled = Instant::now();
+            let out = std::fs::read(&out_path).unwrap_or_default();
+            let n = out.windows(8).filter(|w| w == b"@@start ").count();
+            if n > loads_started {
+                loads_started = n;
+                start = Instant::now();
+                checked = false;
+            }
+        }
         match child.try_wait().expect("waiting for the child") {
             Some(status) => {
                 use std::os::unix::process::ExitStatusExt;
@@ -1372,12 +1386,14 @@ fn run_child(
                 // A load still running after `early`: if gdb finds it in an explained
                 // hang, it is that hang; otherwise it gets the full limit.
                 checked = true;
+                let looked = Instant::now();
                 let stack = if gdb { gdb_stack(child.id()) } else { None };
                 if explained_hang(stack.as_deref(), bytes).is_some() {
                     let _ = child.kill();
                     let _ = child.wait();
                     break Ended::TimedOut { stack, early: true };
                 }
+                start += looked.elapsed();
             }
             None => std::thread::sleep(Duration::from_millis(3)),
         }
