@@ -104,6 +104,11 @@
 //!   `H5A__close`, both under `H5C__flush_single_entry < H5C_dest < H5F__dest`: closing
 //!   the file frees corrupt cached metadata.
 //!
+//! Not a crash, but worth knowing: a corrupt length of a vlen string makes HDF5 (1.10.8)
+//! allocate and zero that many bytes in `H5T__conv_vlen` before it finds the data past the
+//! end of the file (1.4 GB seen, about 1 s per read); a larger one fails to allocate, an
+//! error.
+//!
 //! With HDF5 2.2 built with `NDEBUG` (`--release`): none. Its debug build aborts
 //! (`h5assert`) on `assert(atable->attrs == NULL)` in `H5A__attr_release_table`
 //! (H5Aint.c) under `H5A__dense_iterate`, when a group's dense attribute storage fails its
@@ -121,7 +126,8 @@
 //! # Running it
 //!
 //! `cargo test --test corrupt_files` runs 2,400 mutants of the fixed default seed, 2 children
-//! at a time (about 2.5 minutes on 2 cores, most of it in the few hangs and crashes);
+//! at a time: about 2 minutes on an idle 2-core machine (3.5 under a load of 9), most of
+//! it in the few hangs and crashes (gdb);
 //! `make fuzz-files` runs for `FUZZ_FILES_SECONDS` with a new seed. The environment:
 //!
 //! | variable | default | |
