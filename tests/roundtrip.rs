@@ -242,12 +242,16 @@ fn vec_of_every_numeric_type() {
             "dtype of `{name}`"
         );
     }
-    // An empty Vec is an empty list, as Python writes `[]`.
+    // An empty Vec is an empty float64 array, the same kind in Python as a non-empty one.
     let empty = group.group("empty").unwrap();
-    assert_eq!(class_of(&empty), LIST_CLASS);
+    assert_eq!(class_of(&empty), EMPTY_ARRAY_CLASS);
     assert_eq!(
-        empty.attr("count").unwrap().read_scalar::<i64>().unwrap(),
-        0
+        empty.dataset("shape").unwrap().read_raw::<i64>().unwrap(),
+        [0]
+    );
+    assert_eq!(
+        empty.dataset("dtype").unwrap().dtype().unwrap().to_descriptor().unwrap(),
+        f64::type_descriptor()
     );
 }
 

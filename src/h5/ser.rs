@@ -52,10 +52,15 @@ fn check_member_name(group: &Group, name: &str) -> Result<()> {
     }
 }
 
+mod ndarray_serde;
+
 /// The associated types of the layout's serializers (each compound has one writer,
-/// whichever serializer starts it).
+/// whichever serializer starts it; a member's struct may be ndarray's array).
 macro_rules! compound_types {
     () => {
+        compound_types!(StructSerializer);
+    };
+    ($structure:ty) => {
         type Ok = ();
         type Error = Error;
         type SerializeSeq = SeqSerializer;
@@ -63,7 +68,7 @@ macro_rules! compound_types {
         type SerializeTupleStruct = SeqSerializer;
         type SerializeTupleVariant = SeqSerializer;
         type SerializeMap = MapSerializer;
-        type SerializeStruct = StructSerializer;
+        type SerializeStruct = $structure;
         type SerializeStructVariant = VariantFields;
     };
 }
@@ -578,7 +583,7 @@ impl<'a> MemberSerializer<'a> {
 }
 
 impl<'a> ser::Serializer for MemberSerializer<'a> {
-    compound_types!();
+    compound_types!(ndarray_serde::MemberStruct);
 
     protocol::macros::serialize_scalars!(self, v => self.scalar(Scalar::from(v)));
 
@@ -685,9 +690,9 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
         self.subgroup(DICT_ENTRIES)?.serialize_map(len)
     }
 
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
-        // The fields and the class.
-        self.subgroup(len + 1)?.serialize_struct(name, len)
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        // A subgroup of the fields and the class; ndarray's own form of an array, a dataset.
+        ndarray_serde::start(self, name, len)
     }
 
     fn serialize_struct_variant(
@@ -848,7 +853,7 @@ macro_rules! serialize_compounds_via {
             serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
                 -> SeqSerializer,
             serialize_map(len: Option<usize>) -> MapSerializer,
-            serialize_struct(name: &'static str, len: usize) -> StructSerializer,
+            serialize_struct(name: &'static str, len: usize) -> ndarray_serde::MemberStruct,
             serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
                 -> VariantFields);
     };
@@ -892,7 +897,7 @@ impl ElementProbe<'_> {
 }
 
 impl ser::Serializer for ElementProbe<'_> {
-    compound_types!();
+    compound_types!(ndarray_serde::MemberStruct);
 
     protocol::macros::serialize_scalars!(self, v => self.num(Scalar::from(v)));
 

@@ -30,7 +30,9 @@ use crate::depth::DepthGuard;
 use crate::dtype::{with_typed_array, DType, Element, Scalar, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
-use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
+use crate::protocol::{
+    self, ndarray_serde, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN,
+};
 use crate::registry::{self, ClassInfo};
 
 /// Deserializes a `T` from a [`Value`], as [`from_file`](crate::from_file) would from the file
@@ -486,6 +488,13 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         match Node::of(self.value) {
             // A Python dict can stand for a struct.
             Node::Dict(d) => visitor.visit_map(DictAccess::new(d, loc)),
+            // ndarray's own `Deserialize` (a scalar is a 0-d array, as for `anam::array`).
+            Node::Array(a) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&a, visitor)
+            }
+            Node::Scalar(s) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&scalar_array(s), visitor)
+            }
             Node::Object(o) => {
                 if o.class.is_empty() {
                     return Err(ErrorKind::MissingClass {

@@ -3,8 +3,9 @@
 use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
 use super::{object_from_entries, Object, Value};
-use crate::dtype::{with_scalar, with_typed_array, Scalar, TypedArray};
+use crate::dtype::{with_scalar, with_typed_array, DType, Scalar, TypedArray};
 use crate::error::{Error, Result};
+use crate::protocol::ndarray_serde::{MaybeNdarray, NdarrayTarget};
 use crate::protocol::{
     self, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
     VALUE_TOKEN,
@@ -87,8 +88,8 @@ impl Serialize for ObjectBody<'_> {
 ///
 /// A struct is an [`Object`] tagged with its Serde name (or its `class` field), its members
 /// in field order, a `None` field a [`Value::None`] member; sequences are
-/// [`List`](Value::List)s, maps [`Dict`](Value::Dict)s, `anam::array` fields
-/// [`Array`](Value::Array)s. A class registered with [`#[anam::class]`](macro@crate::class)
+/// [`List`](Value::List)s, maps [`Dict`](Value::Dict)s, `anam::array` fields (and arrays
+/// serialized through ndarray's own `serde` impl) [`Array`](Value::Array)s. A class registered with [`#[anam::class]`](macro@crate::class)
 /// is the object its file holds: members under their stored names (`#[anam(name)]`, with
 /// the object's [`name_maps`](Object::name_maps)), the `extra_data` entries as members in
 /// the place of that field, and no `bcast_only` members. As in a file, an `extra_data` key
@@ -169,7 +170,7 @@ impl Serializer for ValueBuilder {
     type SerializeTupleStruct = SeqBuilder;
     type SerializeTupleVariant = SeqBuilder;
     type SerializeMap = MapBuilder;
-    type SerializeStruct = StructBuilder;
+    type SerializeStruct = MaybeNdarray<ObjectTarget>;
     type SerializeStructVariant = MapBuilder;
 
     protocol::macros::serialize_scalars!(self, v => Ok(Value::from(v)));
@@ -297,13 +298,9 @@ impl Serializer for ValueBuilder {
         })
     }
 
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructBuilder> {
-        let mut object = Object::new(name);
-        object.fields.reserve(len.min(4096));
-        Ok(StructBuilder {
-            object,
-            info: registry::info_for(name)?,
-        })
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        // An object; ndarray's own form of an array, an `Array` (as in a file).
+        MaybeNdarray::start(ObjectTarget, name, len)
     }
 
     fn serialize_struct_variant(
@@ -432,6 +429,28 @@ impl MapBuilder {
 }
 
 protocol::macros::forward_fields!(MapBuilder, Value, field: field, end: finish);
+
+/// A struct as a [`Value`]: an [`Object`], or for ndarray's own form of an array the
+/// [`Array`](Value::Array) that a file stores.
+struct ObjectTarget;
+
+impl NdarrayTarget for ObjectTarget {
+    type Ok = Value;
+    type Plain = StructBuilder;
+
+    fn plain(self, name: &'static str, len: usize) -> Result<StructBuilder> {
+        let mut object = Object::new(name);
+        object.fields.reserve(len.min(4096));
+        Ok(StructBuilder {
+            object,
+            info: registry::info_for(name)?,
+        })
+    }
+
+    fn array(self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Value> {
+        TypedArray::from_le_bytes(dtype, shape, bytes).map(Value::Array)
+    }
+}
 
 /// Structs: objects whose class is the Serde name (or a `class` field). A registered class
 /// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and puts its

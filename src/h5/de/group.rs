@@ -18,7 +18,9 @@ use crate::format;
 use crate::h5::group::{join, open_link, Linked, Members};
 use crate::h5::node::{Node, Stored};
 use crate::h5::scope;
-use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
+use crate::protocol::{
+    self, ndarray_serde, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN,
+};
 use crate::registry::ClassInfo;
 
 /// A group: an object, a list, a dict or an empty array, by its `class`.
@@ -179,6 +181,10 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         match self.class.as_deref() {
             // A Python dict can stand for a struct.
             Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
+            // ndarray's own `Deserialize` reading an empty or 0-d array.
+            Some(format::EMPTY_ARRAY_CLASS) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&self.empty_array()?, visitor)
+            }
             // A struct with a field `class` takes the tag as that field (the writer writes
             // such a field as the tag), whatever it is.
             Some(_) if fields.contains(&format::CLASS_ATTR) => {
