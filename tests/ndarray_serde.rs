@@ -9,6 +9,9 @@
 #[path = "common/h5.rs"]
 mod h5;
 
+#[path = "common/python.rs"]
+mod python;
+use python::python;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -560,21 +563,6 @@ fn the_crate_reexports_ndarray_and_num_complex() {
 // ---------------------------------------------------------------------------------------
 // Python
 // ---------------------------------------------------------------------------------------
-
-fn python() -> Option<PathBuf> {
-    let from_env = std::env::var_os("ANAM_PYTHON").map(PathBuf::from);
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let found = from_env.or_else(|| venv.exists().then_some(venv));
-    if found.is_none() {
-        let msg = "no Python with anamnesis 1.0.4: set ANAM_PYTHON or run `make venv`";
-        assert!(
-            std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "{msg}"
-        );
-        eprintln!("skipping the Python check: {msg}");
-    }
-    found
-}
 
 /// Loads a Store with Python anamnesis and prints, per entry, its Python type, dtype,
 /// shape and elements (complex ones as `[re, im]`) as JSON.

@@ -250,7 +250,13 @@ fn vec_of_every_numeric_type() {
         [0]
     );
     assert_eq!(
-        empty.dataset("dtype").unwrap().dtype().unwrap().to_descriptor().unwrap(),
+        empty
+            .dataset("dtype")
+            .unwrap()
+            .dtype()
+            .unwrap()
+            .to_descriptor()
+            .unwrap(),
         f64::type_descriptor()
     );
 }

@@ -9,9 +9,9 @@ mod de;
 mod ffi;
 mod file;
 mod group;
+mod map_order;
 mod node;
 mod scope;
-mod map_order;
 mod ser;
 
 use std::path::Path;

@@ -766,7 +766,7 @@ pub(crate) fn write_dataset(
             h5type,
             space_id,
             H5P_DEFAULT,
-            H5P_DEFAULT,
+            shared.dcpl,
             H5P_DEFAULT,
         )
     })?;

@@ -799,7 +799,12 @@ impl SeqSerializer {
 
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let sort_map = map_order::needs_sorting(value);
-        crate::depth::grow(|| value.serialize(ElementProbe { seq: self, sort_map }))
+        crate::depth::grow(|| {
+            value.serialize(ElementProbe {
+                seq: self,
+                sort_map,
+            })
+        })
     }
 
     pub(crate) fn finish(self) -> Result<()> {
@@ -1017,8 +1022,10 @@ impl ser::SerializeMap for MapSerializer {
 
     fn end(mut self) -> Result<()> {
         if let Some(held) = self.held_values.take() {
-            let mut entries: Vec<(Value, Value)> =
-                std::mem::take(&mut self.pending_keys).into_iter().zip(held).collect();
+            let mut entries: Vec<(Value, Value)> = std::mem::take(&mut self.pending_keys)
+                .into_iter()
+                .zip(held)
+                .collect();
             value::sort_entries(&mut entries);
             let (keys, values): (Vec<Value>, Vec<Value>) = entries.into_iter().unzip();
             for (i, value) in values.iter().enumerate() {

@@ -40,7 +40,6 @@ pub(crate) fn compare_keys(a: &Value, b: &Value) -> Ordering {
     })
 }
 
-
 /// Sorts map entries by key ([`compare_keys`]), keeping the order of equal keys; entries
 /// already in order are left as they are.
 pub(crate) fn sort_entries(entries: &mut [(Value, Value)]) {
