@@ -3,6 +3,7 @@
 use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
 use super::{object_from_entries, Object, Value};
+use crate::depth::DepthGuard;
 use crate::dtype::{with_scalar, with_typed_array, DType, Scalar, TypedArray};
 use crate::error::{Error, Result};
 use crate::protocol::ndarray_serde::{MaybeNdarray, NdarrayTarget};
@@ -125,10 +126,14 @@ impl Serialize for ObjectBody<'_> {
 /// # Ok::<(), anam::Error>(())
 /// ```
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
-    value.serialize(ValueBuilder {
-        object: false,
-        keep_order: false,
-        as_list: false,
+    // Called once per nested value: with enough stack, as the other writers (see
+    // `crate::depth`); the compound builders count the levels.
+    crate::depth::grow(|| {
+        value.serialize(ValueBuilder {
+            object: false,
+            keep_order: false,
+            as_list: false,
+        })
     })
 }
 
@@ -266,6 +271,7 @@ impl Serializer for ValueBuilder {
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
+            _depth: DepthGuard::enter()?,
             variant: None,
             items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
             column: !self.as_list && AS_WRITTEN.get(),
@@ -282,6 +288,7 @@ impl Serializer for ValueBuilder {
         len: usize,
     ) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
+            _depth: DepthGuard::enter()?,
             variant: Some(variant),
             items: Vec::with_capacity(len.min(4096)),
             column: false,
@@ -290,6 +297,7 @@ impl Serializer for ValueBuilder {
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder> {
         Ok(MapBuilder {
+            _depth: DepthGuard::enter()?,
             object: self.object,
             sort: !self.keep_order,
             variant: None,
@@ -311,6 +319,7 @@ impl Serializer for ValueBuilder {
         _len: usize,
     ) -> Result<MapBuilder> {
         Ok(MapBuilder {
+            _depth: DepthGuard::enter()?,
             object: false,
             // The fields of a struct variant, in their order.
             sort: false,
@@ -323,6 +332,7 @@ impl Serializer for ValueBuilder {
 
 /// Sequences (and tuple variants, as a one-entry dict).
 struct SeqBuilder {
+    _depth: DepthGuard,
     variant: Option<&'static str>,
     items: Vec<Value>,
     /// Made an array when its items are numbers of one type (see [`to_value_as_written`]).
@@ -371,6 +381,7 @@ protocol::macros::forward_compound!(SeqBuilder, Value, element: push, end: finis
 
 /// Maps (dicts, object bodies, and struct variants as a one-entry dict of their fields).
 struct MapBuilder {
+    _depth: DepthGuard,
     object: bool,
     /// Sort the entries by key (a typed map, not a `Value` dict).
     sort: bool,
@@ -442,6 +453,7 @@ impl NdarrayTarget for ObjectTarget {
         let mut object = Object::new(name);
         object.fields.reserve(len.min(4096));
         Ok(StructBuilder {
+            _depth: DepthGuard::enter()?,
             object,
             info: registry::info_for(name)?,
         })
@@ -456,6 +468,7 @@ impl NdarrayTarget for ObjectTarget {
 /// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and puts its
 /// `extra_data` entries beside the members, as the HDF5 writer does.
 struct StructBuilder {
+    _depth: DepthGuard,
     object: Object,
     info: Option<&'static ClassInfo>,
 }
