@@ -246,27 +246,23 @@ impl<'de> Node<'de> {
         if let Some(s) = value.scalar() {
             return Node::Scalar(s);
         }
+        macro_rules! node_of {
+            ($v:expr, $cow:path) => {
+                match $v {
+                    Value::None => Node::None,
+                    Value::Unit => Node::Unit,
+                    Value::Str(s) => Node::Str($cow(s)),
+                    Value::Array(a) => Node::Array($cow(a)),
+                    Value::List(l) => Node::List($cow(l)),
+                    Value::Dict(d) => Node::Dict($cow(d)),
+                    Value::Object(o) => Node::Object($cow(o)),
+                    _ => unreachable!("scalars are taken above"),
+                }
+            };
+        }
         match value {
-            Cow::Owned(v) => match v {
-                Value::None => Node::None,
-                Value::Unit => Node::Unit,
-                Value::Str(s) => Node::Str(Cow::Owned(s)),
-                Value::Array(a) => Node::Array(Cow::Owned(a)),
-                Value::List(l) => Node::List(Cow::Owned(l)),
-                Value::Dict(d) => Node::Dict(Cow::Owned(d)),
-                Value::Object(o) => Node::Object(Cow::Owned(o)),
-                _ => unreachable!("scalars are taken above"),
-            },
-            Cow::Borrowed(v) => match v {
-                Value::None => Node::None,
-                Value::Unit => Node::Unit,
-                Value::Str(s) => Node::Str(Cow::Borrowed(s)),
-                Value::Array(a) => Node::Array(Cow::Borrowed(a)),
-                Value::List(l) => Node::List(Cow::Borrowed(l)),
-                Value::Dict(d) => Node::Dict(Cow::Borrowed(d)),
-                Value::Object(o) => Node::Object(Cow::Borrowed(o)),
-                _ => unreachable!("scalars are taken above"),
-            },
+            Cow::Owned(v) => node_of!(v, Cow::Owned),
+            Cow::Borrowed(v) => node_of!(v, Cow::Borrowed),
         }
     }
 
@@ -767,9 +763,7 @@ impl Nested<'_> {
 impl<'de> de::Deserializer<'de> for Nested<'_> {
     type Error = Error;
 
-    fn is_human_readable(&self) -> bool {
-        false
-    }
+    crate::protocol::macros::element_methods!();
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.level < self.shape.len() {
@@ -791,23 +785,6 @@ impl<'de> de::Deserializer<'de> for Nested<'_> {
             .visit(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if name == ARRAY_TOKEN {
-            return Err(Error::unsupported(
-                "an array nested inside another array's elements",
-            ));
-        }
-        visitor.visit_newtype_struct(self)
-    }
-
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _: &'static str,
@@ -817,11 +794,6 @@ impl<'de> de::Deserializer<'de> for Nested<'_> {
         Err(Error::invalid(
             "expected an enum variant name, found a number",
         ))
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -3,11 +3,9 @@
 use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
-use serde::forward_to_deserialize_any;
 
 use crate::dtype::{with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
-use crate::protocol::ARRAY_TOKEN;
 
 /// The elements of an array in storage order.
 pub(crate) enum Flat {
@@ -97,30 +95,11 @@ pub(crate) struct ElementDe(ArrayDe);
 impl<'de> de::Deserializer<'de> for ElementDe {
     type Error = Error;
 
-    fn is_human_readable(&self) -> bool {
-        false
-    }
-
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.0.deserialize_any(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if name == ARRAY_TOKEN {
-            return Err(Error::unsupported(
-                "an array nested inside another array's elements",
-            ));
-        }
-        visitor.visit_newtype_struct(self)
-    }
+    crate::protocol::macros::element_methods!();
 
     fn deserialize_enum<V: Visitor<'de>>(
         self,
@@ -135,11 +114,6 @@ impl<'de> de::Deserializer<'de> for ElementDe {
             }
             _ => Err(Error::invalid("expected an enum variant name")),
         }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
