@@ -261,3 +261,46 @@ macro_rules! refuse_serialize {
     };
 }
 pub(crate) use refuse_serialize;
+
+/// One `Deserializer` method whose Serde signature spans several lines, written with its
+/// arguments' names only: `deserialize_fn!(deserialize_enum(self, _, _, visitor) => { .. })`.
+/// The arguments are the method's own, in Serde's order (`_` for the unused ones).
+macro_rules! deserialize_fn {
+    (deserialize_enum($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_enum, $s, [$a: &'static str, $b: &'static [&'static str]], $v, $body); };
+    (deserialize_struct($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_struct, $s, [$a: &'static str, $b: &'static [&'static str]], $v, $body); };
+    (deserialize_tuple_struct($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_tuple_struct, $s, [$a: &'static str, $b: usize], $v, $body); };
+    ($method:ident($s:ident, $a:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn $method, $s, [$a: &'static str], $v, $body); };
+    (@fn $method:ident, $self:ident, [$($arg:tt: $t:ty),*], $visitor:tt, $body:block) => {
+        fn $method<V: ::serde::de::Visitor<'de>>(
+            $self,
+            $($arg: $t,)*
+            $visitor: V,
+        ) -> $crate::error::Result<V::Value> $body
+    };
+}
+pub(crate) use deserialize_fn;
+
+/// The `SeqAccess` methods of a sequence over an array's items along one axis:
+/// `self.array` has `len()` and `$item(i)`, the deserializer of item `i`; `self.next`
+/// counts the items handed out, and an error gets the item's index.
+macro_rules! array_items_access {
+    ($item:ident) => {
+        fn next_element_seed<T: ::serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> $crate::error::Result<Option<T::Value>> {
+            if self.next >= self.array.len() {
+                return Ok(None);
+            }
+            let i = self.next;
+            self.next += 1;
+            seed.deserialize(self.array.$item(i))
+                .map(Some)
+                .map_err(|e| e.in_element(i))
+        }
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.array.len() - self.next)
+        }
+    };
+}
+pub(crate) use array_items_access;

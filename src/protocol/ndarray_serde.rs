@@ -695,11 +695,7 @@ impl<'de> de::Deserializer<'de> for ScalarDe {
         visitor.visit_some(self)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         match (name, self.0) {
             // A `Value` element keeps its dtype, complex ones too.
             (VALUE_TOKEN, s @ (Scalar::C64(_) | Scalar::C128(_))) => super::hand_over_scalar(
@@ -709,7 +705,7 @@ impl<'de> de::Deserializer<'de> for ScalarDe {
             (VALUE_TOKEN, s) => s.visit(visitor),
             _ => visitor.visit_newtype_struct(self),
         }
-    }
+    });
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string

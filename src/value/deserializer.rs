@@ -456,11 +456,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         Self::any(node, self.loc, visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         match name {
             // `anam::array`: the array whole (a scalar is a 0-d array, as a scalar attribute).
             ARRAY_TOKEN => match Node::of(self.value) {
@@ -474,14 +470,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
             VALUE_TOKEN => self.value_view(visitor),
             _ => visitor.visit_newtype_struct(self),
         }
-    }
+    });
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_struct(self, name, fields, visitor) => {
         let _depth = DepthGuard::enter()?;
         let loc = self.loc;
         match Node::of(self.value) {
@@ -522,7 +513,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
                 other.describe()
             ))),
         }
-    }
+    });
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let _depth = DepthGuard::enter()?;
@@ -544,14 +535,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_tuple_struct(self, _, _len, visitor) => {
         self.deserialize_any(visitor)
-    }
+    });
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.value.is_none() {
@@ -572,14 +558,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_unit_struct(self, _, visitor) => {
         // The tag is not checked, as the HDF5 reader does not.
         self.deserialize_unit(visitor)
-    }
+    });
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_byte_buf(visitor)
@@ -601,12 +583,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         }
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         let _depth = DepthGuard::enter()?;
         let loc = self.loc;
         match Node::of(self.value) {
@@ -634,7 +611,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
                 other.describe()
             ))),
         }
-    }
+    });
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_unit()
@@ -785,16 +762,11 @@ impl<'de> de::Deserializer<'de> for Nested<'_> {
             .visit(visitor)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, _) => {
         Err(Error::invalid(
             "expected an enum variant name, found a number",
         ))
-    }
+    });
 }
 
 struct NestedItems<'a> {
@@ -805,20 +777,7 @@ struct NestedItems<'a> {
 impl<'de> SeqAccess<'de> for NestedItems<'_> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.next >= self.array.len() {
-            return Ok(None);
-        }
-        let i = self.next;
-        self.next += 1;
-        seed.deserialize(self.array.item(i))
-            .map(Some)
-            .map_err(|e| e.in_element(i))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.array.len() - self.next)
-    }
+    crate::protocol::macros::array_items_access!(item);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -986,17 +945,12 @@ impl<'de> de::Deserializer<'de> for KeyDe<'_, 'de> {
         visitor.visit_some(self)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         match self.0 {
             Cow::Borrowed(s) => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(s)),
             Cow::Owned(s) => visitor.visit_enum(StrDeserializer::<Error>::new(s)),
         }
-    }
+    });
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string

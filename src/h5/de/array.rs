@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde::de::{self, IntoDeserializer, Visitor};
 
 use crate::dtype::{with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
@@ -101,12 +101,7 @@ impl<'de> de::Deserializer<'de> for ElementDe {
 
     crate::protocol::macros::element_methods!();
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         match &*self.0.flat {
             Flat::Str(s) if self.0.level == self.0.shape.len() => {
                 let name = s.get(self.0.offset).cloned().unwrap_or_default();
@@ -114,7 +109,7 @@ impl<'de> de::Deserializer<'de> for ElementDe {
             }
             _ => Err(Error::invalid("expected an enum variant name")),
         }
-    }
+    });
 }
 
 /// The items along an array's current axis, as a sequence.
@@ -126,21 +121,7 @@ struct ArrayItems {
 impl<'de> de::SeqAccess<'de> for ArrayItems {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.next >= self.array.len() {
-            return Ok(None);
-        }
-        let i = self.next;
-        self.next += 1;
-        // The node's path is attached by the caller; the element adds its index.
-        seed.deserialize(self.array.element(i))
-            .map(Some)
-            .map_err(|e| e.in_element(i))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.array.len() - self.next)
-    }
+    crate::protocol::macros::array_items_access!(element);
 }
 
 impl Progress for ArrayItems {
