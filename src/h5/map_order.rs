@@ -73,16 +73,11 @@ impl ser::Error for Stop {
 /// Sees through options and newtypes to a map, and stops at anything else.
 struct Probe;
 
+/// What the probe stops at.
+type No = Impossible<Found, Stop>;
+
 impl ser::Serializer for Probe {
-    type Ok = Found;
-    type Error = Stop;
-    type SerializeSeq = Impossible<Found, Stop>;
-    type SerializeTuple = Impossible<Found, Stop>;
-    type SerializeTupleStruct = Impossible<Found, Stop>;
-    type SerializeTupleVariant = Impossible<Found, Stop>;
-    type SerializeMap = Keys;
-    type SerializeStruct = Impossible<Found, Stop>;
-    type SerializeStructVariant = Impossible<Found, Stop>;
+    crate::protocol::macros::serializer_types!(Found, Stop; No, No, No, No, Keys, No, No);
 
     fn is_human_readable(&self) -> bool {
         false

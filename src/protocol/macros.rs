@@ -304,3 +304,44 @@ macro_rules! array_items_access {
     };
 }
 pub(crate) use array_items_access;
+
+/// One `Serializer` method whose Serde signature spans several lines, written with its
+/// arguments' names only: `serialize_fn!(serialize_struct_variant(self, _, _, variant, len)
+/// => { .. })`. The arguments are the method's own, in Serde's order (`_` for unused ones);
+/// it returns `Result<Self::Ok>` or the compound type of `Self` the method names.
+macro_rules! serialize_fn {
+    (serialize_unit_variant($s:ident, $a:tt, $b:tt, $c:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@fn serialize_unit_variant, Ok, $s, [$a: &'static str, $b: u32, $c: &'static str], $body); };
+    (serialize_tuple_variant($s:ident, $a:tt, $b:tt, $c:tt, $d:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@fn serialize_tuple_variant, SerializeTupleVariant, $s, [$a: &'static str, $b: u32, $c: &'static str, $d: usize], $body); };
+    (serialize_struct_variant($s:ident, $a:tt, $b:tt, $c:tt, $d:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@fn serialize_struct_variant, SerializeStructVariant, $s, [$a: &'static str, $b: u32, $c: &'static str, $d: usize], $body); };
+    (serialize_tuple_struct($s:ident, $a:tt, $b:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@fn serialize_tuple_struct, SerializeTupleStruct, $s, [$a: &'static str, $b: usize], $body); };
+    (serialize_struct($s:ident, $a:tt, $b:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@fn serialize_struct, SerializeStruct, $s, [$a: &'static str, $b: usize], $body); };
+    (serialize_newtype_struct($s:ident, $a:tt, $v:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@generic serialize_newtype_struct, $s, [$a: &'static str, $v: &T], $body); };
+    (serialize_newtype_variant($s:ident, $a:tt, $b:tt, $c:tt, $v:tt) => $body:block) => { $crate::protocol::macros::serialize_fn!(@generic serialize_newtype_variant, $s, [$a: &'static str, $b: u32, $c: &'static str, $v: &T], $body); };
+    (@fn $method:ident, $ret:ident, $self:ident, [$($arg:tt: $t:ty),*], $body:block) => {
+        fn $method($self, $($arg: $t),*) -> ::std::result::Result<Self::$ret, Self::Error> $body
+    };
+    (@generic $method:ident, $self:ident, [$($arg:tt: $t:ty),*], $body:block) => {
+        fn $method<T: ?Sized + ::serde::Serialize>(
+            $self,
+            $($arg: $t),*
+        ) -> ::std::result::Result<Self::Ok, Self::Error> $body
+    };
+}
+pub(crate) use serialize_fn;
+
+/// The associated types of a `Serializer`: `Ok`, `Error`, then the compound serializers
+/// in Serde's order (seq, tuple, tuple struct, tuple variant, map, struct, struct variant).
+macro_rules! serializer_types {
+    ($ok:ty, $error:ty; $seq:ty, $tuple:ty, $tuple_struct:ty, $tuple_variant:ty, $map:ty, $structure:ty, $struct_variant:ty) => {
+        type Ok = $ok;
+        type Error = $error;
+        type SerializeSeq = $seq;
+        type SerializeTuple = $tuple;
+        type SerializeTupleStruct = $tuple_struct;
+        type SerializeTupleVariant = $tuple_variant;
+        type SerializeMap = $map;
+        type SerializeStruct = $structure;
+        type SerializeStructVariant = $struct_variant;
+    };
+}
+pub(crate) use serializer_types;

@@ -93,13 +93,9 @@ impl<N: Narrow> ser::Serializer for Narrowed<N> {
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         self.wrapper(value)
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, _, value) => {
         self.wrapper(value)
-    }
+    });
     fn serialize_seq(self, _: Option<usize>) -> Result<N::Seq> {
         self.0.seq()
     }

@@ -382,27 +382,18 @@ impl Probe {
     }
 }
 
+/// What is not ndarray's form.
+type No = Impossible<Probed, Error>;
+
 impl ser::Serializer for Probe {
-    type Ok = Probed;
-    type Error = Error;
-    type SerializeSeq = Parts;
-    type SerializeTuple = Parts;
-    type SerializeTupleStruct = Impossible<Probed, Error>;
-    type SerializeTupleVariant = Impossible<Probed, Error>;
-    type SerializeMap = Impossible<Probed, Error>;
-    type SerializeStruct = Impossible<Probed, Error>;
-    type SerializeStructVariant = Impossible<Probed, Error>;
+    super::macros::serializer_types!(Probed, Error; Parts, Parts, No, No, No, No, No);
 
     super::macros::serialize_scalars!(self, v => self.number(Scalar::from(v)));
 
     fn is_human_readable(&self) -> bool {
         false
     }
-    fn serialize_newtype_struct<V: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &V,
-    ) -> Result<Probed> {
+    crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
             // A complex `Value` scalar.
             SCALAR_TOKEN if matches!(self.0, Want::Element { .. }) => {
@@ -418,7 +409,7 @@ impl ser::Serializer for Probe {
             name if is_token(name) => self.refuse(),
             _ => value.serialize(self),
         }
-    }
+    });
     fn serialize_seq(self, len: Option<usize>) -> Result<Parts> {
         self.parts(len)
     }

@@ -13,6 +13,19 @@ mod private {
     impl<T: ?Sized + Sealed> Sealed for &T {}
 }
 
+/// Item `$i` of the list items, object fields or dict entries `$v` holds, through `$get`
+/// (`get` or `get_mut`).
+macro_rules! item_at {
+    ($v:expr, $i:expr, $get:ident) => {
+        match $v {
+            Value::List(items) => items.$get($i),
+            Value::Object(o) => o.fields.$get($i).map(|(_, v)| v),
+            Value::Dict(entries) => entries.$get($i).map(|(_, v)| v),
+            _ => None,
+        }
+    };
+}
+
 /// What a [`Value`] can be indexed by (`value[i]`, [`Value::get`], [`Value::get_mut`]): a
 /// string or a `usize`. Sealed: these are the only kinds of index.
 ///
@@ -49,23 +62,30 @@ mod private {
 /// assert!(v["nothing"]["deeper"][3].is_none());
 /// ```
 pub trait ValueIndex: private::Sealed {
+    /// Where this index points in `v`: the position in `v`'s list items, object fields or
+    /// dict entries (whichever `v` holds), if it points at anything.
+    #[doc(hidden)]
+    fn position(&self, v: &Value) -> Option<usize>;
+
     /// The value at this index of `v`, if there is one.
     #[doc(hidden)]
-    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value>;
+    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        let i = self.position(v)?;
+        item_at!(v, i, get)
+    }
 
     /// The value at this index of `v`, mutably, if there is one.
     #[doc(hidden)]
-    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value>;
+    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
+        let i = self.position(v)?;
+        item_at!(v, i, get_mut)
+    }
 }
 
 /// The position of the member `name` of `o`: stored under it, or mapped to it.
 fn member_position(o: &Object, name: &str) -> Option<usize> {
     let find = |n: &str| o.fields.iter().position(|(f, _)| f == n);
     find(name).or_else(|| find(o.stored_name(name)))
-}
-
-fn is_key_str(k: &Value, s: &str) -> bool {
-    k.as_str() == Some(s)
 }
 
 fn is_key_int(k: &Value, i: usize) -> bool {
@@ -75,70 +95,34 @@ fn is_key_int(k: &Value, i: usize) -> bool {
 }
 
 impl ValueIndex for str {
-    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+    fn position(&self, v: &Value) -> Option<usize> {
         match v {
-            Value::Object(o) => member_position(o, self).map(|i| &o.fields[i].1),
-            Value::Dict(entries) => entries
-                .iter()
-                .find(|(k, _)| is_key_str(k, self))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
-        match v {
-            Value::Object(o) => member_position(o, self).map(move |i| &mut o.fields[i].1),
-            Value::Dict(entries) => entries
-                .iter_mut()
-                .find(|(k, _)| is_key_str(k, self))
-                .map(|(_, v)| v),
+            Value::Object(o) => member_position(o, self),
+            Value::Dict(entries) => entries.iter().position(|(k, _)| k.as_str() == Some(self)),
             _ => None,
         }
     }
 }
 
 impl ValueIndex for usize {
-    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+    fn position(&self, v: &Value) -> Option<usize> {
         match v {
-            Value::List(items) => items.get(*self),
-            Value::Dict(entries) => entries
-                .iter()
-                .find(|(k, _)| is_key_int(k, *self))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
-        match v {
-            Value::List(items) => items.get_mut(*self),
-            Value::Dict(entries) => entries
-                .iter_mut()
-                .find(|(k, _)| is_key_int(k, *self))
-                .map(|(_, v)| v),
+            Value::List(_) => Some(*self),
+            Value::Dict(entries) => entries.iter().position(|(k, _)| is_key_int(k, *self)),
             _ => None,
         }
     }
 }
 
 impl ValueIndex for String {
-    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
-        self.as_str().index_into(v)
-    }
-
-    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
-        self.as_str().index_into_mut(v)
+    fn position(&self, v: &Value) -> Option<usize> {
+        self.as_str().position(v)
     }
 }
 
 impl<T: ?Sized + ValueIndex> ValueIndex for &T {
-    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
-        (**self).index_into(v)
-    }
-
-    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
-        (**self).index_into_mut(v)
+    fn position(&self, v: &Value) -> Option<usize> {
+        (**self).position(v)
     }
 }
 

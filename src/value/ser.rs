@@ -214,20 +214,11 @@ impl Serializer for ValueBuilder {
         Ok(Value::Object(Object::new(name)))
     }
 
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<Value> {
+    crate::protocol::macros::serialize_fn!(serialize_unit_variant(self, _, _, variant) => {
         Ok(Value::from(variant))
-    }
+    });
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<Value> {
+    crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
             ARRAY_TOKEN | SCALAR_TOKEN => {
                 let mut out: Option<TypedArray> = None;
@@ -257,17 +248,11 @@ impl Serializer for ValueBuilder {
             }),
             _ => value.serialize(self),
         }
-    }
+    });
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<Value> {
+    crate::protocol::macros::serialize_fn!(serialize_newtype_variant(self, _, _, variant, value) => {
         Ok(Value::Dict(vec![(Value::from(variant), to_value(value)?)]))
-    }
+    });
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
@@ -280,20 +265,14 @@ impl Serializer for ValueBuilder {
 
     protocol::macros::tuples_as_sequences!();
 
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<SeqBuilder> {
+    crate::protocol::macros::serialize_fn!(serialize_tuple_variant(self, _, _, variant, len) => {
         Ok(SeqBuilder {
             _depth: DepthGuard::enter()?,
             variant: Some(variant),
             items: Vec::with_capacity(len.min(4096)),
             column: false,
         })
-    }
+    });
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder> {
         Ok(MapBuilder {
@@ -311,13 +290,7 @@ impl Serializer for ValueBuilder {
         MaybeNdarray::start(ObjectTarget, name, len)
     }
 
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<MapBuilder> {
+    crate::protocol::macros::serialize_fn!(serialize_struct_variant(self, _, _, variant, _len) => {
         Ok(MapBuilder {
             _depth: DepthGuard::enter()?,
             object: false,
@@ -327,7 +300,7 @@ impl Serializer for ValueBuilder {
             entries: Vec::new(),
             key: None,
         })
-    }
+    });
 }
 
 /// Sequences (and tuple variants, as a one-entry dict).

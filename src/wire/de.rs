@@ -354,12 +354,20 @@ impl<'de> de::Deserializer<'de> for Top<'_, 'de, '_> {
     protocol::macros::deserialize_all!(top);
 }
 
-/// A typed scalar read: self-describing inside a `Value`, else by its type.
-macro_rules! typed_scalar {
-    ($self:ident, $method:ident($visitor:ident), $dtype:expr) => {{
+/// Inside a dynamic value (`tagged`), every read goes by the kind byte (`tagged_any`),
+/// whatever the visitor asked for.
+macro_rules! dynamic_value_here {
+    ($self:ident, $visitor:ident) => {
         if $self.tagged {
             return $self.tagged_any($visitor);
         }
+    };
+}
+
+/// A typed scalar read: self-describing inside a `Value`, else by its type.
+macro_rules! typed_scalar {
+    ($self:ident, $method:ident($visitor:ident), $dtype:expr) => {{
+        dynamic_value_here!($self, $visitor);
         $self.read_scalar($dtype)?.visit($visitor)
     }};
 }
@@ -372,30 +380,22 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         Err(Error::unsupported("typed wire data is not self-describing"))
     }
 
     protocol::macros::deserialize_scalars!(typed_scalar);
 
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         visitor.visit_i128(unzigzag128(self.r.varint128()?))
     }
     fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         visitor.visit_u128(self.r.varint128()?)
     }
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         let width = match self.r.peek()? {
             b if b < 0x80 => 1,
             b if b >= 0xF0 => 4,
@@ -411,18 +411,14 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         )
     }
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         visitor.visit_borrowed_str(self.r.str()?)
     }
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         visitor.visit_borrowed_bytes(self.r.bytes()?)
     }
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -446,9 +442,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         }
     }
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         visitor.visit_unit()
     }
     crate::protocol::macros::deserialize_fn!(deserialize_unit_struct(self, _, visitor) => {
@@ -471,17 +465,13 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         }
     });
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         let _depth = DepthGuard::enter()?;
         let n = self.seq_len()?;
         visitor.visit_seq(Items { de: self, left: n })
     }
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         let _depth = DepthGuard::enter()?;
         visitor.visit_seq(Items {
             de: self,
@@ -492,9 +482,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         self.deserialize_tuple(len, visitor)
     });
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         let _depth = DepthGuard::enter()?;
         let n = self.seq_len()?;
         visitor.visit_map(Entries {
@@ -504,9 +492,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         })
     }
     crate::protocol::macros::deserialize_fn!(deserialize_struct(self, _, fields, visitor) => {
-        if self.tagged {
-            return self.tagged_any(visitor);
-        }
+        dynamic_value_here!(self, visitor);
         self.deserialize_tuple(fields.len(), visitor)
     });
     crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {

@@ -218,11 +218,7 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self.varint(index.into());
         Ok(())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        v: &T,
-    ) -> Result<()> {
+    crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, v) => {
         self.open(match name {
             VALUE_TOKEN => tags::VALUE,
             ARRAY_TOKEN => tags::ARRAY,
@@ -250,20 +246,14 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
             }
             _ => v.serialize(self),
         }
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        index: u32,
-        _: &'static str,
-        v: &T,
-    ) -> Result<()> {
+    });
+    crate::protocol::macros::serialize_fn!(serialize_newtype_variant(self, name, index, _, v) => {
         self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         let _depth = DepthGuard::enter()?;
         crate::depth::grow(|| v.serialize(self))
-    }
+    });
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
         self.open(tags::SEQ);
         self.kind(kind::LIST);
@@ -280,18 +270,12 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self.open(name);
         self.serialize_tuple(len)
     }
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        _: &'static str,
-        _len: usize,
-    ) -> Result<Compound<'e, 'o>> {
+    crate::protocol::macros::serialize_fn!(serialize_tuple_variant(self, name, index, _, _len) => {
         self.open(name);
         self.not_dynamic("an enum")?;
         self.varint(index.into());
         Compound::fixed(self)
-    }
+    });
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'e, 'o>> {
         self.open(tags::MAP);
         if std::mem::take(&mut self.object_next) {
@@ -306,16 +290,10 @@ impl<'e, 'o> ser::Serializer for &'e mut Encoder<'o> {
         self.not_dynamic("a struct")?;
         Compound::fixed(self)
     }
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'e, 'o>> {
+    crate::protocol::macros::serialize_fn!(serialize_struct_variant(self, name, index, variant, len) => {
         // Its fields in order, as a tuple variant's.
         self.serialize_tuple_variant(name, index, variant, len)
-    }
+    });
 }
 
 impl Encoder<'_> {
