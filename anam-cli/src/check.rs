@@ -134,7 +134,11 @@ fn check_file(path: &std::path::Path, file: &anam::File, problems: &mut Vec<Prob
                 }
             }
         }
-        Err(e) => w.push("error", "", format!("cannot list the root's attributes: {e}")),
+        Err(e) => w.push(
+            "error",
+            "",
+            format!("cannot list the root's attributes: {e}"),
+        ),
     }
     let links = match root.member_names() {
         Ok(names) => names,
@@ -266,15 +270,17 @@ fn walk(h5: &hdf5::File, path: &str, depth: usize, container: bool, w: &mut Walk
         }
         Some(_) => {
             if let Ok(a) = g.attr("namemaps") {
-                let varlen = a.dtype().ok().and_then(|t| t.to_descriptor().ok()).is_some_and(
-                    |d| {
+                let varlen = a
+                    .dtype()
+                    .ok()
+                    .and_then(|t| t.to_descriptor().ok())
+                    .is_some_and(|d| {
                         matches!(
                             d,
                             hdf5::types::TypeDescriptor::VarLenAscii
                                 | hdf5::types::TypeDescriptor::VarLenUnicode
                         )
-                    },
-                );
+                    });
                 if varlen {
                     w.push(
                         "python",

@@ -31,9 +31,7 @@ impl Tol {
     /// numpy's `isclose(a, b)`, NaN equal to NaN.
     fn close(&self, a: (f64, f64), b: (f64, f64)) -> bool {
         let one = |x: f64, y: f64| {
-            (x.is_nan() && y.is_nan())
-                || x == y
-                || (x - y).abs() <= self.atol + self.rtol * y.abs()
+            (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= self.atol + self.rtol * y.abs()
         };
         one(a.0, b.0) && one(a.1, b.1)
     }
@@ -189,7 +187,11 @@ pub fn diff(a: &Value, b: &Value, path: &str, tol: &Tol, out: &mut Vec<Change>) 
         (Value::Array(x), Value::Array(y)) => arrays(x, y, path, tol, out),
         (Value::Str(x), Value::Str(y)) => {
             if x != y {
-                out.push(Change::Changed(format!("{path}: {} -> {}", short(a), short(b))));
+                out.push(Change::Changed(format!(
+                    "{path}: {} -> {}",
+                    short(a),
+                    short(b)
+                )));
             }
         }
         _ => match (scalar_dtype(a), scalar_dtype(b)) {
@@ -200,7 +202,11 @@ pub fn diff(a: &Value, b: &Value, path: &str, tol: &Tol, out: &mut Vec<Change>) 
             ))),
             (Some(_), Some(_)) => {
                 if !scalars_close(a, b, tol) {
-                    out.push(Change::Changed(format!("{path}: {} -> {}", short(a), short(b))));
+                    out.push(Change::Changed(format!(
+                        "{path}: {} -> {}",
+                        short(a),
+                        short(b)
+                    )));
                 }
             }
             _ => {

@@ -230,7 +230,13 @@ fn visit<T: Elem>(a: &ArrayViewD<'_, T>, summarise: bool, f: &mut dyn FnMut(&T))
     }
 }
 
-fn body<T: Elem>(a: &ArrayViewD<'_, T>, indent: usize, summarise: bool, w: usize, out: &mut String) {
+fn body<T: Elem>(
+    a: &ArrayViewD<'_, T>,
+    indent: usize,
+    summarise: bool,
+    w: usize,
+    out: &mut String,
+) {
     if a.ndim() == 0 {
         if let Some(e) = a.iter().next() {
             out.push_str(&format!("{:>w$}", e.py()));

@@ -80,7 +80,11 @@ impl Serialize for Group<'_> {
         let ctx = self.ctx;
         let h5 = ctx.file.hdf5();
         let group = h5
-            .group(if self.path.is_empty() { "/" } else { &self.path })
+            .group(if self.path.is_empty() {
+                "/"
+            } else {
+                &self.path
+            })
             .map_err(|e| ctx.fail::<S::Error>(&self.path, e))?;
         let attrs = group
             .attr_names()
@@ -151,9 +155,7 @@ impl Serialize for Node<'_> {
                 for (i, key) in keys.iter().enumerate() {
                     let p = join(path, &format!("dictdata/{}", util::item(i)));
                     if file.contains(&p) {
-                        let entry = file
-                            .entry(&p)
-                            .map_err(|e| ctx.fail::<S::Error>(&p, e))?;
+                        let entry = file.entry(&p).map_err(|e| ctx.fail::<S::Error>(&p, e))?;
                         map.serialize_entry(&key_string(key), &Node { ctx, entry })?;
                     } else {
                         map.serialize_entry(&key_string(key), &())?;

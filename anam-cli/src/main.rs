@@ -174,8 +174,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure(message)) if message.is_empty() => ExitCode::SUCCESS,
         Err(Failure(message)) => {
-            use std::io::Write;
             use owo_colors::OwoColorize;
+            use std::io::Write;
             let mut err = anstream::stderr();
             let _ = writeln!(err, "{} {message}", "error:".red().bold());
             ExitCode::from(2)

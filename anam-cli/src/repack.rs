@@ -33,7 +33,9 @@ pub fn run(args: &RepackArgs) -> Result<ExitCode> {
     };
     for path in &objects {
         bar.set_message(path.clone());
-        let value: Value = src.read(path).map_err(|e| Failure::at(&args.src, path, e))?;
+        let value: Value = src
+            .read(path)
+            .map_err(|e| Failure::at(&args.src, path, e))?;
         dst.write(path, &value)
             .map_err(|e| Failure::at(&args.dst, path, e))?;
         bar.inc(1);

@@ -159,6 +159,7 @@ fn build(ctx: &mut Ctx, entry: &Entry, name: String, level: usize) -> Node {
         }
         EntryKind::List => {
             node.kind = "list";
+            node.class = None;
             let n = entry.len.unwrap_or(0);
             let shown = if ctx.all { n } else { n.min(FEW) };
             if expand(ctx, level) {
@@ -174,6 +175,7 @@ fn build(ctx: &mut Ctx, entry: &Entry, name: String, level: usize) -> Node {
         }
         EntryKind::Dict => {
             node.kind = "dict";
+            node.class = None;
             let n = entry.len.unwrap_or(0);
             let shown = if ctx.all { n } else { n.min(FEW) };
             if expand(ctx, level) {
