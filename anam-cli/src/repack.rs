@@ -21,28 +21,13 @@ pub fn run(args: &RepackArgs) -> Result<ExitCode> {
     let mut objects = Vec::new();
     collect(&src, &args.src, "", &mut objects)?;
     let dst = anam::File::create(&args.dst).map_err(|e| Failure::at(&args.dst, "", e))?;
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(objects.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} objects {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    for path in &objects {
-        bar.set_message(path.clone());
-        let value: Value = src
-            .read(path)
-            .map_err(|e| Failure::at(&args.src, path, e))?;
-        dst.write(path, &value)
-            .map_err(|e| Failure::at(&args.dst, path, e))?;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    dst.flush().map_err(|e| Failure::at(&args.dst, "", e))?;
+    let copied = copy(&src, &dst, &objects, args);
     drop(dst);
+    if let Err(e) = copied {
+        // No half copy left behind.
+        let _ = std::fs::remove_file(&args.dst);
+        return Err(e);
+    }
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let mut out = anstream::stdout().lock();
     writeln!(
@@ -55,6 +40,31 @@ pub fn run(args: &RepackArgs) -> Result<ExitCode> {
         util::bytes(size(&args.dst))
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies the objects at `objects` from `src` to `dst`, with a progress bar on a terminal.
+fn copy(src: &anam::File, dst: &anam::File, objects: &[String], args: &RepackArgs) -> Result<()> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(objects.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} objects {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    for path in objects {
+        bar.set_message(path.clone());
+        let value: Value = src
+            .read(path)
+            .map_err(|e| Failure::at(&args.src, path, e))?;
+        dst.write(path, &value)
+            .map_err(|e| Failure::at(&args.dst, path, e))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    dst.flush().map_err(|e| Failure::at(&args.dst, "", e))
 }
 
 /// The paths of the objects under the group at `path` (a group without a class tag).

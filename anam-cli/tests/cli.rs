@@ -485,6 +485,22 @@ fn repack_drops_the_space_of_replaced_objects() {
     // The destination is never replaced.
     let err = run_err(&["repack", s(&src), s(&dst)], 2);
     assert!(err.contains("already there"), "{err}");
+
+    // An object that does not load: an error naming it, and no half copy.
+    {
+        let f = anam::hdf5::File::open_rw(&src).unwrap();
+        let tags = f.group("nested/deeper/other/tags").unwrap();
+        tags.delete_attr("count").unwrap();
+        tags.new_attr::<f64>()
+            .create("count")
+            .unwrap()
+            .write_scalar(&1.5)
+            .unwrap();
+    }
+    let dst2 = dir.path().join("dst2.hdf5");
+    let err = run_err(&["repack", s(&src), s(&dst2)], 2);
+    assert!(err.contains("nested/deeper/other"), "{err}");
+    assert!(!dst2.exists());
 }
 
 // ---------------------------------------------------------------------------------------
