@@ -34,7 +34,9 @@ fn anam(args: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("anam").expect("the anam binary");
     cmd.current_dir(fixtures())
         .args(args)
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env_remove("NO_COLOR");
     cmd
 }
 
