@@ -57,7 +57,14 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     }
     let mut problems = Vec::new();
     let loaded = match anam::File::open(&args.file) {
-        Ok(file) => check_file(&args.file, &file, &mut problems),
+        Ok(file) => {
+            let limits = anam::isolate::Limits {
+                time: std::time::Duration::from_secs(args.timeout),
+                memory: args.memory.saturating_mul(1 << 20),
+                ..anam::isolate::Limits::default()
+            };
+            check_file(&args.file, &file, &limits, &mut problems)
+        }
         Err(e) => {
             problems.push(Problem {
                 level: "error",
@@ -115,7 +122,12 @@ fn strip(file: &std::path::Path, e: impl std::fmt::Display) -> String {
 
 /// Loads every top-level entry (groups in a child process), then walks those that loaded for
 /// what Python would read otherwise. Returns how many loaded.
-fn check_file(path: &std::path::Path, file: &anam::File, problems: &mut Vec<Problem>) -> usize {
+fn check_file(
+    path: &std::path::Path,
+    file: &anam::File,
+    limits: &anam::isolate::Limits,
+    problems: &mut Vec<Problem>,
+) -> usize {
     let mut w = Walk { out: problems };
     let root = match file.hdf5().group("/") {
         Ok(g) => g,
@@ -147,10 +159,9 @@ fn check_file(path: &std::path::Path, file: &anam::File, problems: &mut Vec<Prob
             return loaded;
         }
     };
-    let limits = anam::isolate::Limits::default();
     for name in links {
         if root.group(&name).is_ok() {
-            match anam::isolate::from_file(path, Some(&name), &limits) {
+            match anam::isolate::from_file(path, Some(&name), limits) {
                 Ok(_) => {
                     loaded += 1;
                     if crate::util::has_class(file.hdf5(), &name) {

@@ -145,6 +145,13 @@ pub struct CheckArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The time each top-level object may take to load, in seconds (a load that takes
+    /// longer is reported as an error).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+    /// The memory each load may take, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 8192)]
+    pub memory: u64,
 }
 
 /// Write a compact copy: every object read as a Value and written to a new file, so the

@@ -439,6 +439,10 @@ fn check_reports_corrupt_files_with_their_paths() {
         "{out}"
     );
 
+    // A load that takes longer than allowed is reported, not waited for.
+    let out = run(&["check", "tutorial3.hdf5", "--timeout", "0"], 1);
+    assert!(out.contains("error: data: "), "{out}");
+
     // No file at all: an I/O error.
     let err = run_err(&["check", "nothing.hdf5"], 2);
     assert!(err.contains("nothing.hdf5"), "{err}");
