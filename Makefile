@@ -293,12 +293,13 @@ else
 	tests/tutorials/check.sh $(SCRATCH) $(EXAMPLES_BIN) $(VENV_PY)
 endif
 
-demo: deps ## Run the demo and the tutorial examples in target/examples-run, then h5dump demo.hdf5
+demo: deps ## Run the demo and the tutorial examples in target/examples-run, then h5dump demo.hdf5 and `anam tree` it
 	@[ -f examples/demo.rs ] || { echo "demo: examples/demo.rs does not exist yet" >&2; exit 1; }
 	$(CARGO) build --examples
 	mkdir -p $(SCRATCH) && rm -f $(SCRATCH)/demo.hdf5
 	tests/tutorials/run.sh $(SCRATCH) $(EXAMPLES_BIN) $(EXAMPLES)
 	h5dump $(SCRATCH)/demo.hdf5
+	$(CARGO) run -q -p anam-cli -- tree $(SCRATCH)/demo.hdf5
 
 clean: ## cargo clean (removes target/, including the examples scratch dir)
 	-$(CARGO) clean
@@ -383,7 +384,7 @@ fuzz-files: deps ## Load seeded corrupt HDF5 files in child processes for FUZZ_F
 bench: deps ## Criterion benches of the HDF5 workloads W1-W3, anam beside direct hdf5 calls
 	$(CARGO) bench --bench hdf5
 
-bench-compare: deps venv deps-bundled ## anam vs floors vs Python anamnesis (HDF5 W1-W3, MPI; W1-W2 also bundled), writes BENCHMARKS.md
+bench-compare: deps venv deps-bundled ## anam vs floors vs Python anamnesis (HDF5 W1-W3, MPI; W1-W2 also bundled; `anam tree` of 100,000 members), writes BENCHMARKS.md
 	@$(VENV_PY) -c 'import mpi4py' 2>/dev/null || { \
 	  echo "bench-compare: installing mpi4py into $(VENV), built with mpicc"; \
 	  $(VENV)/bin/python -m pip install --disable-pip-version-check -q --no-binary mpi4py mpi4py; }

@@ -17,6 +17,9 @@ Runs, in order, and records each command exactly as run:
 6. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis;
 7. `benches/python/bench_mpi.py` under `mpiexec -n 2`: M1-M3, scatter, gather with
    Python anamnesis and mpi4py;
+8. the `anam` command line (`anam-cli`, release): `anam tree` of collections of 1,000 and
+   100,000 members (written by `anam-cli/examples/bench_collection.rs`), time and the
+   child's peak RSS (`getrusage` of that child, through `os.wait4`);
 
 then writes BENCHMARKS.md: machine, versions, commands, and one table per workload
 (medians, ratio to the floor, speed-up over Python, the target and whether it is met),
@@ -261,11 +264,69 @@ def run_all(args, quick_env, meta):
         [args.python, os.path.join(ROOT, "benches", "python", "bench_hdf5.py"),
          "--json", py_json, "--dir", scratch] + py_args, timeout=1800, capture=False)
 
+    cli_tree(quick_env, scratch, bool(quick_env))
+
     py_mpi_json = os.path.join(RAW, "python_mpi.json")
     run("MPI workloads (Python anamnesis + mpi4py, 2 ranks)",
         ["timeout", "600", "mpiexec", "-n", "2", args.python,
          os.path.join(ROOT, "benches", "python", "bench_mpi.py"), "--json", py_mpi_json]
         + py_args, env=mpi_env, capture=False)
+
+
+def cli_tree(env, scratch, quick):
+    """`anam tree` of a collection of 1,000 and of 100,000 members (10,000 in a quick run):
+    the median wall time of 5 runs and the largest peak RSS, each measured on the child
+    alone (`os.wait4`), written to target/bench-compare/cli_tree.json."""
+    out = run("build the anam command line and its collection writer (release)",
+              ["cargo", "build", "--release", "-p", "anam-cli", "--bin", "anam", "--example",
+               "bench_collection", "--message-format=json-render-diagnostics"], env=env)
+    exes, _ = cargo_artifacts(out, ("anam", "bench_collection"))
+    rows = []
+    for n in (1000, 10000 if quick else 100000):
+        path = os.path.join(scratch, "collection_%d.hdf5" % n)
+        run("write a collection of %d members" % n, [exes["bench_collection"], path, str(n)],
+            env=env)
+        times, rss = [], 0
+        for _ in range(5):
+            start = time.perf_counter()
+            child = subprocess.Popen([exes["anam"], "tree", path], stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            times.append(time.perf_counter() - start)
+            if status != 0:
+                raise SystemExit("bench-compare: anam tree %s failed (%d)" % (path, status))
+            rss = max(rss, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
+        COMMANDS.append(("anam tree of a %d-member collection (5 runs)" % n,
+                         shell_line([exes["anam"], "tree", path])))
+        times.sort()
+        rows.append({"members": n, "median_s": times[len(times) // 2], "times_s": times,
+                     "peak_rss_bytes": rss, "file_bytes": os.path.getsize(path)})
+    with open(os.path.join(RAW, "cli_tree.json"), "w") as f:
+        json.dump({"results": rows}, f, indent=1)
+    return rows
+
+
+def render_cli_tree(cli):
+    """The section of BENCHMARKS.md on `anam tree` (target: under 1 s at 100,000 members)."""
+    out = []
+    w = out.append
+    w("## The command line: `anam tree` of a big collection")
+    w("")
+    w("`anam tree FILE` on a collection (an object whose `members` list holds N objects of "
+      "an `int64` and a 3-element array), written by `anam-cli/examples/bench_collection.rs`; "
+      "release build, output to `/dev/null`. It reads metadata only and shows the first 3 "
+      "members, so its cost should not grow with N. Time: median of 5 runs; peak RSS: the "
+      "largest of the child's `ru_maxrss`.")
+    w("")
+    rows = []
+    for r in cli["results"]:
+        ok = r["median_s"] < 1.0 if r["members"] >= 100000 else None
+        rows.append(["{:,}".format(r["members"]), "%.1f MB" % (r["file_bytes"] / 1e6),
+                     fmt_time(r["median_s"]), "%.1f MiB" % (r["peak_rss_bytes"] / 2**20),
+                     "< 1 s" if r["members"] >= 100000 else "", check(ok) if ok is not None
+                     else ""])
+    w(table(["members", "file", "time", "peak RSS", "target", ""], rows))
+    w("")
+    return "\n".join(out)
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -752,6 +813,8 @@ def main():
                    help="reduced sizes and repetitions (also ANAM_BENCH_QUICK=1)")
     p.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     p.add_argument("--python", default=os.path.join(ROOT, ".venv", "bin", "python"))
+    p.add_argument("--cli-only", action="store_true",
+                   help="only time `anam tree` (step 8) and print its table")
     p.add_argument("--render-only", action="store_true",
                    help="re-render from the results of the last run (target/bench-compare)")
     args = p.parse_args()
@@ -759,6 +822,13 @@ def main():
     quick_env = {"ANAM_BENCH_QUICK": "1"} if quick else {}
     meta_path = os.path.join(RAW, "meta.json")
 
+    if args.cli_only:
+        os.makedirs(RAW, exist_ok=True)
+        scratch = os.path.join(ROOT, "target", "bench-scratch")
+        os.makedirs(scratch, exist_ok=True)
+        cli_tree(quick_env, scratch, quick)
+        print(render_cli_tree(load_json("cli_tree.json")))
+        return
     if args.render_only:
         with open(meta_path) as f:
             meta = json.load(f)
@@ -781,6 +851,9 @@ def main():
     py_mpi = load_json("python_mpi.json")
     bundled = load_json("rust_hdf5_bundled.json", missing_ok=True)
     text = render(meta, rust, py, parse_mpi(meta["mpi_text"]), py_mpi, quick, bundled)
+    cli = load_json("cli_tree.json", missing_ok=True)
+    if cli:
+        text += "\n" + render_cli_tree(cli)
     with open(args.out, "w") as f:
         f.write(text + "\n")
     print("bench-compare: wrote %s%s" % (rel(args.out), (" in %.0f s" % meta["elapsed_s"])
