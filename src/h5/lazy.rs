@@ -191,14 +191,38 @@ pub(crate) fn create_dataset(
 /// dataset's) into the open dataset `dataset` from row `first_row` of its first axis, with
 /// one write call.
 pub(crate) fn write_rows(dataset: hid_t, block: &TypedArray, first_row: usize) -> Result<()> {
+    with_typed_array!(block, a => {
+        let standard = a.as_standard_layout();
+        let data = standard
+            .as_slice()
+            .ok_or_else(|| Error::invalid("array is not contiguous"))?;
+        write_row_bytes(dataset, block.dtype(), a.shape(), as_bytes(data), first_row)
+    })
+}
+
+/// [`write_rows`] of a block given as its dtype, shape and little-endian bytes (exactly
+/// the elements of `shape`).
+pub(crate) fn write_row_bytes(
+    dataset: hid_t,
+    dtype: DType,
+    shape: &[usize],
+    bytes: &[u8],
+    first_row: usize,
+) -> Result<()> {
     use hdf5_sys::h5d::{H5Dget_space, H5Dwrite};
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if n.and_then(|n| n.checked_mul(dtype.size())) != Some(bytes.len()) {
+        return Err(Error::invalid(format!(
+            "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
+            bytes.len()
+        )));
+    }
     let shared = ffi::shared()?;
-    let dtype = block.dtype();
     let h5type = shared.type_of(dtype);
-    let count: Vec<u64> = block.shape().iter().map(|&d| d as u64).collect();
+    let count: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     if count.is_empty() || count.contains(&0) {
         return Ok(());
     }
@@ -207,8 +231,8 @@ pub(crate) fn write_rows(dataset: hid_t, block: &TypedArray, first_row: usize) -
     let op = || "cannot write rows into the dataset".to_string();
     // SAFETY: the dataspace made is owned.
     let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(dataset) })?;
-    // SAFETY: `start` and `count` have one entry per axis of the dataspace (HDF5 checks
-    // the rank and refuses a selection outside the extent).
+    // SAFETY: `start` and `count` have one entry per axis of the block; HDF5 checks them
+    // against the dataspace's rank and extent.
     call(op, || unsafe {
         H5Sselect_hyperslab(
             file_space.id(),
@@ -223,25 +247,47 @@ pub(crate) fn write_rows(dataset: hid_t, block: &TypedArray, first_row: usize) -
     let mem_space = OwnedId::new(op, H5Sclose, || unsafe {
         H5Screate_simple(count.len() as i32, count.as_ptr(), std::ptr::null())
     })?;
-    with_typed_array!(block, a => {
-        let standard = a.as_standard_layout();
-        let data = standard
-            .as_slice()
-            .ok_or_else(|| Error::invalid("array is not contiguous"))?;
-        let bytes = as_bytes(data);
-        // SAFETY: `bytes` holds exactly the selected elements in `h5type` (the memory
-        // dataspace is the block's shape), and HDF5 only reads from it.
-        call(op, || unsafe {
-            H5Dwrite(
-                dataset,
-                h5type,
-                mem_space.id(),
-                file_space.id(),
-                H5P_DEFAULT,
-                bytes.as_ptr().cast(),
-            )
-        })?;
-    });
+    // SAFETY: `bytes` holds exactly the selected elements in `h5type` (checked above; the
+    // memory dataspace is the block's shape), and HDF5 only reads from it.
+    call(op, || unsafe {
+        H5Dwrite(
+            dataset,
+            h5type,
+            mem_space.id(),
+            file_space.id(),
+            H5P_DEFAULT,
+            bytes.as_ptr().cast(),
+        )
+    })?;
+    Ok(())
+}
+
+/// The current extent and maximum extent of the open dataset `dataset`.
+pub(crate) fn extent(dataset: hid_t) -> Result<(Vec<u64>, Vec<u64>)> {
+    use hdf5_sys::h5d::H5Dget_space;
+    use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims};
+    let op = || "cannot read the extent of the dataset".to_string();
+    // SAFETY: the dataspace made is owned.
+    let space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(dataset) })?;
+    // SAFETY: queries a dataspace we own.
+    let rank = call(op, || unsafe { H5Sget_simple_extent_ndims(space.id()) })?;
+    let mut dims = vec![0u64; rank as usize];
+    let mut max = vec![0u64; rank as usize];
+    // SAFETY: `dims` and `max` have room for the dataspace's `rank` dimensions.
+    call(op, || unsafe {
+        H5Sget_simple_extent_dims(space.id(), dims.as_mut_ptr(), max.as_mut_ptr())
+    })?;
+    Ok((dims, max))
+}
+
+/// Sets the extent of the open (chunked) dataset `dataset` to `dims`.
+pub(crate) fn set_extent(dataset: hid_t, dims: &[u64]) -> Result<()> {
+    use hdf5_sys::h5d::H5Dset_extent;
+    call(
+        || format!("cannot change the extent of the dataset to {dims:?}"),
+        // SAFETY: `dims` has one entry per axis of the dataset (its rank, read before).
+        || unsafe { H5Dset_extent(dataset, dims.as_ptr()) },
+    )?;
     Ok(())
 }
 
