@@ -395,7 +395,28 @@ impl<T: Element, D: Dimension> From<Array<T, D>> for Lazy<Array<T, D>> {
     }
 }
 
+/// An empty array in memory (a `#[serde(default)]` field).
+impl<T: Element, D: Dimension + Default> Default for Lazy<Array<T, D>> {
+    fn default() -> Self {
+        Lazy::from(
+            Array::from_shape_vec(D::default(), Vec::new()).unwrap_or_else(|_| {
+                // A 0-d dimension has one element: the element's default.
+                Array::from_elem(D::default(), T::default())
+            }),
+        )
+    }
+}
+
 impl<T: Element, D: Dimension> Lazy<Array<T, D>> {
+    /// The array: moved out when it is in memory, read from the file (as
+    /// [`load`](Self::load)) otherwise.
+    pub fn into_array(self) -> Result<Array<T, D>> {
+        match self.inner {
+            Inner::Memory(a) => Ok(a),
+            Inner::File(_) => self.load(),
+        }
+    }
+
     /// The array's shape (for a file-backed `Lazy`, the dataset's when it was read).
     pub fn shape(&self) -> &[usize] {
         match &self.inner {
