@@ -1,5 +1,8 @@
 //! `anam::Lazy`: array fields read from HDF5 only when asked for (issue 12, item 4).
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::time::{Duration, Instant};
 
 use anam::ndarray::{arr1, arr2, s, Array1, Array2, Array3, ArrayD, Axis};
@@ -515,5 +518,52 @@ fn one_hdf5_read_per_slice_regardless_of_its_rows() {
             [65504.0, 65509.0, 65514.0, 65519.0],
             [65520.0, 65525.0, 65530.0, 65535.0]
         ])
+    );
+}
+
+#[test]
+fn python_reads_a_lazy_field_copied_from_another_file() {
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename = "fixture_classes.ExampleWriter")]
+    struct ExampleWriter {
+        dat: Lazy<Array2<f64>>,
+    }
+    let Some(python) = python::python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.hdf5");
+    write(&src, grid(40, 3));
+    let rec: Recording = anam::from_file(&src, None).unwrap();
+    let out = dir.path().join("py.hdf5");
+    // Copied dataset to dataset into an object Python has a class for.
+    anam::to_file(&out, "w", &ExampleWriter { dat: rec.samples }).unwrap();
+    let classes = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/generator/classes"
+    );
+    let script = r#"
+import sys
+sys.path.insert(0, sys.argv[2])
+import anamnesis, fixture_classes
+o = anamnesis.obj_from_hdf5file(sys.argv[1], "w")
+print(type(o).__name__, type(o.dat).__name__, o.dat.dtype, o.dat.shape, o.dat[39, 2], o.dat.sum())
+"#;
+    let run = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&out)
+        .arg(classes)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sum: usize = (0..120).sum();
+    assert_eq!(
+        stdout.trim(),
+        format!("ExampleWriter ndarray float64 (40, 3) 119.0 {sum}.0")
     );
 }
