@@ -462,7 +462,7 @@ impl<T: Element, D: Dimension> Lazy<Array<T, D>> {
     }
 
     /// The selection `info` (made with [`ndarray::s!`], as for
-    /// [`ArrayBase::slice`](ndarray::ArrayBase::slice)) as a new array. From a file, only
+    /// [`ArrayRef::slice`](ndarray::ArrayRef::slice)) as a new array. From a file, only
     /// the selected hyperslab is read, with one HDF5 read call; negative steps and new axes
     /// are applied to what was read. Out-of-range indices and ranges are errors (naming the
     /// file and dataset), not panics.
