@@ -817,8 +817,9 @@ impl File {
             return Err(match shrunk {
                 Ok(()) => e,
                 Err(undo) => Error::invalid(format!(
-                    "{e}; and the array could not be shrunk back to its {old} rows \
-                     (the rows after them read as zeros): {undo}"
+                    "{e}; and the array could not be shrunk back to its {old} rows (it \
+                     keeps the longer extent, and HDF5 may not write the file correctly \
+                     again): {undo}"
                 )),
             }
             .at_with(at));
