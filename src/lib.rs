@@ -42,6 +42,7 @@
 //! | `()`                                            | null-dataspace attribute (h5py's `Empty`)          |
 //! | `ndarray` array with [`array`](mod@array)        | dataset of its dtype and shape, one buffer         |
 //! | `ndarray` array through ndarray's `serde` feature | the same dataset (elements collected one by one)   |
+//! | [`Lazy`] array field                             | the same dataset, read when asked for ([`Lazy`])   |
 //! | empty or 0-d array                              | `AnamEmptyArray` group                             |
 //! | `Vec`/tuple of one numeric type                 | 1-D dataset                                        |
 //! | other sequences                                 | `AnamList` group (`count`, `LIST_item{i}`)         |
@@ -154,7 +155,7 @@ pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::depth::MAX_DEPTH;
 pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
-pub use crate::h5::{Entry, EntryKind, File, Items};
+pub use crate::h5::{Entry, EntryKind, File, Items, Lazy};
 pub use crate::mpi::MpiHandler;
 pub use crate::object::AnamObject;
 pub use crate::options::ReadOptions;

@@ -52,6 +52,8 @@ TARGETS = {
     "W2": 1.1,  # anam / floor, write and read
     "W2 rss": 1.10,  # anam's peak RSS / the floor's (the payload plus 10%)
     "W3": 2.0,  # anam time per node / anam W1 time per object (same op)
+    "W4 slice": 0.02,  # a 1 MiB Lazy::slice / a full Lazy::load of the 1 GiB array
+    "W4 rss MiB": 4.0,  # resident memory a struct with a 1 GiB Lazy field adds when read
     "MPI large": 1.15,  # anam / raw MPI into a warm buffer (M3, scatter, gather)
     "MPI small": 20.0,  # anam at least 20x faster than Python anamnesis (M1, M2)
     "M1 raw": 3.0,  # M1 at most 3x one raw 64-byte MPI_Bcast
@@ -506,6 +508,43 @@ def render_builds(meta, rust, bundled):
     return out
 
 
+def render_lazy(res):
+    """W4: a struct with a 1 GiB `anam::Lazy` field (benches/hdf5/lazy.rs)."""
+    out = []
+    w = out.append
+    rss = res.get("W4", "lazy", "from_file", "anam")
+    load = res.get("W4", "lazy", "load", "anam")
+    sl = res.get("W4", "lazy", "slice_1mib", "anam")
+    if not (rss or load or sl):
+        return out
+    nbytes = (load or sl or rss).get("bytes") or 0
+    w("## W4: lazy arrays")
+    w("")
+    w("A struct whose `anam::Lazy<Array2<f64>>` field is a contiguous dataset of %d MiB "
+      "(16384 x 8192 `f64` in the full run), read with `anam::from_file`: the resident memory "
+      "the read adds (`/proc/self/statm` before and after), then the medians of a full "
+      "`Lazy::load` and of a 1 MiB `Lazy::slice` (128 rows x 1024 columns, one HDF5 "
+      "hyperslab read), from the page cache." % (nbytes >> 20))
+    w("")
+    rows = []
+    grown = rss.get("rss_growth_bytes") if rss else None
+    rows.append(["resident memory added by `from_file`",
+                 "—" if grown is None else ("%.2f MiB" % (grown / 2**20) if grown >= 2**20
+                                            else "%.0f KiB" % (grown / 1024)), "", "",
+                 "≤ %g MiB" % TARGETS["W4 rss MiB"],
+                 check(None if grown is None else grown <= TARGETS["W4 rss MiB"] * 2**20)])
+    lm = load.get("median_s") if load else None
+    sm = sl.get("median_s") if sl else None
+    r = ratio(sm, lm)
+    rows.append(["1 MiB `slice` / full `load`", fmt_time(sm), fmt_time(lm),
+                 "—" if r is None else "%.2f%%" % (100 * r),
+                 "≤ %g%%" % (100 * TARGETS["W4 slice"]),
+                 check(None if r is None else r <= TARGETS["W4 slice"])])
+    w(table(["", "slice / value", "full load", "ratio", "target", ""], rows))
+    w("")
+    return out
+
+
 def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
     res = Results(rust["results"] + py["results"])
     sizes = rust["sizes"]
@@ -680,6 +719,9 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
       "the data is %d MiB. Peak RSS from `/usr/bin/time -v` (*Maximum resident set size*)." % (
           mib(rss["data"]), mib(py_data), sizes["w2_bytes"] >> 20))
     w("")
+
+    # --- W4 ---
+    out.extend(render_lazy(res))
 
     # --- W1 and W2 on both builds ---
     out.extend(render_builds(meta, rust, bundled))

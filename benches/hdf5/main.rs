@@ -10,6 +10,9 @@
 //! * **W3** deep and wide trees: an object nested 200 levels deep, a map of 10,000 entries,
 //!   a list of 10,000 items mixing scalars, strings and small objects (as `anam::Value`s
 //!   and as an untagged enum).
+//! * **W4** lazy arrays (JSON mode only): a struct with a 1 GiB `anam::Lazy<Array2<f64>>`
+//!   field (64 MiB quick): the resident memory reading it adds, and the medians of a full
+//!   `load` and of a 1 MiB `slice` (`lazy.rs`).
 //!
 //! The files: `workloads.rs` (types, sizes and data), `floor.rs` (the floors), `check.rs`
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
@@ -25,6 +28,7 @@
 //! * `ANAM_BENCH_QUICK=1` shrinks the sizes and repetitions of either mode (a smoke run);
 //! * `ANAM_BENCH_LARGE=1` adds W1's N = 100,000 to the Criterion mode (10 samples of
 //!   several seconds each; the JSON mode always measures it);
+//! * `ANAM_BENCH_ONLY=W4` (or `W1,W2`, ...): the JSON mode runs only those workloads;
 //! * `ANAM_BENCH_DIR=dir`: where the scratch files go (the system temp dir by default);
 //! * `ANAM_BENCH_W3_MAP=n`, `ANAM_BENCH_W3_LIST=n`: other sizes for W3's map and list;
 //! * `ANAM_BENCH_KEEP=dir`: keep the files of the check below (to compare with `h5dump`).
@@ -51,6 +55,7 @@ mod cases;
 mod check;
 mod child;
 mod floor;
+mod lazy;
 mod runner;
 mod workloads;
 

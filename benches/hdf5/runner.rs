@@ -171,14 +171,20 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
     let budget = sizes.budget();
     let mut out = Vec::new();
     let started = Instant::now();
+    // `ANAM_BENCH_ONLY=W4` (or `W1,W2`): only those workloads.
+    let only = std::env::var("ANAM_BENCH_ONLY").ok();
+    let run = |g: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|x| x.trim() == g))
+    };
 
     // W1: the main comparison, with and without the array, then the curve.
     let reps = if q { 3 } else { 11 };
-    for with_array in [true, false] {
+    for with_array in [true, false].into_iter().filter(|_| run("W1")) {
         let mut cases = w1_cases(dir, sizes.w1_n, with_array);
         record(&mut out, "W1", &mut cases, reps, true, budget);
     }
-    for &n in &sizes.w1_curve {
+    for &n in sizes.w1_curve.iter().filter(|_| run("W1")) {
         let reps = match (q, n) {
             (true, _) => 3,
             (false, n) if n >= 50_000 => 2,
@@ -191,15 +197,17 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
 
     // W2: times, then peak memory in child processes.
     let reps = if q { 3 } else { 5 };
-    record(
-        &mut out,
-        "W2",
-        &mut w2_cases(dir, sizes),
-        reps,
-        true,
-        budget,
-    );
-    for which in ["data", "anam", "floor"] {
+    if run("W2") {
+        record(
+            &mut out,
+            "W2",
+            &mut w2_cases(dir, sizes),
+            reps,
+            true,
+            budget,
+        );
+    }
+    for which in ["data", "anam", "floor"].into_iter().filter(|_| run("W2")) {
         let kib = peak_rss_kib(which, sizes, dir);
         eprintln!("W2 peak RSS {which}: {kib:?} KiB");
         out.push(serde_json::json!({
@@ -208,9 +216,14 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
         }));
     }
 
+    // W4: lazy arrays (a 1 GiB `anam::Lazy` field: memory of the read, slice vs load).
+    if run("W4") {
+        crate::lazy::w4_json(q, dir, &mut out);
+    }
+
     // W3, each case in a child process with a time limit.
     let timeout = w3_limit(sizes);
-    for c in w3_cases(dir, sizes) {
+    for c in w3_cases(dir, sizes).into_iter().filter(|_| run("W3")) {
         let reps = if q { 3 } else { 11 };
         record_guarded(&mut out, "W3", &c, reps, dir, timeout);
     }

@@ -326,8 +326,9 @@ pub(crate) fn open_write(path: &Path) -> Result<FileHandle> {
         if e.to_string().contains("already open for read-only") {
             Error::invalid(format!(
                 "{}: this process has the file open for reading through an `hdf5` handle \
-                 of its own (a File, Group, Dataset or Attribute of the hdf5 crate): drop \
-                 it before writing to the file with anam",
+                 of its own (a File, Group, Dataset or Attribute of the hdf5 crate) or an \
+                 `anam::Lazy` array read from it: drop it before writing to the file with \
+                 anam",
                 path.display()
             ))
         } else {

@@ -662,3 +662,168 @@ fn remove_entry(group: &Group, name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// Extendable arrays
+// ---------------------------------------------------------------------------------------
+
+impl File {
+    /// Creates an empty *extendable* array at `path` (a member of an existing object, such
+    /// as `"run/samples"`, or a name at the top of the file): a dataset of `T` with no rows
+    /// yet and rows of `row_shape` (`&[]` for a 1-D series of scalars, `&[3]` for rows of
+    /// three values), chunked by `chunk_rows` rows with an unlimited first axis, so that
+    /// [`append_rows`](Self::append_rows) can grow it while a run goes on. It reads as an
+    /// ordinary array (with [`read`](Self::read), [`from_file`](crate::from_file), as a
+    /// [`Lazy`](crate::Lazy) field, in Python anamnesis and h5py). An entry already at
+    /// `path` is an error (nothing is replaced).
+    ///
+    /// `chunk_rows` sets the unit HDF5 reads and writes: a chunk of a few hundred KiB to a
+    /// few MiB (`chunk_rows` times the size of a row) suits most series.
+    ///
+    /// ```
+    /// # fn main() -> anam::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("run.hdf5");
+    /// use anam::ndarray::{arr2, Array2};
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// #[serde(rename = "lab.Run")]
+    /// struct Run { id: i64, #[serde(default, skip_serializing)] samples: Option<anam::Lazy<Array2<f64>>> }
+    ///
+    /// let file = anam::File::create(&path)?;
+    /// file.write("run", &Run { id: 7, samples: None })?;
+    /// file.create_extendable::<f64>("run/samples", &[2], 1024)?;
+    /// for step in 0..3 {
+    ///     let t = step as f64;
+    ///     file.append_rows("run/samples", &arr2(&[[t, t * t]]))?;
+    /// }
+    /// assert_eq!(file.append_rows("run/samples", &arr2(&[[3.0, 9.0], [4.0, 16.0]]))?, 5);
+    /// let run: Run = file.read("run")?;
+    /// let samples = run.samples.unwrap();
+    /// assert_eq!(samples.shape(), &[5, 2]);
+    /// assert_eq!(samples.load()?.row(4).to_vec(), vec![4.0, 16.0]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_extendable<T: crate::Element>(
+        &self,
+        path: &str,
+        row_shape: &[usize],
+        chunk_rows: usize,
+    ) -> Result<()> {
+        self.check_writable()?;
+        if chunk_rows == 0 {
+            return Err(self.error(path, "cannot have chunks of 0 rows"));
+        }
+        if row_shape.contains(&0) {
+            return Err(self.error(
+                path,
+                &format!("cannot have rows of shape {row_shape:?} (no elements)"),
+            ));
+        }
+        let (parent, leaf) = self.parent_of(path)?;
+        let Some(leaf) = leaf else {
+            return Err(self.error(path, "is the root group, not an array"));
+        };
+        if parent.link_exists(&leaf) || node::attribute_exists(parent.id(), &leaf)? {
+            return Err(self.error(path, "already exists (remove it first)"));
+        }
+        let mut shape = vec![0];
+        shape.extend_from_slice(row_shape);
+        let at = || format!("/{}", path.trim_matches('/'));
+        super::lazy::create_dataset(&parent, &leaf, T::DTYPE, &shape, Some(chunk_rows))
+            .map_err(|e| e.at_with(at))?;
+        self.handle.flush()?;
+        Ok(())
+    }
+
+    /// Appends `rows` (any ndarray array or view whose trailing axes are the array's row
+    /// shape, and whose element type is its dtype) to the extendable array at `path` (made
+    /// by [`create_extendable`](Self::create_extendable)), and returns the number of rows
+    /// it has now. The array is extended, the rows written with one HDF5 write, and the
+    /// file flushed; if the write fails, the array is shrunk back to its rows before the
+    /// call (as far as HDF5 allows: a process killed between the two keeps the longer
+    /// extent, whose new rows read as zeros). See
+    /// [`create_extendable`](Self::create_extendable) for an example.
+    pub fn append_rows<S, D>(&self, path: &str, rows: &ndarray::ArrayBase<S, D>) -> Result<usize>
+    where
+        S: ndarray::Data,
+        S::Elem: crate::Element,
+        D: ndarray::Dimension,
+    {
+        use crate::Element;
+        self.check_writable()?;
+        let dataset = match self.target(path)? {
+            Target::Dataset(node) => node,
+            _ => return Err(self.error(path, "is not an extendable array (a dataset)")),
+        };
+        let at = || format!("/{}", path.trim_matches('/'));
+        let (dims, max) = super::lazy::extent(dataset.id()).map_err(|e| e.at_with(at))?;
+        if dims.is_empty() || max[0] != hdf5_sys::h5s::H5S_UNLIMITED {
+            return Err(self.error(
+                path,
+                "is not an extendable array (its first axis is not unlimited: make it with \
+                 `File::create_extendable`)",
+            ));
+        }
+        let dtype = <S::Elem as Element>::DTYPE;
+        if dataset.stored != Stored::Num(dtype) {
+            return Err(self.error(
+                path,
+                &format!(
+                    "holds {}, not {dtype}: rows must have its dtype",
+                    dataset.stored.describe()
+                ),
+            ));
+        }
+        let row_shape: Vec<usize> = dims[1..].iter().map(|&d| d as usize).collect();
+        if rows.ndim() != dims.len() || rows.shape()[1..] != row_shape[..] {
+            return Err(self.error(
+                path,
+                &format!(
+                    "has rows of shape {row_shape:?}: cannot append an array of shape {:?}",
+                    rows.shape()
+                ),
+            ));
+        }
+        let old = dims[0] as usize;
+        let added = rows.shape()[0];
+        if added == 0 {
+            return Ok(old);
+        }
+        let new_len = old
+            .checked_add(added)
+            .ok_or_else(|| self.error(path, "would have too many rows"))?;
+        let standard = rows.as_standard_layout();
+        let data = standard
+            .as_slice()
+            .ok_or_else(|| Error::invalid("array is not contiguous"))?;
+        let mut new_dims = dims.clone();
+        new_dims[0] = new_len as u64;
+        super::lazy::set_extent(dataset.id(), &new_dims).map_err(|e| e.at_with(at))?;
+        // HDF5 may keep the rows in its chunk cache until the flush: both are the write.
+        let written = super::lazy::write_row_bytes(
+            dataset.id(),
+            dtype,
+            rows.shape(),
+            crate::dtype::as_bytes(data),
+            old,
+        )
+        .and_then(|()| Ok(self.handle.flush()?));
+        if let Err(e) = written {
+            // Shrink back (which drops the new rows' chunks from the cache too): the rows
+            // before the call are all there is.
+            let shrunk = super::lazy::set_extent(dataset.id(), &dims)
+                .and_then(|()| Ok(self.handle.flush()?));
+            return Err(match shrunk {
+                Ok(()) => e,
+                Err(undo) => Error::invalid(format!(
+                    "{e}; and the array could not be shrunk back to its {old} rows (it \
+                     keeps the longer extent, and HDF5 may not write the file correctly \
+                     again): {undo}"
+                )),
+            }
+            .at_with(at));
+        }
+        Ok(new_len)
+    }
+}

@@ -10,6 +10,7 @@ mod ffi;
 mod file;
 mod group;
 mod handle;
+mod lazy;
 mod map_order;
 mod node;
 mod scope;
@@ -25,6 +26,7 @@ use crate::object::AnamObject;
 use crate::options::ReadOptions;
 
 pub use handle::{Entry, EntryKind, File, Items};
+pub use lazy::Lazy;
 
 /// Writes `value` into `group`: the group becomes the object. On an error, the entries
 /// written so far are removed again, so that the group holds what it held before.

@@ -288,6 +288,93 @@ impl Node {
         })
     }
 
+    /// The dataset's identifier (for the lazy arrays and row appends of
+    /// [`lazy`](super::lazy), which read and write parts of it).
+    pub(crate) fn id(&self) -> hid_t {
+        self.id.id()
+    }
+
+    /// Reads the hyperslab `start`/`stride`/`count` (one entry per axis) of a numeric
+    /// dataset, in its stored dtype, with one read call into a new buffer of the
+    /// selection's size. An empty selection reads nothing.
+    pub(crate) fn read_selection(
+        &self,
+        start: &[u64],
+        stride: &[u64],
+        count: &[u64],
+    ) -> Result<TypedArray> {
+        use hdf5_sys::h5d::{H5Dget_space, H5Dread};
+        use hdf5_sys::h5p::H5P_DEFAULT;
+        use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
+
+        let dtype = self.numeric()?;
+        if self.kind != NodeKind::Dataset || self.null || count.len() != self.shape.len() {
+            return Err(Error::invalid(
+                "a selection is read from a dataset of as many dimensions",
+            ));
+        }
+        let shape = count
+            .iter()
+            .map(|&c| usize::try_from(c))
+            .collect::<std::result::Result<Vec<usize>, _>>()
+            .map_err(|_| Error::invalid("selection too large for this machine"))?;
+        TypedArray::check_shape(&shape)?;
+        let n = shape.iter().product::<usize>();
+        if n == 0 {
+            return Ok(TypedArray::zeros(dtype, &shape));
+        }
+        let op = || "cannot read the selection of the dataset".to_string();
+        // SAFETY: the dataspace made is owned.
+        let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(self.id.id()) })?;
+        // SAFETY: `start`, `stride` and `count` have one entry per axis of the dataspace.
+        call(op, || unsafe {
+            H5Sselect_hyperslab(
+                file_space.id(),
+                H5S_seloper_t::H5S_SELECT_SET,
+                start.as_ptr(),
+                stride.as_ptr(),
+                count.as_ptr(),
+                std::ptr::null(),
+            )
+        })?;
+        let rank = count.len() as i32;
+        // SAFETY: `count` has `rank` entries; the dataspace made is owned.
+        let mem_space = OwnedId::new(op, H5Sclose, || unsafe {
+            H5Screate_simple(rank, count.as_ptr(), std::ptr::null())
+        })?;
+        let (mem, _native) = self.memory_type(dtype)?;
+        let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
+            if !self.read_fills_all() {
+                bytes.fill(std::mem::MaybeUninit::new(0));
+            }
+            // SAFETY: `bytes` holds the `n` selected elements in `mem`, whose size is
+            // `dtype.size()` (checked by `memory_type`).
+            call(op, || unsafe {
+                H5Dread(
+                    self.id.id(),
+                    mem,
+                    mem_space.id(),
+                    file_space.id(),
+                    H5P_DEFAULT,
+                    bytes.as_mut_ptr().cast(),
+                )
+            })
+            .map(|_| ())
+        };
+        if dtype == DType::Bool {
+            // SAFETY: `fill` writes every byte when it succeeds.
+            let raw = unsafe { filled_bytes(n * dtype.size(), fill)? };
+            return TypedArray::from_le_bytes(dtype, &shape, &raw);
+        }
+        with_dtype!(dtype, T => {
+            // SAFETY: as above; every bit pattern is a valid number (bool is handled above).
+            let elements: Vec<T> = unsafe { filled_elements(n, fill)? };
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), elements)
+                .map(T::wrap)
+                .map_err(|e| Error::invalid(e.to_string()))
+        })
+    }
+
     /// The memory type to read a numeric node of `dtype` with: the shared type for plain
     /// numbers (HDF5 converts from any stored width and byte order); for booleans and
     /// complex numbers the native form of the stored type (HDF5 converts compounds and

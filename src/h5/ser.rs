@@ -17,8 +17,8 @@ use crate::dtype::{self, DType, Scalar};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::protocol::{
-    self, Narrow, Narrowed, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN,
-    SCALAR_TOKEN,
+    self, Narrow, Narrowed, ARRAY_TOKEN, LAZY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY,
+    OBJECT_TOKEN, SCALAR_TOKEN,
 };
 use crate::registry::{self, ClassInfo};
 use crate::value::{self, Value};
@@ -639,6 +639,11 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
             ARRAY_TOKEN => {
                 protocol::capture(value, |dtype, shape, bytes| self.array(dtype, shape, bytes))
             }
+            // A file-backed `anam::Lazy`: copied dataset to dataset (h5/lazy.rs).
+            LAZY_TOKEN => match super::lazy::take_source() {
+                Some(source) if super::lazy::copy_into(&source, self.parent, self.name)? => Ok(()),
+                _ => value.serialize(self),
+            },
             LIST_TOKEN => value.serialize(MemberSerializer {
                 force_list: true,
                 ..self

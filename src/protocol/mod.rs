@@ -11,6 +11,7 @@
 //! | [`LIST_TOKEN`] | [`anam::as_list`](crate::as_list), `Value::List` | the sequence | keep the list layout even for numbers |
 //! | [`VALUE_TOKEN`] | [`Value`](crate::Value) | the value | switch to their self-describing encoding (typed scalars, whole arrays) |
 //! | [`OBJECT_TOKEN`] | `Value::Object` | a map: `class` first, [layout keys](CLASS_KEY), members | write an object group (HDF5), an object kind byte (wire) |
+//! | [`LAZY_TOKEN`] | [`Lazy`](crate::Lazy) | the array, as [`ARRAY_TOKEN`] | HDF5: the open dataset handed over (reading), copied in blocks (writing); others: the array |
 //! | [`SCALAR_TOKEN`] | `Value::C64`/`C128` | a 0-d array payload | a typed scalar (complex numbers have no Serde method) |
 //!
 //! ndarray's own Serde form of an array (a struct `Array {v, dim, data}`, when a crate of
@@ -41,6 +42,10 @@ pub(crate) const VALUE_TOKEN: &str = "$anam::private::Value";
 pub(crate) const OBJECT_TOKEN: &str = "$anam::private::Object";
 /// A typed scalar carried as a 0-d array payload (complex numbers).
 pub(crate) const SCALAR_TOKEN: &str = "$anam::private::Scalar";
+/// An [`anam::Lazy`](crate::Lazy) array: an HDF5 reader hands over the open dataset, an
+/// HDF5 writer copies a file-backed one dataset to dataset; the content is the array in the
+/// [`ARRAY_TOKEN`] form for every other format.
+pub(crate) const LAZY_TOKEN: &str = "$anam::private::Lazy";
 
 /// Map key of an object's class tag, when a format presents an object to [`Value`] as a map
 /// (no dict key can be it, so objects and dicts stay apart).

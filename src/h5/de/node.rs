@@ -8,7 +8,7 @@ use super::array::{ArrayDe, Flat};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::h5::node::{Node, NodeKind, Stored};
-use crate::protocol::{self, ndarray_serde, ARRAY_TOKEN, VALUE_TOKEN};
+use crate::protocol::{self, ndarray_serde, ARRAY_TOKEN, LAZY_TOKEN, VALUE_TOKEN};
 
 /// Deserializes an attribute or dataset (a null dataspace is the unit value).
 pub(crate) struct NodeDe(Node);
@@ -77,6 +77,14 @@ impl<'de> de::Deserializer<'de> for NodeDe {
                 (Stored::Num(_), false) => protocol::hand_over(self.0.read_array()?, visitor),
                 _ => self.deserialize_any(visitor),
             };
+        }
+        if name == LAZY_TOKEN
+            && !self.0.null
+            && self.0.kind() == NodeKind::Dataset
+            && matches!(self.0.stored, Stored::Num(_))
+        {
+            // `anam::Lazy`: the open dataset, not its data.
+            return crate::h5::lazy::hand_over(self.0, visitor);
         }
         if name == ARRAY_TOKEN {
             return match self.0.stored {
