@@ -8,11 +8,13 @@
 mod de;
 mod ffi;
 mod file;
+mod filters;
 mod group;
 mod map_order;
 mod node;
 mod scope;
 mod ser;
+mod write_scope;
 
 use std::path::Path;
 
@@ -22,6 +24,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::object::AnamObject;
 use crate::options::ReadOptions;
+use crate::write_options::WriteOptions;
 
 /// Writes `value` into `group`: the group becomes the object. On an error, the entries
 /// written so far are removed again, so that the group holds what it held before.
@@ -29,6 +32,30 @@ pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) ->
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(group));
     let before = group::Members::of(group)?;
     ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
+}
+
+/// Runs `write` (any of the writes of this module, or one of the file handle's) with
+/// `options` as the storage of the arrays it writes on this thread: the entry point of
+/// every write with [`WriteOptions`]. Fails before writing anything on options no array
+/// could be stored with (a gzip level above 9, a chunk length of 0).
+///
+/// A write without options inside it (a plain `to_group` in a `Serialize` impl) keeps these
+/// options; one with options of its own uses those, then these again.
+pub(crate) fn with_write_options<R>(
+    options: &WriteOptions,
+    write: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    let _storage = write_scope::enter(options)?;
+    write()
+}
+
+/// [`to_group`] with `options`.
+pub(crate) fn to_group_with<T: ?Sized + Serialize>(
+    value: &T,
+    group: &hdf5::Group,
+    options: &WriteOptions,
+) -> Result<()> {
+    with_write_options(options, || to_group(value, group))
 }
 
 /// Reads a `T` from `group`.
@@ -73,6 +100,16 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
         }
         _ => to_existing_file(path, group_name, value),
     }
+}
+
+/// [`to_file`] with `options`.
+pub(crate) fn to_file_with<T: ?Sized + Serialize>(
+    path: &Path,
+    group_name: &str,
+    value: &T,
+    options: &WriteOptions,
+) -> Result<()> {
+    with_write_options(options, || to_file(path, group_name, value))
 }
 
 /// [`to_file`] into a file that exists.
