@@ -155,6 +155,7 @@ pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::depth::MAX_DEPTH;
 pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::h5::{Entry, EntryKind, File, Items};
 pub use crate::mpi::MpiHandler;
 pub use crate::object::AnamObject;
 pub use crate::options::ReadOptions;

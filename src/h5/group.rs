@@ -288,8 +288,8 @@ fn replace_by_temporary(file: &hdf5::File, temp: &str, path: &str) -> Result<()>
     })
 }
 
-/// Removes the link `name` of `file`.
-fn delete_link(file: &hdf5::File, name: &str) -> Result<()> {
+/// Removes the link `name` of `file` (or of any group).
+pub(crate) fn delete_link(file: &Group, name: &str) -> Result<()> {
     use hdf5_sys::h5l::H5Ldelete;
     use hdf5_sys::h5p::H5P_DEFAULT;
 

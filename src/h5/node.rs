@@ -633,6 +633,57 @@ pub(crate) fn write_scalar(loc: &Group, name: &str, value: Scalar) -> Result<()>
     }
 }
 
+/// Writes `value` into the existing scalar attribute `name` of `loc`, in place (HDF5
+/// converts it to the attribute's stored type): the attribute is never missing, as it
+/// would be between a delete and a create.
+pub(crate) fn update_scalar(loc: &Group, name: &str, value: Scalar) -> Result<()> {
+    use hdf5_sys::h5a::{H5Aclose, H5Aopen, H5Awrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let shared = ffi::shared()?;
+    let mut bytes = Vec::with_capacity(16);
+    value.extend_bytes(&mut bytes);
+    let cname = c_name(name, "attribute")?;
+    let op = || format!("cannot update the attribute `{name}`");
+    // SAFETY: a valid location id and a NUL-terminated name; the id is owned.
+    let attr = OwnedId::new(op, H5Aclose, || unsafe {
+        H5Aopen(loc.id(), cname.as_ptr(), H5P_DEFAULT)
+    })?;
+    // SAFETY: `bytes` holds one value of the dtype's type.
+    call(op, || unsafe {
+        H5Awrite(
+            attr.id(),
+            shared.type_of(value.dtype()),
+            bytes.as_ptr().cast(),
+        )
+    })?;
+    Ok(())
+}
+
+/// Whether `loc` has an attribute `name`.
+pub(crate) fn attribute_exists(loc: hid_t, name: &str) -> Result<bool> {
+    use hdf5_sys::h5a::H5Aexists;
+    let cname = c_name(name, "attribute")?;
+    // SAFETY: a valid location id and a NUL-terminated name.
+    let found = call(
+        || format!("cannot look for the attribute `{name}`"),
+        || unsafe { H5Aexists(loc, cname.as_ptr()) },
+    )?;
+    Ok(found > 0)
+}
+
+/// Removes the attribute `name` of `loc`.
+pub(crate) fn delete_attribute(loc: hid_t, name: &str) -> Result<()> {
+    use hdf5_sys::h5a::H5Adelete;
+    let cname = c_name(name, "attribute")?;
+    call(
+        || format!("cannot remove the attribute `{name}`"),
+        // SAFETY: a valid location id and a NUL-terminated name.
+        || unsafe { H5Adelete(loc, cname.as_ptr()) },
+    )?;
+    Ok(())
+}
+
 /// Writes a variable-length UTF-8 string attribute (what h5py writes for `str`).
 pub(crate) fn write_str(loc: &Group, name: &str, value: &str) -> Result<()> {
     let shared = ffi::shared()?;

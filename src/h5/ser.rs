@@ -33,7 +33,11 @@ pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Resul
 
 /// Writes `value` as the member `name` of `parent` (a map whose keys do not come in order
 /// is written sorted, see [`map_order`]).
-fn write_member<T: ?Sized + Serialize>(parent: &Group, name: &str, value: &T) -> Result<()> {
+pub(crate) fn write_member<T: ?Sized + Serialize>(
+    parent: &Group,
+    name: &str,
+    value: &T,
+) -> Result<()> {
     let member = MemberSerializer {
         sort_map: map_order::needs_sorting(value),
         ..MemberSerializer::new(parent, name)
