@@ -138,6 +138,21 @@ impl WriteOptions {
         self.min_size = bytes;
         self
     }
+
+    /// Fails on options no array could be stored with: a gzip level above 9, a zstd level
+    /// outside 1 to 22, a chunk shape without axes or with a zero.
+    pub(crate) fn check(&self) -> Result<()> {
+        self.compression.check()?;
+        if let Chunking::Shape(shape) = &self.chunking {
+            if shape.is_empty() || shape.contains(&0) {
+                return Err(Error::invalid(format!(
+                    "chunk shape {shape:?}: a chunk shape has at least one axis, each of \
+                     length 1 or more"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The compression of a chunked array.

@@ -693,9 +693,10 @@ with h5py.File(path, "r") as f:
 assert np.array_equal(real, (np.arange(60000, dtype=np.float64) * 0.25).reshape(300, 200))
 assert np.array_equal(ints, (np.arange(40000) // 3).astype(np.int32))
 store = obj_from_hdf5file(path, "g")
-assert np.array_equal(store.real, real) and store.real.dtype == np.float64
-assert np.array_equal(store.ints, ints) and store.ints.dtype == np.int32
-assert store.label == "compressed"
+data = store.extra_data
+assert np.array_equal(data["real"], real) and data["real"].dtype == np.float64
+assert np.array_equal(data["ints"], ints) and data["ints"].dtype == np.int32
+assert data["label"] == "compressed"
 print("anamnesis ok", type(store).__name__)
 "#;
     for (name, options, expected) in cases {
@@ -736,4 +737,160 @@ with h5py.File(sys.argv[1], "w") as f:
         assert_eq!(got, expected, "{name}");
     }
     assert_eq!(back.get("random").unwrap().to_array::<f64>().unwrap().len(), 20000);
+}
+
+// ---------------------------------------------------------------------------------------
+// `anam::File`: options for every write of a handle, or for one write.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn file_handles_take_options_for_all_their_writes_or_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("handle.hdf5");
+    let signal: Vec<f64> = (0..50_000).map(|i| (i % 100) as f64).collect();
+    let mut store = Store::new();
+    store.insert("signal", ArrayD::from_shape_vec(vec![50_000], signal.clone()).unwrap());
+    let gzip = WriteOptions::new()
+        .compression(Compression::Gzip(1))
+        .shuffle(true);
+    {
+        let file = anam::File::create_with(&path, gzip.clone()).unwrap();
+        assert_eq!(file.write_options(), &gzip);
+        file.write("a", &store).unwrap();
+        let lzf = WriteOptions::new().compression(Compression::Lzf);
+        file.write_with("b", &store, &lzf).unwrap();
+        // The handle's options again after a write with its own.
+        file.write("c", &store).unwrap();
+        file.write("list", &Vec::<Vec<f64>>::new()).unwrap();
+        file.push("list", &signal).unwrap();
+        file.push_with("list", &signal, &WriteOptions::new()).unwrap();
+        let back: Store = file.read("b").unwrap();
+        assert_eq!(back, store);
+        assert_eq!(file.len("list").unwrap(), 2);
+        let item: Vec<f64> = file.item("list", 0).unwrap();
+        assert_eq!(item, signal);
+    }
+    let deflate = vec![Filter::Shuffle, Filter::Deflate(1)];
+    assert_eq!(filters(&path, "a/signal"), deflate);
+    assert_eq!(filters(&path, "b/signal"), vec![Filter::LZF]);
+    assert_eq!(filters(&path, "c/signal"), deflate);
+    assert_eq!(filters(&path, "list/LIST_item0"), deflate);
+    assert_eq!(chunk(&path, "list/LIST_item1"), None);
+
+    // Opened again: plain writes are contiguous unless opened with options.
+    {
+        let file = anam::File::open_rw(&path).unwrap();
+        file.write("d", &store).unwrap();
+        let file2 = anam::File::open_rw_with(dir.path().join("missing.hdf5"), gzip.clone());
+        assert!(file2.is_err());
+    }
+    assert_eq!(chunk(&path, "d/signal"), None);
+    {
+        let file = anam::File::open_rw_with(&path, gzip.clone()).unwrap();
+        file.write("e", &store).unwrap();
+    }
+    assert_eq!(filters(&path, "e/signal"), deflate);
+
+    // Bad options: an error naming the file, and no file made.
+    let bad = dir.path().join("bad.hdf5");
+    let err = anam::File::create_with(&bad, WriteOptions::new().compression(Compression::Gzip(12)))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("bad.hdf5") && text.contains("gzip level 12"), "{text}");
+    assert!(!bad.exists());
+    // A write whose options fail leaves the file as it was (failure-atomic).
+    let file = anam::File::open_rw(&path).unwrap();
+    let before = file.entries("").unwrap().len();
+    let err = file
+        .write_with("f", &signal, &WriteOptions::new().chunks([0]))
+        .unwrap_err();
+    assert!(err.to_string().contains("chunk shape [0]"), "{err}");
+    assert_eq!(file.entries("").unwrap().len(), before);
+    assert!(!file.contains("f"));
+}
+
+#[test]
+fn a_failed_write_with_options_leaves_the_file_as_it_was() {
+    // A chunk shape of the wrong rank fails while the object is being written: the object
+    // is built unlinked, so nothing of it stays.
+    #[anam::class(class = "write_options.Partial")]
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Partial {
+        ok: Vec<f64>,
+        #[anam(compress = "gzip", chunks = [8, 8])]
+        line: Vec<f64>,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("partial.hdf5");
+    let file = anam::File::create(&path).unwrap();
+    file.write("kept", &vec![1.0f64; 10]).unwrap();
+    let value = Partial {
+        ok: vec![2.0; 20_000],
+        line: vec![1.0; 20_000],
+    };
+    let err = file
+        .write_with("p", &value, &WriteOptions::new().compression(Compression::Lzf))
+        .unwrap_err();
+    assert!(err.to_string().starts_with("/p/line: "), "{err}");
+    assert!(!file.contains("p"));
+    let names: Vec<String> = file
+        .entries("")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+}
+
+#[test]
+fn python_with_hdf5plugin_reads_zstd_files() {
+    let Some(python) = python::python() else {
+        return;
+    };
+    let probe = std::process::Command::new(&python)
+        .args(["-c", "import hdf5plugin"])
+        .status()
+        .unwrap();
+    if !probe.success() {
+        assert!(
+            std::env::var("ANAM_REQUIRE_HDF5PLUGIN").as_deref() != Ok("1"),
+            "hdf5plugin is not importable"
+        );
+        eprintln!("skipping the zstd check: `import hdf5plugin` fails (pip install hdf5plugin)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zstd.hdf5");
+    let mut store = Store::new();
+    store.insert(
+        "real",
+        ArrayD::from_shape_fn(vec![300, 200], |d| (d[0] * 200 + d[1]) as f64 * 0.25),
+    );
+    let options = WriteOptions::new()
+        .compression(Compression::Zstd(5))
+        .shuffle(true);
+    anam::to_file_with(&path, "g", &store, &options).unwrap();
+    let script = r#"
+import sys, hdf5plugin, h5py, numpy as np
+from anamnesis import obj_from_hdf5file
+with h5py.File(sys.argv[1], "r") as f:
+    d = f["g/real"]
+    print(list(d._filters.keys()))
+    x = d[()]
+assert np.array_equal(x, (np.arange(60000, dtype=np.float64) * 0.25).reshape(300, 200))
+store = obj_from_hdf5file(sys.argv[1], "g")
+assert np.array_equal(store.extra_data["real"], x)
+# And hdf5plugin's own zstd, read here.
+with h5py.File(sys.argv[2], "w") as f:
+    g = f.create_group("g")
+    g.attrs["class"] = "anamnesis.store.Store"
+    g.create_dataset("real", data=x, chunks=(50, 200), **hdf5plugin.Zstd(clevel=7))
+print("ok")
+"#;
+    let theirs = dir.path().join("hdf5plugin.hdf5");
+    let out = python_run(&python, script, &[&path, &theirs]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["['shuffle', '32015']", "ok"]);
+    let back: Store = anam::from_file(&theirs, Some("g")).unwrap();
+    assert_eq!(back, store);
+    assert_eq!(filters(&theirs, "g/real"), vec![Filter::User(ZSTD, vec![7])]);
 }

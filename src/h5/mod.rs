@@ -132,7 +132,7 @@ pub(crate) fn write_object<T: ?Sized + Serialize>(
     // Groups of a file of HDF5's earliest format (Python's) need it for indexed attributes.
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(&file.as_group()?));
     let object = group::Unlinked::create(file, ser::UNKNOWN_ENTRIES)?;
-    ser::to_group(value, &object.group)?;
+    ser::to_group(value, &object.group).map_err(|e| e.under(name))?;
     // The new object is on disk before any link to it is.
     file.flush()?;
     group::link_replacing(file, object, name)?;

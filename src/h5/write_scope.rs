@@ -9,7 +9,7 @@ use hdf5_sys::h5i::hid_t;
 use super::ffi::{self, call, OwnedId};
 use super::filters;
 use crate::error::{Error, Result};
-use crate::write_options::{Chunking, Compression, FieldStorage, Storage, WriteOptions};
+use crate::write_options::{Compression, FieldStorage, Storage, WriteOptions};
 
 thread_local! {
     /// The storage of the datasets written now; `None`: contiguous, as without options.
@@ -35,15 +35,7 @@ fn replace(storage: Option<Storage>) -> StorageGuard {
 /// nested `to_group_with` in a `Serialize` impl, sets its own and gives them back after).
 /// Fails on options no dataset could be written with.
 pub(crate) fn enter(options: &WriteOptions) -> Result<StorageGuard> {
-    options.compression.check()?;
-    if let Chunking::Shape(shape) = &options.chunking {
-        if shape.is_empty() || shape.contains(&0) {
-            return Err(Error::invalid(format!(
-                "chunk shape {shape:?}: a chunk shape has at least one axis, each of length \
-                 1 or more"
-            )));
-        }
-    }
+    options.check()?;
     Ok(replace(Some(Storage::of(options))))
 }
 
