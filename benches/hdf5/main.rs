@@ -10,6 +10,11 @@
 //! * **W3** deep and wide trees: an object nested 200 levels deep, a map of 10,000 entries,
 //!   a list of 10,000 items mixing scalars, strings and small objects (as `anam::Value`s
 //!   and as an untagged enum).
+//! * **W4** a compressed array: a 4096x8192 `f64` array (256 MiB) of numbers that
+//!   compress, written with `anam::to_file_with` and gzip level 1 after shuffle in chunks
+//!   of 16x8192 (`WriteOptions`), then read; the floor writes the same filters and chunks.
+//!   The JSON mode also records each file's size (`benches/python/bench_hdf5.py` writes
+//!   the same array with h5py, for `BENCHMARKS.md`).
 //!
 //! The files: `workloads.rs` (types, sizes and data), `floor.rs` (the floors), `check.rs`
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
@@ -17,7 +22,7 @@
 //!
 //! Modes:
 //!
-//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1`, `W2`, `W3`, each
+//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1` to `W4`, each
 //!   with `anam/...` and `floor/...` functions side by side;
 //! * `ANAM_BENCH_JSON=out.json target/release/deps/hdf5-HASH`: times every workload with a
 //!   fixed number of repetitions and writes the medians as JSON (`make bench-compare`,
@@ -27,6 +32,8 @@
 //!   several seconds each; the JSON mode always measures it);
 //! * `ANAM_BENCH_DIR=dir`: where the scratch files go (the system temp dir by default);
 //! * `ANAM_BENCH_W3_MAP=n`, `ANAM_BENCH_W3_LIST=n`: other sizes for W3's map and list;
+//! * `ANAM_BENCH_ONLY=W4` (a comma-separated list): the JSON mode runs only those
+//!   workloads;
 //! * `ANAM_BENCH_KEEP=dir`: keep the files of the check below (to compare with `h5dump`).
 //!
 //! Without `--bench` and without `ANAM_BENCH_JSON` (`cargo test --all-targets` runs the

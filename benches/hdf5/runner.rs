@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
-use crate::cases::{w1_cases, w2_cases, w3_cases, write_with_floor, Case};
+use crate::cases::{w1_cases, w2_cases, w3_cases, w4_cases, write_with_floor, Case};
 use crate::child::{peak_rss_kib, run_case, ChildMode};
 use crate::env_flag;
 use crate::workloads::Sizes;
@@ -113,12 +113,19 @@ fn record(
     });
     let none = serde_json::Value::Null;
     for ((c, w), r) in cases.iter().zip(&writes).zip(&reads) {
+        // W4 compares file sizes too (the file of the last write).
+        let size = match group {
+            "W4" => std::fs::metadata(&c.path)
+                .map(|m| serde_json::json!({ "file_bytes": m.len() }))
+                .unwrap_or(serde_json::Value::Null),
+            _ => none.clone(),
+        };
         let _ = std::fs::remove_file(&c.path);
         push_records(
             out,
             group,
             c,
-            [("write", w, none.clone()), ("read", r, none.clone())],
+            [("write", w, size), ("read", r, none.clone())],
         );
     }
 }
@@ -166,6 +173,15 @@ fn record_guarded(
     );
 }
 
+/// Whether the JSON mode runs the workload `group`: all of them, or those listed in
+/// `ANAM_BENCH_ONLY` (`W4`, `W1,W2`).
+fn selected(group: &str) -> bool {
+    match std::env::var("ANAM_BENCH_ONLY") {
+        Ok(only) if !only.trim().is_empty() => only.split(',').any(|g| g.trim() == group),
+        _ => true,
+    }
+}
+
 pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
     let q = sizes.quick;
     let budget = sizes.budget();
@@ -174,11 +190,11 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
 
     // W1: the main comparison, with and without the array, then the curve.
     let reps = if q { 3 } else { 11 };
-    for with_array in [true, false] {
+    for with_array in [true, false].into_iter().filter(|_| selected("W1")) {
         let mut cases = w1_cases(dir, sizes.w1_n, with_array);
         record(&mut out, "W1", &mut cases, reps, true, budget);
     }
-    for &n in &sizes.w1_curve {
+    for &n in sizes.w1_curve.iter().filter(|_| selected("W1")) {
         let reps = match (q, n) {
             (true, _) => 3,
             (false, n) if n >= 50_000 => 2,
@@ -191,15 +207,17 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
 
     // W2: times, then peak memory in child processes.
     let reps = if q { 3 } else { 5 };
-    record(
-        &mut out,
-        "W2",
-        &mut w2_cases(dir, sizes),
-        reps,
-        true,
-        budget,
-    );
-    for which in ["data", "anam", "floor"] {
+    if selected("W2") {
+        record(
+            &mut out,
+            "W2",
+            &mut w2_cases(dir, sizes),
+            reps,
+            true,
+            budget,
+        );
+    }
+    for which in ["data", "anam", "floor"].into_iter().filter(|_| selected("W2")) {
         let kib = peak_rss_kib(which, sizes, dir);
         eprintln!("W2 peak RSS {which}: {kib:?} KiB");
         out.push(serde_json::json!({
@@ -210,9 +228,22 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
 
     // W3, each case in a child process with a time limit.
     let timeout = w3_limit(sizes);
-    for c in w3_cases(dir, sizes) {
+    for c in w3_cases(dir, sizes).iter().filter(|_| selected("W3")) {
         let reps = if q { 3 } else { 11 };
-        record_guarded(&mut out, "W3", &c, reps, dir, timeout);
+        record_guarded(&mut out, "W3", c, reps, dir, timeout);
+    }
+
+    // W4: a compressed array (gzip 1 + shuffle), times and file sizes.
+    if selected("W4") {
+        let reps = if q { 3 } else { 5 };
+        record(
+            &mut out,
+            "W4",
+            &mut w4_cases(dir, sizes),
+            reps,
+            true,
+            budget,
+        );
     }
 
     let doc = serde_json::json!({
@@ -222,6 +253,8 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             "w1_n": sizes.w1_n, "w1_curve": sizes.w1_curve, "w2_side": sizes.w2_side,
             "w2_bytes": sizes.w2_bytes(), "w3_depth": sizes.w3_depth,
             "w3_map": sizes.w3_map, "w3_list": sizes.w3_list,
+            "w4_rows": sizes.w4_rows, "w4_cols": crate::workloads::W4_CHUNKS[1],
+            "w4_chunks": crate::workloads::W4_CHUNKS, "w4_bytes": sizes.w4_bytes(),
         },
         "elapsed_s": started.elapsed().as_secs_f64(),
         "results": out,
@@ -364,6 +397,18 @@ pub fn criterion_main(sizes: &Sizes, dir: &Path) {
             .warm_up_time(short(2))
             .measurement_time(short(10));
         let mut cases = w2_cases(dir, sizes);
+        bench_cases(&mut g, &mut cases, &[], |c| {
+            Throughput::Bytes(c.items as u64)
+        });
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("W4");
+        g.sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(short(2))
+            .measurement_time(short(20));
+        let mut cases = w4_cases(dir, sizes);
         bench_cases(&mut g, &mut cases, &[], |c| {
             Throughput::Bytes(c.items as u64)
         });
