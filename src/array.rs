@@ -91,16 +91,10 @@ pub mod option {
     use super::*;
 
     /// Serializes `None` as nothing (the entry is absent in HDF5) and `Some` as an array.
-    pub fn serialize<T, S, D, Ser>(
+    pub fn serialize<T: Element, S: Data<Elem = T>, D: Dimension, Ser: Serializer>(
         array: &Option<ArrayBase<S, D>>,
         serializer: Ser,
-    ) -> Result<Ser::Ok, Ser::Error>
-    where
-        T: Element,
-        S: Data<Elem = T>,
-        D: Dimension,
-        Ser: Serializer,
-    {
+    ) -> Result<Ser::Ok, Ser::Error> {
         struct Some_<'a, S: Data, D>(&'a ArrayBase<S, D>);
         impl<T: Element, S: Data<Elem = T>, D: Dimension> Serialize for Some_<'_, S, D> {
             fn serialize<Ser: Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {

@@ -73,14 +73,6 @@ impl ser::Error for Stop {
 /// Sees through options and newtypes to a map, and stops at anything else.
 struct Probe;
 
-macro_rules! stop {
-    ($($method:ident($($t:ty),*)),*) => {
-        $(fn $method(self, $(_: $t),*) -> Result<Found, Stop> {
-            Err(Stop::Other)
-        })*
-    };
-}
-
 impl ser::Serializer for Probe {
     type Ok = Found;
     type Error = Stop;
@@ -96,28 +88,12 @@ impl ser::Serializer for Probe {
         false
     }
 
-    stop!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str)
-    );
+    crate::protocol::macros::serialize_scalars!(self, _v => Err(Stop::Other));
+    crate::protocol::macros::refuse_serialize!(self => Err(Stop::Other);
+        serialize_char, serialize_str, serialize_bytes, serialize_none, serialize_unit,
+        serialize_unit_struct, serialize_unit_variant, serialize_newtype_variant,
+        serialize_seq, serialize_tuple, serialize_tuple_struct, serialize_tuple_variant,
+        serialize_struct, serialize_struct_variant);
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Found, Stop> {
         value.serialize(self)
@@ -137,58 +113,8 @@ impl ser::Serializer for Probe {
         }
     }
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Found, Stop> {
-        Err(Stop::Other)
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Stop> {
-        Err(Stop::Other)
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Stop> {
-        Err(Stop::Other)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Stop> {
-        Err(Stop::Other)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Stop> {
-        Err(Stop::Other)
-    }
-
     fn serialize_map(self, _: Option<usize>) -> Result<Keys, Stop> {
         Ok(Keys { last: None })
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Stop> {
-        Err(Stop::Other)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Stop> {
-        Err(Stop::Other)
     }
 }
 

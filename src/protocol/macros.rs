@@ -186,3 +186,121 @@ macro_rules! tuples_as_sequences {
     };
 }
 pub(crate) use tuples_as_sequences;
+
+/// The methods an array element's `Deserializer` shares with every other one: an element
+/// is always `Some`, an [`anam::array`](crate::array) inside another array's elements is
+/// refused, and everything but `enum` (each element type words that refusal its own way)
+/// goes to `deserialize_any`.
+macro_rules! element_methods {
+    () => {
+        fn is_human_readable(&self) -> bool {
+            false
+        }
+        fn deserialize_option<V: ::serde::de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> $crate::error::Result<V::Value> {
+            visitor.visit_some(self)
+        }
+        fn deserialize_newtype_struct<V: ::serde::de::Visitor<'de>>(
+            self,
+            name: &'static str,
+            visitor: V,
+        ) -> $crate::error::Result<V::Value> {
+            if name == $crate::protocol::ARRAY_TOKEN {
+                return Err($crate::error::Error::unsupported(
+                    "an array nested inside another array's elements",
+                ));
+            }
+            visitor.visit_newtype_struct(self)
+        }
+        ::serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        }
+    };
+}
+pub(crate) use element_methods;
+
+/// Expands to the listed `Serializer` methods, each with its Serde signature and the body
+/// `$body` (in which `$self` is the serializer): for serializers that refuse (or stop at)
+/// most of the data model.
+macro_rules! refuse_serialize {
+    ($self:ident => $body:expr; $($method:ident),* $(,)?) => {
+        $($crate::protocol::macros::refuse_serialize!(@sig $self, $body, $method);)*
+    };
+    // The signatures: (what the method returns, its arguments after `self`).
+    (@sig $s:ident, $b:expr, serialize_char) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_char, Ok, char); };
+    (@sig $s:ident, $b:expr, serialize_str) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_str, Ok, &str); };
+    (@sig $s:ident, $b:expr, serialize_bytes) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_bytes, Ok, &[u8]); };
+    (@sig $s:ident, $b:expr, serialize_none) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_none, Ok); };
+    (@sig $s:ident, $b:expr, serialize_unit) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_unit, Ok); };
+    (@sig $s:ident, $b:expr, serialize_unit_struct) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_unit_struct, Ok, &'static str); };
+    (@sig $s:ident, $b:expr, serialize_unit_variant) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_unit_variant, Ok, &'static str, u32, &'static str); };
+    (@sig $s:ident, $b:expr, serialize_some) => { $crate::protocol::macros::refuse_serialize!(@generic $s, $b, serialize_some, &T); };
+    (@sig $s:ident, $b:expr, serialize_newtype_struct) => { $crate::protocol::macros::refuse_serialize!(@generic $s, $b, serialize_newtype_struct, &'static str, &T); };
+    (@sig $s:ident, $b:expr, serialize_newtype_variant) => { $crate::protocol::macros::refuse_serialize!(@generic $s, $b, serialize_newtype_variant, &'static str, u32, &'static str, &T); };
+    (@sig $s:ident, $b:expr, serialize_seq) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_seq, SerializeSeq, Option<usize>); };
+    (@sig $s:ident, $b:expr, serialize_tuple) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_tuple, SerializeTuple, usize); };
+    (@sig $s:ident, $b:expr, serialize_tuple_struct) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_tuple_struct, SerializeTupleStruct, &'static str, usize); };
+    (@sig $s:ident, $b:expr, serialize_tuple_variant) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_tuple_variant, SerializeTupleVariant, &'static str, u32, &'static str, usize); };
+    (@sig $s:ident, $b:expr, serialize_map) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_map, SerializeMap, Option<usize>); };
+    (@sig $s:ident, $b:expr, serialize_struct) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_struct, SerializeStruct, &'static str, usize); };
+    (@sig $s:ident, $b:expr, serialize_struct_variant) => { $crate::protocol::macros::refuse_serialize!(@fn $s, $b, serialize_struct_variant, SerializeStructVariant, &'static str, u32, &'static str, usize); };
+    (@fn $self:ident, $body:expr, $method:ident, $ret:ident $(, $t:ty)*) => {
+        fn $method($self $(, _: $t)*) -> ::std::result::Result<Self::$ret, Self::Error> {
+            $body
+        }
+    };
+    (@generic $self:ident, $body:expr, $method:ident $(, $t:ty)*) => {
+        fn $method<T: ?Sized + ::serde::Serialize>(
+            $self $(, _: $t)*
+        ) -> ::std::result::Result<Self::Ok, Self::Error> {
+            $body
+        }
+    };
+}
+pub(crate) use refuse_serialize;
+
+/// One `Deserializer` method whose Serde signature spans several lines, written with its
+/// arguments' names only: `deserialize_fn!(deserialize_enum(self, _, _, visitor) => { .. })`.
+/// The arguments are the method's own, in Serde's order (`_` for the unused ones).
+macro_rules! deserialize_fn {
+    (deserialize_enum($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_enum, $s, [$a: &'static str, $b: &'static [&'static str]], $v, $body); };
+    (deserialize_struct($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_struct, $s, [$a: &'static str, $b: &'static [&'static str]], $v, $body); };
+    (deserialize_tuple_struct($s:ident, $a:tt, $b:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn deserialize_tuple_struct, $s, [$a: &'static str, $b: usize], $v, $body); };
+    ($method:ident($s:ident, $a:tt, $v:tt) => $body:block) => { $crate::protocol::macros::deserialize_fn!(@fn $method, $s, [$a: &'static str], $v, $body); };
+    (@fn $method:ident, $self:ident, [$($arg:tt: $t:ty),*], $visitor:tt, $body:block) => {
+        fn $method<V: ::serde::de::Visitor<'de>>(
+            $self,
+            $($arg: $t,)*
+            $visitor: V,
+        ) -> $crate::error::Result<V::Value> $body
+    };
+}
+pub(crate) use deserialize_fn;
+
+/// The `SeqAccess` methods of a sequence over an array's items along one axis:
+/// `self.array` has `len()` and `$item(i)`, the deserializer of item `i`; `self.next`
+/// counts the items handed out, and an error gets the item's index.
+macro_rules! array_items_access {
+    ($item:ident) => {
+        fn next_element_seed<T: ::serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> $crate::error::Result<Option<T::Value>> {
+            if self.next >= self.array.len() {
+                return Ok(None);
+            }
+            let i = self.next;
+            self.next += 1;
+            seed.deserialize(self.array.$item(i))
+                .map(Some)
+                .map_err(|e| e.in_element(i))
+        }
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.array.len() - self.next)
+        }
+    };
+}
+pub(crate) use array_items_access;

@@ -90,20 +90,8 @@ impl<N: Narrow> ser::Serializer for Narrowed<N> {
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         self.0.bytes(v)
     }
-    fn serialize_none(self) -> Result<()> {
-        self.refuse()
-    }
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         self.wrapper(value)
-    }
-    fn serialize_unit(self) -> Result<()> {
-        self.refuse()
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<()> {
-        self.refuse()
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<()> {
-        self.refuse()
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
@@ -112,36 +100,8 @@ impl<N: Narrow> ser::Serializer for Narrowed<N> {
     ) -> Result<()> {
         self.wrapper(value)
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<()> {
-        self.refuse()
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<N::Seq> {
         self.0.seq()
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
-        self.refuse()
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct> {
-        self.refuse()
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant> {
-        self.refuse()
     }
     fn serialize_map(self, _: Option<usize>) -> Result<N::Map> {
         self.0.map()
@@ -149,13 +109,8 @@ impl<N: Narrow> ser::Serializer for Narrowed<N> {
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<N::Struct> {
         self.0.structure()
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant> {
-        self.refuse()
-    }
+    super::macros::refuse_serialize!(self => self.refuse();
+        serialize_none, serialize_unit, serialize_unit_struct, serialize_unit_variant,
+        serialize_newtype_variant, serialize_tuple, serialize_tuple_struct,
+        serialize_tuple_variant, serialize_struct_variant);
 }

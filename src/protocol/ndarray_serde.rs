@@ -398,30 +398,6 @@ impl ser::Serializer for Probe {
     fn is_human_readable(&self) -> bool {
         false
     }
-    fn serialize_char(self, _: char) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_str(self, _: &str) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_none(self) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_some<V: ?Sized + Serialize>(self, _: &V) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_unit(self) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Probed> {
-        self.refuse()
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<Probed> {
-        self.refuse()
-    }
     fn serialize_newtype_struct<V: ?Sized + Serialize>(
         self,
         name: &'static str,
@@ -443,15 +419,6 @@ impl ser::Serializer for Probe {
             _ => value.serialize(self),
         }
     }
-    fn serialize_newtype_variant<V: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &V,
-    ) -> Result<Probed> {
-        self.refuse()
-    }
     fn serialize_seq(self, len: Option<usize>) -> Result<Parts> {
         self.parts(len)
     }
@@ -462,37 +429,11 @@ impl ser::Serializer for Probe {
             _ => self.refuse(),
         }
     }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct> {
-        self.refuse()
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant> {
-        self.refuse()
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-        self.refuse()
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
-        self.refuse()
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant> {
-        self.refuse()
-    }
+    super::macros::refuse_serialize!(self => self.refuse();
+        serialize_char, serialize_str, serialize_bytes, serialize_none, serialize_some,
+        serialize_unit, serialize_unit_struct, serialize_unit_variant,
+        serialize_newtype_variant, serialize_tuple_struct, serialize_tuple_variant,
+        serialize_map, serialize_struct, serialize_struct_variant);
 }
 
 /// The parts of a shape, a complex number or the data.
@@ -754,11 +695,7 @@ impl<'de> de::Deserializer<'de> for ScalarDe {
         visitor.visit_some(self)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         match (name, self.0) {
             // A `Value` element keeps its dtype, complex ones too.
             (VALUE_TOKEN, s @ (Scalar::C64(_) | Scalar::C128(_))) => super::hand_over_scalar(
@@ -768,7 +705,7 @@ impl<'de> de::Deserializer<'de> for ScalarDe {
             (VALUE_TOKEN, s) => s.visit(visitor),
             _ => visitor.visit_newtype_struct(self),
         }
-    }
+    });
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string

@@ -246,27 +246,23 @@ impl<'de> Node<'de> {
         if let Some(s) = value.scalar() {
             return Node::Scalar(s);
         }
+        macro_rules! node_of {
+            ($v:expr, $cow:path) => {
+                match $v {
+                    Value::None => Node::None,
+                    Value::Unit => Node::Unit,
+                    Value::Str(s) => Node::Str($cow(s)),
+                    Value::Array(a) => Node::Array($cow(a)),
+                    Value::List(l) => Node::List($cow(l)),
+                    Value::Dict(d) => Node::Dict($cow(d)),
+                    Value::Object(o) => Node::Object($cow(o)),
+                    _ => unreachable!("scalars are taken above"),
+                }
+            };
+        }
         match value {
-            Cow::Owned(v) => match v {
-                Value::None => Node::None,
-                Value::Unit => Node::Unit,
-                Value::Str(s) => Node::Str(Cow::Owned(s)),
-                Value::Array(a) => Node::Array(Cow::Owned(a)),
-                Value::List(l) => Node::List(Cow::Owned(l)),
-                Value::Dict(d) => Node::Dict(Cow::Owned(d)),
-                Value::Object(o) => Node::Object(Cow::Owned(o)),
-                _ => unreachable!("scalars are taken above"),
-            },
-            Cow::Borrowed(v) => match v {
-                Value::None => Node::None,
-                Value::Unit => Node::Unit,
-                Value::Str(s) => Node::Str(Cow::Borrowed(s)),
-                Value::Array(a) => Node::Array(Cow::Borrowed(a)),
-                Value::List(l) => Node::List(Cow::Borrowed(l)),
-                Value::Dict(d) => Node::Dict(Cow::Borrowed(d)),
-                Value::Object(o) => Node::Object(Cow::Borrowed(o)),
-                _ => unreachable!("scalars are taken above"),
-            },
+            Cow::Owned(v) => node_of!(v, Cow::Owned),
+            Cow::Borrowed(v) => node_of!(v, Cow::Borrowed),
         }
     }
 
@@ -460,11 +456,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         Self::any(node, self.loc, visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         match name {
             // `anam::array`: the array whole (a scalar is a 0-d array, as a scalar attribute).
             ARRAY_TOKEN => match Node::of(self.value) {
@@ -478,14 +470,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
             VALUE_TOKEN => self.value_view(visitor),
             _ => visitor.visit_newtype_struct(self),
         }
-    }
+    });
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_struct(self, name, fields, visitor) => {
         let _depth = DepthGuard::enter()?;
         let loc = self.loc;
         match Node::of(self.value) {
@@ -526,7 +513,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
                 other.describe()
             ))),
         }
-    }
+    });
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let _depth = DepthGuard::enter()?;
@@ -548,14 +535,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_tuple_struct(self, _, _len, visitor) => {
         self.deserialize_any(visitor)
-    }
+    });
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.value.is_none() {
@@ -576,14 +558,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_unit_struct(self, _, visitor) => {
         // The tag is not checked, as the HDF5 reader does not.
         self.deserialize_unit(visitor)
-    }
+    });
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_byte_buf(visitor)
@@ -605,12 +583,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         }
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         let _depth = DepthGuard::enter()?;
         let loc = self.loc;
         match Node::of(self.value) {
@@ -638,7 +611,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
                 other.describe()
             ))),
         }
-    }
+    });
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_unit()
@@ -767,9 +740,7 @@ impl Nested<'_> {
 impl<'de> de::Deserializer<'de> for Nested<'_> {
     type Error = Error;
 
-    fn is_human_readable(&self) -> bool {
-        false
-    }
+    crate::protocol::macros::element_methods!();
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.level < self.shape.len() {
@@ -791,38 +762,11 @@ impl<'de> de::Deserializer<'de> for Nested<'_> {
             .visit(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if name == ARRAY_TOKEN {
-            return Err(Error::unsupported(
-                "an array nested inside another array's elements",
-            ));
-        }
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, _) => {
         Err(Error::invalid(
             "expected an enum variant name, found a number",
         ))
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
+    });
 }
 
 struct NestedItems<'a> {
@@ -833,20 +777,7 @@ struct NestedItems<'a> {
 impl<'de> SeqAccess<'de> for NestedItems<'_> {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.next >= self.array.len() {
-            return Ok(None);
-        }
-        let i = self.next;
-        self.next += 1;
-        seed.deserialize(self.array.item(i))
-            .map(Some)
-            .map_err(|e| e.in_element(i))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.array.len() - self.next)
-    }
+    crate::protocol::macros::array_items_access!(item);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1014,17 +945,12 @@ impl<'de> de::Deserializer<'de> for KeyDe<'_, 'de> {
         visitor.visit_some(self)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         match self.0 {
             Cow::Borrowed(s) => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(s)),
             Cow::Owned(s) => visitor.visit_enum(StrDeserializer::<Error>::new(s)),
         }
-    }
+    });
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string

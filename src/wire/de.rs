@@ -451,18 +451,10 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
         }
         visitor.visit_unit()
     }
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_unit_struct(self, _, visitor) => {
         self.deserialize_unit(visitor)
-    }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    });
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         match name {
             VALUE_TOKEN => {
                 let outer = std::mem::replace(&mut self.tagged, true);
@@ -477,7 +469,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
             }
             _ => visitor.visit_newtype_struct(self),
         }
-    }
+    });
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
@@ -496,14 +488,9 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
             left: len,
         })
     }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_tuple_struct(self, _, len, visitor) => {
         self.deserialize_tuple(len, visitor)
-    }
+    });
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.tagged {
             return self.tagged_any(visitor);
@@ -516,29 +503,19 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de, '_> {
             rename_first: None,
         })
     }
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_struct(self, _, fields, visitor) => {
         if self.tagged {
             return self.tagged_any(visitor);
         }
         self.deserialize_tuple(fields.len(), visitor)
-    }
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    });
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         if self.tagged {
             return Err(Error::unsupported("an enum inside a dynamic value"));
         }
         let _depth = DepthGuard::enter()?;
         crate::depth::grow(|| visitor.visit_enum(self))
-    }
+    });
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }

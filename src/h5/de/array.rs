@@ -2,12 +2,10 @@
 
 use std::rc::Rc;
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
-use serde::forward_to_deserialize_any;
+use serde::de::{self, IntoDeserializer, Visitor};
 
 use crate::dtype::{with_typed_array, Scalar, TypedArray};
 use crate::error::{Error, Result};
-use crate::protocol::ARRAY_TOKEN;
 
 /// The elements of an array in storage order.
 pub(crate) enum Flat {
@@ -97,37 +95,13 @@ pub(crate) struct ElementDe(ArrayDe);
 impl<'de> de::Deserializer<'de> for ElementDe {
     type Error = Error;
 
-    fn is_human_readable(&self) -> bool {
-        false
-    }
-
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.0.deserialize_any(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
+    crate::protocol::macros::element_methods!();
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        if name == ARRAY_TOKEN {
-            return Err(Error::unsupported(
-                "an array nested inside another array's elements",
-            ));
-        }
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         match &*self.0.flat {
             Flat::Str(s) if self.0.level == self.0.shape.len() => {
                 let name = s.get(self.0.offset).cloned().unwrap_or_default();
@@ -135,12 +109,7 @@ impl<'de> de::Deserializer<'de> for ElementDe {
             }
             _ => Err(Error::invalid("expected an enum variant name")),
         }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
+    });
 }
 
 /// The items along an array's current axis, as a sequence.
@@ -152,21 +121,7 @@ struct ArrayItems {
 impl<'de> de::SeqAccess<'de> for ArrayItems {
     type Error = Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.next >= self.array.len() {
-            return Ok(None);
-        }
-        let i = self.next;
-        self.next += 1;
-        // The node's path is attached by the caller; the element adds its index.
-        seed.deserialize(self.array.element(i))
-            .map(Some)
-            .map_err(|e| e.in_element(i))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.array.len() - self.next)
-    }
+    crate::protocol::macros::array_items_access!(element);
 }
 
 impl Progress for ArrayItems {

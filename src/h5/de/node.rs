@@ -67,11 +67,7 @@ impl<'de> de::Deserializer<'de> for NodeDe {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         if name == VALUE_TOKEN && !self.0.null {
             // Typed scalars (complex ones too) and whole arrays for the dynamic value.
             return match (&self.0.stored, self.0.shape.is_empty()) {
@@ -92,7 +88,7 @@ impl<'de> de::Deserializer<'de> for NodeDe {
             };
         }
         visitor.visit_newtype_struct(self)
-    }
+    });
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_some(self)
@@ -117,12 +113,7 @@ impl<'de> de::Deserializer<'de> for NodeDe {
         self.deserialize_byte_buf(visitor)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         match self.scalar_string()? {
             // A unit variant is stored as its name.
             Some(s) => visitor.visit_enum(s.into_deserializer()),
@@ -131,14 +122,9 @@ impl<'de> de::Deserializer<'de> for NodeDe {
                 self.0.stored.describe()
             ))),
         }
-    }
+    });
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_struct(self, name, fields, visitor) => {
         if let (true, Stored::Num(_)) = (ndarray_serde::wants_ndarray(name, fields), &self.0.stored)
         {
             // ndarray's own `Deserialize`: the dataset as its `{v, dim, data}`.
@@ -152,7 +138,7 @@ impl<'de> de::Deserializer<'de> for NodeDe {
             },
             self.0.stored.describe()
         )))
-    }
+    });
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
