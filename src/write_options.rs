@@ -184,9 +184,9 @@ impl Compression {
             Compression::Gzip(level) if level > 9 => Err(Error::invalid(format!(
                 "gzip level {level}: levels are 0 to 9"
             ))),
-            Compression::Zstd(level) if !(1..=22).contains(&level) => Err(Error::invalid(
-                format!("zstd level {level}: levels are 1 to 22"),
-            )),
+            Compression::Zstd(level) if !(1..=22).contains(&level) => Err(Error::invalid(format!(
+                "zstd level {level}: levels are 1 to 22"
+            ))),
             _ => Ok(()),
         }
     }
@@ -460,9 +460,7 @@ impl Storage {
                 )))
             }
             Chunking::Bytes(target) => slab_chunks(shape, element, *target),
-            Chunking::Shape(_) | Chunking::Auto => {
-                slab_chunks(shape, element, DEFAULT_CHUNK_BYTES)
-            }
+            Chunking::Shape(_) | Chunking::Auto => slab_chunks(shape, element, DEFAULT_CHUNK_BYTES),
         };
         let chunk_bytes = chunks
             .iter()
@@ -508,22 +506,38 @@ mod tests {
         assert_eq!(slab_chunks(&[3, 1000], 8, 1 << 20), vec![3, 1000]);
         assert_eq!(slab_chunks(&[10, 200_000], 8, 1 << 20), vec![1, 131_072]);
         assert_eq!(slab_chunks(&[1 << 30], 8, 1 << 20), vec![131_072]);
-        assert_eq!(slab_chunks(&[7, 100, 100, 100], 8, 1 << 20), vec![1, 13, 100, 100]);
-        assert_eq!(slab_chunks(&[100, 100, 100], 8, 1 << 20), vec![13, 100, 100]);
+        assert_eq!(
+            slab_chunks(&[7, 100, 100, 100], 8, 1 << 20),
+            vec![1, 13, 100, 100]
+        );
+        assert_eq!(
+            slab_chunks(&[100, 100, 100], 8, 1 << 20),
+            vec![13, 100, 100]
+        );
         assert_eq!(slab_chunks(&[5], 1 << 21, 1 << 20), vec![1]);
     }
 
     #[test]
     fn compression_strings() {
         assert_eq!("gzip".parse::<Compression>().unwrap(), Compression::Gzip(4));
-        assert_eq!("gzip:1".parse::<Compression>().unwrap(), Compression::Gzip(1));
+        assert_eq!(
+            "gzip:1".parse::<Compression>().unwrap(),
+            Compression::Gzip(1)
+        );
         assert_eq!("lzf".parse::<Compression>().unwrap(), Compression::Lzf);
-        assert_eq!("zstd:7".parse::<Compression>().unwrap(), Compression::Zstd(7));
+        assert_eq!(
+            "zstd:7".parse::<Compression>().unwrap(),
+            Compression::Zstd(7)
+        );
         assert_eq!("none".parse::<Compression>().unwrap(), Compression::None);
         for bad in ["gzip:10", "zstd:0", "lz4", "gzip:", "lzf:1", ""] {
             assert!(bad.parse::<Compression>().is_err(), "{bad}");
         }
-        for c in [Compression::Gzip(9), Compression::Lzf, Compression::Zstd(22)] {
+        for c in [
+            Compression::Gzip(9),
+            Compression::Lzf,
+            Compression::Zstd(22),
+        ] {
             assert_eq!(c.to_string().parse::<Compression>().unwrap(), c);
         }
     }

@@ -117,7 +117,11 @@ fn every_option_round_trips_with_its_filters_on_every_array() {
             WriteOptions::new().fletcher32(true),
             vec![Filter::Fletcher32],
         ),
-        ("lzf", WriteOptions::new().compression(Compression::Lzf), vec![Filter::LZF]),
+        (
+            "lzf",
+            WriteOptions::new().compression(Compression::Lzf),
+            vec![Filter::LZF],
+        ),
         (
             "zstd",
             WriteOptions::new().compression(Compression::Zstd(5)),
@@ -144,10 +148,18 @@ fn every_option_round_trips_with_its_filters_on_every_array() {
                 .compression(Compression::Zstd(1))
                 .shuffle(true)
                 .fletcher32(true),
-            vec![Filter::Shuffle, Filter::User(ZSTD, vec![1]), Filter::Fletcher32],
+            vec![
+                Filter::Shuffle,
+                Filter::User(ZSTD, vec![1]),
+                Filter::Fletcher32,
+            ],
         ),
         ("chunks_only", WriteOptions::new().chunks([16, 16]), vec![]),
-        ("chunk_bytes_only", WriteOptions::new().chunk_bytes(4096), vec![]),
+        (
+            "chunk_bytes_only",
+            WriteOptions::new().chunk_bytes(4096),
+            vec![],
+        ),
         ("defaults", WriteOptions::new(), vec![]),
     ];
     for (name, options, expected) in cases {
@@ -356,7 +368,12 @@ fn empty_and_zero_d_arrays_stay_anam_empty_array_groups() {
         .fletcher32(true)
         .min_size(0);
     let path = round_trip(dir.path(), "empty.hdf5", &value, &options);
-    for ds in ["g/empty/shape", "g/empty/dtype", "g/scalar/dtype", "g/scalar/value"] {
+    for ds in [
+        "g/empty/shape",
+        "g/empty/dtype",
+        "g/scalar/dtype",
+        "g/scalar/value",
+    ] {
         assert_eq!(chunk(&path, ds), None, "{ds}");
         assert_eq!(filters(&path, ds), vec![], "{ds}");
     }
@@ -489,7 +506,11 @@ fn fields_override_the_write_options_for_their_datasets() {
     expect("g/column", vec![Filter::LZF], Some(vec![10_000]));
     expect(
         "g/zstd",
-        vec![Filter::Shuffle, Filter::User(ZSTD, vec![5]), Filter::Fletcher32],
+        vec![
+            Filter::Shuffle,
+            Filter::User(ZSTD, vec![5]),
+            Filter::Fletcher32,
+        ],
         Some(vec![30_000]),
     );
     expect(
@@ -498,7 +519,11 @@ fn fields_override_the_write_options_for_their_datasets() {
         Some(vec![2]),
     );
     expect("g/raw", vec![Filter::Shuffle], Some(vec![8192]));
-    expect("g/nested/values", vec![Filter::Deflate(9)], Some(vec![10_000]));
+    expect(
+        "g/nested/values",
+        vec![Filter::Deflate(9)],
+        Some(vec![10_000]),
+    );
     expect("g/nested/kept", vec![], None);
     expect(
         "g/plain/values",
@@ -513,12 +538,7 @@ fn fields_override_the_write_options_for_their_datasets() {
     );
 
     // Without options, only the fields that set a compression or chunks are chunked.
-    let path2 = round_trip(
-        dir.path(),
-        "plain.hdf5",
-        &overrides(),
-        &WriteOptions::new(),
-    );
+    let path2 = round_trip(dir.path(), "plain.hdf5", &overrides(), &WriteOptions::new());
     assert_eq!(filters(&path2, "g/image"), vec![Filter::Deflate(4)]);
     assert_eq!(filters(&path2, "g/column"), vec![Filter::LZF]);
     assert_eq!(chunk(&path2, "g/plain/values"), None);
@@ -552,7 +572,10 @@ fn a_field_chunk_shape_of_another_rank_is_an_error_naming_the_member() {
     .unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("/g/line: "), "{text}");
-    assert!(text.contains("rank 2") && text.contains("[10000]"), "{text}");
+    assert!(
+        text.contains("rank 2") && text.contains("[10000]"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,13 +753,15 @@ with h5py.File(sys.argv[1], "w") as f:
 "#;
     python_run(&python, script, &[&path]);
     let back: Store = anam::from_file(&path, Some("g")).unwrap();
-    let expected =
-        ArrayD::from_shape_fn(vec![300, 200], |d| (d[0] * 200 + d[1]) as f64 * 0.25);
+    let expected = ArrayD::from_shape_fn(vec![300, 200], |d| (d[0] * 200 + d[1]) as f64 * 0.25);
     for name in ["gzip", "lzf", "lzf_f32"] {
         let got = back.get(name).unwrap().to_array::<f64>().unwrap();
         assert_eq!(got, expected, "{name}");
     }
-    assert_eq!(back.get("random").unwrap().to_array::<f64>().unwrap().len(), 20000);
+    assert_eq!(
+        back.get("random").unwrap().to_array::<f64>().unwrap().len(),
+        20000
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -749,7 +774,10 @@ fn file_handles_take_options_for_all_their_writes_or_for_one() {
     let path = dir.path().join("handle.hdf5");
     let signal: Vec<f64> = (0..50_000).map(|i| (i % 100) as f64).collect();
     let mut store = Store::new();
-    store.insert("signal", ArrayD::from_shape_vec(vec![50_000], signal.clone()).unwrap());
+    store.insert(
+        "signal",
+        ArrayD::from_shape_vec(vec![50_000], signal.clone()).unwrap(),
+    );
     let gzip = WriteOptions::new()
         .compression(Compression::Gzip(1))
         .shuffle(true);
@@ -763,7 +791,8 @@ fn file_handles_take_options_for_all_their_writes_or_for_one() {
         file.write("c", &store).unwrap();
         file.write("list", &Vec::<Vec<f64>>::new()).unwrap();
         file.push("list", &signal).unwrap();
-        file.push_with("list", &signal, &WriteOptions::new()).unwrap();
+        file.push_with("list", &signal, &WriteOptions::new())
+            .unwrap();
         let back: Store = file.read("b").unwrap();
         assert_eq!(back, store);
         assert_eq!(file.len("list").unwrap(), 2);
@@ -796,7 +825,10 @@ fn file_handles_take_options_for_all_their_writes_or_for_one() {
     let err = anam::File::create_with(&bad, WriteOptions::new().compression(Compression::Gzip(12)))
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("bad.hdf5") && text.contains("gzip level 12"), "{text}");
+    assert!(
+        text.contains("bad.hdf5") && text.contains("gzip level 12"),
+        "{text}"
+    );
     assert!(!bad.exists());
     // A write whose options fail leaves the file as it was (failure-atomic).
     let file = anam::File::open_rw(&path).unwrap();
@@ -829,7 +861,11 @@ fn a_failed_write_with_options_leaves_the_file_as_it_was() {
         line: vec![1.0; 20_000],
     };
     let err = file
-        .write_with("p", &value, &WriteOptions::new().compression(Compression::Lzf))
+        .write_with(
+            "p",
+            &value,
+            &WriteOptions::new().compression(Compression::Lzf),
+        )
         .unwrap_err();
     assert!(err.to_string().starts_with("/p/line: "), "{err}");
     assert!(!file.contains("p"));
@@ -889,8 +925,14 @@ print("ok")
 "#;
     let theirs = dir.path().join("hdf5plugin.hdf5");
     let out = python_run(&python, script, &[&path, &theirs]);
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["['shuffle', '32015']", "ok"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["['shuffle', '32015']", "ok"]
+    );
     let back: Store = anam::from_file(&theirs, Some("g")).unwrap();
     assert_eq!(back, store);
-    assert_eq!(filters(&theirs, "g/real"), vec![Filter::User(ZSTD, vec![7])]);
+    assert_eq!(
+        filters(&theirs, "g/real"),
+        vec![Filter::User(ZSTD, vec![7])]
+    );
 }

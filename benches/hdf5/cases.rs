@@ -167,8 +167,7 @@ pub fn w4_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
         read: Box::new(move || {
             let options = anam::ReadOptions::new().max_bytes(2 * items as u64);
             black_box(
-                anam::from_file_with::<CompressedArray>(&pr, Some("compressed"), &options)
-                    .unwrap(),
+                anam::from_file_with::<CompressedArray>(&pr, Some("compressed"), &options).unwrap(),
             );
         }),
         path,

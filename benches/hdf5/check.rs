@@ -122,7 +122,10 @@ pub fn check(dir: &Path) {
         (ds.chunk(), ds.filters())
     };
     let (anam_storage, floor_storage) = (storage(&files.anam), storage(&files.floor));
-    assert_eq!(anam_storage, floor_storage, "W4: the same chunks and filters");
+    assert_eq!(
+        anam_storage, floor_storage,
+        "W4: the same chunks and filters"
+    );
     assert_eq!(anam_storage.0, Some(vec![16, 8192]), "W4 chunks");
     files.keep_as("W4");
 

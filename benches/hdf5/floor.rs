@@ -245,7 +245,9 @@ pub fn w4_write(path: &Path, data: &Array2<f64>) -> Result<()> {
 
 pub fn w4_read(path: &Path) -> Result<Array2<f64>> {
     let (_file, g) = open(path, "compressed", COMPRESSED_CLASS)?;
-    Ok(g.dataset("data")?.read_dyn::<f64>()?.into_dimensionality::<Ix2>()?)
+    Ok(g.dataset("data")?
+        .read_dyn::<f64>()?
+        .into_dimensionality::<Ix2>()?)
 }
 
 // ---------------------------------------------------------------------------------------

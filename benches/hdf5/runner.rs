@@ -217,7 +217,10 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             budget,
         );
     }
-    for which in ["data", "anam", "floor"].into_iter().filter(|_| selected("W2")) {
+    for which in ["data", "anam", "floor"]
+        .into_iter()
+        .filter(|_| selected("W2"))
+    {
         let kib = peak_rss_kib(which, sizes, dir);
         eprintln!("W2 peak RSS {which}: {kib:?} KiB");
         out.push(serde_json::json!({

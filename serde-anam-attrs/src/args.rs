@@ -274,10 +274,7 @@ impl FieldArgs {
                 for lit in &list {
                     let n: u64 = lit.base10_parse()?;
                     if n == 0 {
-                        return Err(Error::new(
-                            lit.span(),
-                            "a chunk length must be at least 1",
-                        ));
+                        return Err(Error::new(lit.span(), "a chunk length must be at least 1"));
                     }
                     chunks.push(n);
                 }

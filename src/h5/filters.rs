@@ -291,9 +291,7 @@ mod zstd_filter {
             let out = unsafe { libc::malloc(data.len().max(1)) };
             if !out.is_null() {
                 // SAFETY: both hold `data.len()` bytes and do not overlap.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(data.as_ptr(), out.cast(), data.len())
-                };
+                unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), out.cast(), data.len()) };
             }
             return (out, data.len());
         }

@@ -219,10 +219,8 @@ impl File {
         options: &WriteOptions,
     ) -> Result<()> {
         self.check_writable()?;
-        super::with_write_options(options, || {
-            super::write_object(&self.handle, path, value)
-        })
-        .map_err(|e| self.name_file(e))
+        super::with_write_options(options, || super::write_object(&self.handle, path, value))
+            .map_err(|e| self.name_file(e))
     }
 
     /// Reads a `T` from what `path` names: an object, a list, a dict, a dataset or an

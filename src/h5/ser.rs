@@ -316,7 +316,10 @@ impl StructSerializer {
         }
         check_member_name(&self.group, name)?;
         // The field's own storage options (`#[anam(compress = ...)]`), for its datasets.
-        let _storage = self.info.and_then(|i| i.storage(key)).map(write_scope::field);
+        let _storage = self
+            .info
+            .and_then(|i| i.storage(key))
+            .map(write_scope::field);
         write_member(&self.group, name, value).map_err(|e| e.at_with(|| join(&self.group, name)))
     }
 

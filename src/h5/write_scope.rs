@@ -90,7 +90,9 @@ fn chunked_list(
     let dims: Vec<u64> = chunks.iter().map(|&d| d as u64).collect();
     let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
     // SAFETY: `dims` has `rank` entries; the list is ours.
-    call(op, || unsafe { H5Pset_chunk(dcpl.id(), rank, dims.as_ptr()) })?;
+    call(op, || unsafe {
+        H5Pset_chunk(dcpl.id(), rank, dims.as_ptr())
+    })?;
     let id: hid_t = dcpl.id();
     if shuffle {
         // SAFETY: configures a list we own.
