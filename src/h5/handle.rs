@@ -133,10 +133,12 @@ impl File {
     ///
     /// let options = WriteOptions::new().compression(Compression::Gzip(1)).shuffle(true);
     /// let file = anam::File::create_with(&path, options)?;
-    /// file.write("signal", &vec![0.25f64; 100_000])?;
-    /// # assert!(file.hdf5().dataset("signal").unwrap().chunk().is_some());
-    /// let back: Vec<f64> = file.read("signal")?;
-    /// # assert_eq!(back.len(), 100_000);
+    /// let mut run = anam::Store::new();
+    /// run.insert("signal", anam::ndarray::ArrayD::<f64>::zeros(vec![100_000]));
+    /// file.write("run", &run)?; // `run/signal`: chunked, shuffled, gzip level 1
+    /// # assert!(file.hdf5().dataset("run/signal").unwrap().chunk().is_some());
+    /// let back: anam::Store = file.read("run")?;
+    /// # assert_eq!(back, run);
     /// # Ok(())
     /// # }
     /// ```
