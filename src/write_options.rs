@@ -35,6 +35,11 @@ use crate::error::{Error, Result};
 /// Readers need the filters: gzip, shuffle, Fletcher-32 and LZF files load in h5py and
 /// Python anamnesis without plugins; zstd needs `import hdf5plugin` in Python first.
 ///
+/// Reads keep their byte budget ([`ReadOptions`](crate::ReadOptions): by default 64 times
+/// the file's size, at least 256 MiB): data that compresses more than 64 times, above
+/// 256 MiB, needs [`ReadOptions::max_bytes`](crate::ReadOptions::max_bytes) raised to be
+/// read back.
+///
 /// ```
 /// use anam::{Compression, WriteOptions};
 ///
