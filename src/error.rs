@@ -147,6 +147,21 @@ impl Error {
         self
     }
 
+    /// Puts the path of an error raised inside an object that was written unlinked (its
+    /// paths start at the object, `/member`) under the name the object is linked as,
+    /// `/name/member`; an error without a path gets `/name`.
+    pub(crate) fn under(mut self, name: &str) -> Self {
+        let name = name.trim_matches('/');
+        let inner = &mut *self.0;
+        inner.path = Some(match inner.path.take() {
+            Some(p) if p == "/" || p.is_empty() => format!("/{name}"),
+            Some(p) if p.starts_with('/') => format!("/{name}{p}"),
+            Some(p) => format!("/{name}/{p}"),
+            None => format!("/{name}"),
+        });
+        self
+    }
+
     /// An HDF5 call failed: `op` says what was asked, `source` is HDF5's error stack.
     pub(crate) fn hdf5_call(op: String, source: hdf5::Error) -> Self {
         Error::new(ErrorKind::Hdf5Call { op, source })

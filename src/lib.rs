@@ -143,6 +143,7 @@ pub mod registry;
 mod store;
 pub mod value;
 pub mod wire;
+mod write_options;
 
 use std::path::Path;
 
@@ -162,6 +163,7 @@ pub use crate::options::ReadOptions;
 pub use crate::store::Store;
 pub use crate::value::{from_value, from_value_ref, ValueIndex};
 pub use crate::value::{to_value, ExtraData, Object, Value};
+pub use crate::write_options::{Compression, FieldStorage, WriteOptions};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
 /// version.
 pub use hdf5;
@@ -191,6 +193,16 @@ pub fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result
     h5::to_group(value, group)
 }
 
+/// [`to_group`] with [`WriteOptions`]: compression, shuffle, checksums and chunks of the
+/// arrays written.
+pub fn to_group_with<T: ?Sized + Serialize>(
+    value: &T,
+    group: &hdf5::Group,
+    options: &WriteOptions,
+) -> Result<()> {
+    h5::to_group_with(value, group, options)
+}
+
 /// Reads a `T` from `group`.
 ///
 /// For a struct, the group's `class` must be the struct's tag (its Serde name) or one of
@@ -217,6 +229,29 @@ pub fn to_file<T: ?Sized + Serialize>(
     value: &T,
 ) -> Result<()> {
     h5::to_file(path.as_ref(), group_name, value)
+}
+
+/// [`to_file`] with [`WriteOptions`]: compression, shuffle, checksums and chunks of the
+/// arrays written.
+///
+/// ```
+/// # fn main() -> anam::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("store.hdf5");
+/// let mut store = anam::Store::new();
+/// store.insert("signal", anam::ndarray::ArrayD::<f64>::zeros(vec![100_000]));
+/// let options = anam::WriteOptions::new().compression(anam::Compression::Gzip(1)).shuffle(true);
+/// anam::to_file_with(&path, "store", &store, &options)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn to_file_with<T: ?Sized + Serialize>(
+    path: impl AsRef<Path>,
+    group_name: &str,
+    value: &T,
+    options: &WriteOptions,
+) -> Result<()> {
+    h5::to_file_with(path.as_ref(), group_name, value, options)
 }
 
 /// Reads a `T` from the group `group_name` of the file at `path`, or, with `None`, from

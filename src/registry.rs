@@ -13,6 +13,7 @@ use std::sync::{OnceLock, RwLock};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::object::AnamObject;
+use crate::write_options::FieldStorage;
 
 /// What the registry knows of one class, submitted by `#[anam::class]` (and by
 /// [`Store`](crate::Store) and [`collection!`](crate::collection)) through a hidden
@@ -27,6 +28,7 @@ pub struct ClassInfo {
     bcast_only: &'static [&'static str],
     extra_data: Option<&'static str>,
     load: LoadFn,
+    storage: &'static [(&'static str, FieldStorage)],
 }
 
 /// Deserializes a registered class into a boxed [`AnamObject`].
@@ -60,7 +62,19 @@ impl ClassInfo {
             bcast_only,
             extra_data,
             load,
+            storage: &[],
         }
+    }
+
+    /// This registration with the storage options of fields (`(member, options)`, from
+    /// their `#[anam(compress = ..., chunks = ...)]`). For the crate's macros.
+    #[doc(hidden)]
+    pub const fn with_storage(
+        mut self,
+        storage: &'static [(&'static str, FieldStorage)],
+    ) -> ClassInfo {
+        self.storage = storage;
+        self
     }
 
     /// The class tag (Python's fully qualified class name).
@@ -98,6 +112,15 @@ impl ClassInfo {
     /// into it, and its entries are written beside the members.
     pub fn extra_data(&self) -> Option<&'static str> {
         self.extra_data
+    }
+
+    /// The storage options of the member `field` (its Serde name), if it has any: they
+    /// replace the write's [`WriteOptions`](crate::WriteOptions) for its datasets.
+    pub fn storage(&self, field: &str) -> Option<&'static FieldStorage> {
+        self.storage
+            .iter()
+            .find(|(member, _)| *member == field)
+            .map(|(_, storage)| storage)
     }
 
     /// Deserializes one object of this class from any of the crate's formats, through its

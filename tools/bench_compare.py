@@ -10,11 +10,11 @@ Runs, in order, and records each command exactly as run:
    the system libhdf5);
 2. `cargo bench --features bundled --bench hdf5 --no-run` in target/bundled (HDF5 2.2 built
    from source; CMake >= 3.26 from .venv/bin, where `make deps-bundled` puts it);
-3. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W3, anam beside its floor
+3. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W4, anam beside its floor
    (the same layout written and read with direct hdf5-crate calls), system build;
 4. the same, bundled build;
 5. the MPI bench (`benches/mpi.rs`) under `mpiexec -n 2`: anam beside raw MPI;
-6. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis;
+6. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis, W5 with h5py;
 7. `benches/python/bench_mpi.py` under `mpiexec -n 2`: M1-M3, scatter, gather with
    Python anamnesis and mpi4py;
 8. the `anam` command line (`anam-cli`, release): `anam tree` of collections of 1,000 and
@@ -62,6 +62,10 @@ TARGETS = {
     "W1 Python write": 2.5,  # N = 2,000, without the array (the issue's Python figures)
     "W1 Python read": 40.0,  # N = 2,000, without the array
     "W1 Python read big": 200.0,  # N = 20,000 (Python's quadratic reader)
+    # W5 (storage options): anam's file within 5% of h5py's, same filters and chunks,
+    # and its write and read times within 1.2x of h5py's.
+    "W5 size": 0.05,
+    "W5 time": 1.2,
 }
 
 COMMANDS = []  # (description, command line) in the order run
@@ -541,6 +545,57 @@ def render_lazy(res):
                  "≤ %g%%" % (100 * TARGETS["W4 slice"]),
                  check(None if r is None else r <= TARGETS["W4 slice"])])
     w(table(["", "slice / value", "full load", "ratio", "target", ""], rows))
+def render_w5(rust, py):
+    """W5: a compressed array, anam and its floor beside h5py, times and file sizes."""
+    out = []
+    w = out.append
+    res = Results(rust["results"] + py["results"])
+    recs = [r for r in rust["results"] if r["group"] == "W5"]
+    w("## W5: a compressed array (gzip level 1 + shuffle)")
+    w("")
+    if not recs:
+        w("No W5 results in `target/bench-compare/rust_hdf5.json`: re-run `make bench-compare`.")
+        w("")
+        return out
+    case = recs[0]["case"]
+    sizes = rust["sizes"]
+    nbytes = sizes.get("w5_bytes") or recs[0]["items"]
+    chunks = "x".join(str(c) for c in sizes.get("w5_chunks", [16, 8192]))
+    w("A %dx%d `f64` array (%d MiB) of numbers that compress (`((7 i + j) mod 1024) / 4`), "
+      "written with gzip level 1 after shuffle in chunks of %s, to a new file each time, then "
+      "read back. anam: `anam::to_file_with` with `WriteOptions::new().compression("
+      "Compression::Gzip(1)).shuffle(true).chunks([16, 8192])` and `anam::from_file_with` "
+      "(with a read budget of twice the data: the file is some 90 times smaller than its data, "
+      "past the default budget of 64 times the file); floor: "
+      "the same dataset with the `hdf5` crate's builder (`.chunk(..).shuffle().deflate(1)`); "
+      "h5py: `create_dataset(..., chunks=(16, 8192), compression=\"gzip\", "
+      "compression_opts=1, shuffle=True)` and `dataset[()]` (Python anamnesis writes no "
+      "compressed datasets). *anam / h5py*: below 1 is faster than h5py. The file sizes are "
+      "of the last write; the target: anam's file within %d%% of h5py's." % (
+          sizes.get("w5_rows", 0), sizes.get("w5_cols", 8192), nbytes >> 20, chunks,
+          TARGETS["W5 size"] * 100))
+    w("")
+    rows = []
+    gib = lambda t: "" if t is None else " (%.2f GiB/s)" % (nbytes / t / 2**30)
+    for op in ("write", "read"):
+        a = res.median("W5", case, op, "anam")
+        f = res.median("W5", case, op, "floor")
+        h = res.median("W5", case, op, "h5py")
+        rows.append([op, fmt_time(a) + gib(a), fmt_time(f) + gib(f), fmt_time(h) + gib(h),
+                     fmt_ratio(ratio(a, f)), fmt_ratio(ratio(a, h)),
+                     "≤ %g× h5py" % TARGETS["W5 time"],
+                     check(None if ratio(a, h) is None else ratio(a, h) <= TARGETS["W5 time"])])
+    size = {impl: (res.get("W5", case, "write", impl) or {}).get("file_bytes")
+            for impl in ("anam", "floor", "h5py")}
+    mib = lambda b: "—" if b is None else "%.2f MiB" % (b / 2**20)
+    r = ratio(size["anam"], size["h5py"])
+    rows.append(["file size (ratio %s)" % ("—" if size["anam"] is None else
+                                           "%.0f:1" % (nbytes / size["anam"])),
+                 mib(size["anam"]), mib(size["floor"]), mib(size["h5py"]),
+                 fmt_ratio(ratio(size["anam"], size["floor"])), fmt_ratio(r),
+                 "within %d%% of h5py" % (TARGETS["W5 size"] * 100),
+                 check(None if r is None else abs(r - 1) <= TARGETS["W5 size"])])
+    w(table(["", "anam", "floor", "h5py", "anam / floor", "anam / h5py", "target", ""], rows))
     w("")
     return out
 
@@ -722,6 +777,7 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
 
     # --- W4 ---
     out.extend(render_lazy(res))
+    out.extend(render_w5(rust, py))
 
     # --- W1 and W2 on both builds ---
     out.extend(render_builds(meta, rust, bundled))

@@ -146,6 +146,43 @@ pub fn w2_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
     ]
 }
 
+/// W5's cases (anam with [`w5_options`], floor with the same filters and chunks), on one
+/// copy of the array.
+pub fn w5_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
+    let data = Rc::new(compressible(sizes.w5_rows));
+    let case = format!("{} MiB gzip1 shuffle", sizes.w5_bytes() >> 20);
+    let items = sizes.w5_bytes();
+    let path = case_file(dir, "w5", "anam", &case);
+    let (pw, pr) = (path.clone(), path.clone());
+    let (value, array) = (data.clone(), data);
+    let options = w5_options();
+    let anam = Case {
+        imp: "anam",
+        case: case.clone(),
+        items,
+        write: Box::new(move || anam::to_file_with(&pw, "compressed", &*value, &options).unwrap()),
+        // The file is some 90 times smaller than its data, past the default read budget
+        // (64 times the file, at least 256 MiB: a guard against files that claim more than
+        // they hold): this trusted file is read with a budget of its data.
+        read: Box::new(move || {
+            let options = anam::ReadOptions::new().max_bytes(2 * items as u64);
+            black_box(
+                anam::from_file_with::<CompressedArray>(&pr, Some("compressed"), &options).unwrap(),
+            );
+        }),
+        path,
+    };
+    let floor = floor_case(
+        dir,
+        "w5",
+        &case,
+        items,
+        move |p| floor::w5_write(p, &array.data),
+        floor::w5_read,
+    );
+    vec![anam, floor]
+}
+
 /// W3's cases: deep, map and list (anam, floor each), then the list as an untagged enum
 /// (anam only: its floor is the list's).
 pub fn w3_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
@@ -228,6 +265,7 @@ pub fn cases_of(group: &str, case: &str, dir: &Path, sizes: &Sizes) -> Vec<Case>
         }
         "W2" => w2_cases(dir, sizes),
         "W3" => w3_cases(dir, sizes),
+        "W5" => w5_cases(dir, sizes),
         other => panic!("unknown group {other}"),
     }
 }

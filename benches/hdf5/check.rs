@@ -105,6 +105,30 @@ pub fn check(dir: &Path) {
     );
     files.keep_as("W2");
 
+    // W5, small: the same filters and chunks on both sides.
+    let compressed = compressible(64);
+    let _ = std::fs::remove_file(&files.anam);
+    let _ = std::fs::remove_file(&files.floor);
+    anam::to_file_with(&files.anam, "compressed", &compressed, &w5_options()).unwrap();
+    floor::w5_write(&files.floor, &compressed.data).unwrap();
+    assert_eq!(floor::w5_read(&files.anam).unwrap(), compressed.data, "W5");
+    let back: CompressedArray = anam::from_file(&files.floor, Some("compressed")).unwrap();
+    assert_eq!(back, compressed, "W5: anam reads the floor's file");
+    let storage = |path: &Path| {
+        let ds = anam::hdf5::File::open(path)
+            .unwrap()
+            .dataset("compressed/data")
+            .unwrap();
+        (ds.chunk(), ds.filters())
+    };
+    let (anam_storage, floor_storage) = (storage(&files.anam), storage(&files.floor));
+    assert_eq!(
+        anam_storage, floor_storage,
+        "W5: the same chunks and filters"
+    );
+    assert_eq!(anam_storage.0, Some(vec![16, 8192]), "W5 chunks");
+    files.keep_as("W5");
+
     // W3.
     let deep = deep_tree(30);
     let levels = floor::levels(&deep);

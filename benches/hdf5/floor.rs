@@ -228,6 +228,29 @@ pub fn w2_read(path: &Path) -> Result<(Array2<f64>, Array2<Complex32>)> {
 }
 
 // ---------------------------------------------------------------------------------------
+// W5.
+
+/// W5: one group, one dataset, chunked as [`W5_CHUNKS`] with shuffle and gzip level 1.
+pub fn w5_write(path: &Path, data: &Array2<f64>) -> Result<()> {
+    let (file, g) = create(path, "compressed", COMPRESSED_CLASS)?;
+    g.new_dataset_builder()
+        .chunk(W5_CHUNKS)
+        .shuffle()
+        .deflate(1)
+        .with_data(data)
+        .create("data")?;
+    file.flush()?;
+    Ok(())
+}
+
+pub fn w5_read(path: &Path) -> Result<Array2<f64>> {
+    let (_file, g) = open(path, "compressed", COMPRESSED_CLASS)?;
+    Ok(g.dataset("data")?
+        .read_dyn::<f64>()?
+        .into_dimensionality::<Ix2>()?)
+}
+
+// ---------------------------------------------------------------------------------------
 // W3.
 
 /// The levels of a deep tree, from the top.

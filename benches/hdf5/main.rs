@@ -13,6 +13,11 @@
 //! * **W4** lazy arrays (JSON mode only): a struct with a 1 GiB `anam::Lazy<Array2<f64>>`
 //!   field (64 MiB quick): the resident memory reading it adds, and the medians of a full
 //!   `load` and of a 1 MiB `slice` (`lazy.rs`).
+//! * **W5** a compressed array: a 4096x8192 `f64` array (256 MiB) of numbers that
+//!   compress, written with `anam::to_file_with` and gzip level 1 after shuffle in chunks
+//!   of 16x8192 (`WriteOptions`), then read; the floor writes the same filters and chunks.
+//!   The JSON mode also records each file's size (`benches/python/bench_hdf5.py` writes
+//!   the same array with h5py, for `BENCHMARKS.md`).
 //!
 //! The files: `workloads.rs` (types, sizes and data), `floor.rs` (the floors), `check.rs`
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
@@ -20,7 +25,7 @@
 //!
 //! Modes:
 //!
-//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1`, `W2`, `W3`, each
+//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1` to `W4`, each
 //!   with `anam/...` and `floor/...` functions side by side;
 //! * `ANAM_BENCH_JSON=out.json target/release/deps/hdf5-HASH`: times every workload with a
 //!   fixed number of repetitions and writes the medians as JSON (`make bench-compare`,

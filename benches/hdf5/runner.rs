@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
-use crate::cases::{w1_cases, w2_cases, w3_cases, write_with_floor, Case};
+use crate::cases::{w1_cases, w2_cases, w3_cases, w5_cases, write_with_floor, Case};
 use crate::child::{peak_rss_kib, run_case, ChildMode};
 use crate::env_flag;
 use crate::workloads::Sizes;
@@ -113,12 +113,19 @@ fn record(
     });
     let none = serde_json::Value::Null;
     for ((c, w), r) in cases.iter().zip(&writes).zip(&reads) {
+        // W5 compares file sizes too (the file of the last write).
+        let size = match group {
+            "W5" => std::fs::metadata(&c.path)
+                .map(|m| serde_json::json!({ "file_bytes": m.len() }))
+                .unwrap_or(serde_json::Value::Null),
+            _ => none.clone(),
+        };
         let _ = std::fs::remove_file(&c.path);
         push_records(
             out,
             group,
             c,
-            [("write", w, none.clone()), ("read", r, none.clone())],
+            [("write", w, size), ("read", r, none.clone())],
         );
     }
 }
@@ -225,7 +232,20 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
     let timeout = w3_limit(sizes);
     for c in w3_cases(dir, sizes).into_iter().filter(|_| run("W3")) {
         let reps = if q { 3 } else { 11 };
-        record_guarded(&mut out, "W3", &c, reps, dir, timeout);
+        record_guarded(&mut out, "W3", c, reps, dir, timeout);
+    }
+
+    // W5: a compressed array (gzip 1 + shuffle), times and file sizes.
+    if run("W5") {
+        let reps = if q { 3 } else { 5 };
+        record(
+            &mut out,
+            "W5",
+            &mut w5_cases(dir, sizes),
+            reps,
+            true,
+            budget,
+        );
     }
 
     let doc = serde_json::json!({
@@ -235,6 +255,8 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             "w1_n": sizes.w1_n, "w1_curve": sizes.w1_curve, "w2_side": sizes.w2_side,
             "w2_bytes": sizes.w2_bytes(), "w3_depth": sizes.w3_depth,
             "w3_map": sizes.w3_map, "w3_list": sizes.w3_list,
+            "w5_rows": sizes.w5_rows, "w5_cols": crate::workloads::W5_CHUNKS[1],
+            "w5_chunks": crate::workloads::W5_CHUNKS, "w5_bytes": sizes.w5_bytes(),
         },
         "elapsed_s": started.elapsed().as_secs_f64(),
         "results": out,
@@ -377,6 +399,18 @@ pub fn criterion_main(sizes: &Sizes, dir: &Path) {
             .warm_up_time(short(2))
             .measurement_time(short(10));
         let mut cases = w2_cases(dir, sizes);
+        bench_cases(&mut g, &mut cases, &[], |c| {
+            Throughput::Bytes(c.items as u64)
+        });
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("W5");
+        g.sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(short(2))
+            .measurement_time(short(20));
+        let mut cases = w5_cases(dir, sizes);
         bench_cases(&mut g, &mut cases, &[], |c| {
             Throughput::Bytes(c.items as u64)
         });

@@ -19,6 +19,8 @@ pub const SMALL_NOARRAY_CLASS: &str = "bench_classes.SmallObjectNoArray";
 pub const COLLECTION_CLASS: &str = "bench_classes.SmallCollection";
 pub const COLLECTION_NOARRAY_CLASS: &str = "bench_classes.SmallCollectionNoArray";
 pub const BIG_CLASS: &str = "bench_classes.BigArrays";
+/// W5's class.
+pub const COMPRESSED_CLASS: &str = "bench_classes.CompressedArray";
 pub const NODE_CLASS: &str = "bench_classes.Node";
 pub const MAP_CLASS: &str = "bench_classes.MapHolder";
 pub const LIST_HOLDER_CLASS: &str = "bench_classes.ListHolder";
@@ -65,6 +67,27 @@ pub struct BigArrays {
     pub real: Array2<f64>,
     #[serde(with = "anam::array")]
     pub cplx: Array2<Complex32>,
+}
+
+/// W5's object: one `f64` array that compresses (256 MiB at the full size), written with
+/// gzip level 1 and shuffle in chunks of [`W5_CHUNKS`].
+#[anam::class(class = "bench_classes.CompressedArray")]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CompressedArray {
+    #[serde(with = "anam::array")]
+    pub data: Array2<f64>,
+}
+
+/// W5's chunk shape: 16 rows of 8,192 (1 MiB, the slab `WriteOptions` picks by default for
+/// the full-size array), for anam, its floor and h5py alike.
+pub const W5_CHUNKS: [usize; 2] = [16, 8192];
+
+/// W5's storage: gzip level 1 after shuffle, in chunks of [`W5_CHUNKS`].
+pub fn w5_options() -> anam::WriteOptions {
+    anam::WriteOptions::new()
+        .compression(anam::Compression::Gzip(1))
+        .shuffle(true)
+        .chunks(W5_CHUNKS)
 }
 
 /// W3's deep tree: each node holds the next.
@@ -130,6 +153,8 @@ pub struct Sizes {
     pub w3_depth: usize,
     pub w3_map: usize,
     pub w3_list: usize,
+    /// W5's array: `w5_rows x 8192` `f64`s.
+    pub w5_rows: usize,
 }
 
 impl Sizes {
@@ -156,6 +181,7 @@ impl Sizes {
                 w3_depth: 200,
                 w3_map: 1_000,
                 w3_list: 1_000,
+                w5_rows: 512,
             }
         } else {
             Sizes {
@@ -166,6 +192,7 @@ impl Sizes {
                 w3_depth: 200,
                 w3_map: 10_000,
                 w3_list: 10_000,
+                w5_rows: 4096,
             }
         }
     }
@@ -177,6 +204,10 @@ impl Sizes {
         } else {
             30.0
         }
+    }
+
+    pub fn w5_bytes(&self) -> usize {
+        self.w5_rows * W5_CHUNKS[1] * 8
     }
 
     pub fn w2_bytes(&self) -> usize {
@@ -212,6 +243,16 @@ pub fn big_arrays(side: usize) -> BigArrays {
         real: Array2::from_shape_fn((side, side), |(i, j)| (i * side + j) as f64 * 0.25),
         cplx: Array2::from_shape_fn((side / 2, side), |(i, j)| {
             Complex32::new(i as f32, j as f32 * 0.5)
+        }),
+    }
+}
+
+/// W5's array, `rows x 8192`: `((7 i + j) mod 1024) / 4`, numbers that repeat along and
+/// across rows, as measurements on a grid do (benches/python/bench_hdf5.py makes the same).
+pub fn compressible(rows: usize) -> CompressedArray {
+    CompressedArray {
+        data: Array2::from_shape_fn((rows, W5_CHUNKS[1]), |(i, j)| {
+            ((i * 7 + j) % 1024) as f64 * 0.25
         }),
     }
 }

@@ -16,6 +16,12 @@ Writes the medians as JSON in the schema of the Rust harness (`ANAM_BENCH_JSON`)
   process writing and reading them (`/usr/bin/time -v`).
 * W3: an object 200 levels deep, a dict of 10,000 entries, a list of 10,000 mixed items;
   reads in a child process with a time limit.
+* W5: a 4096x8192 float64 array that compresses (256 MiB), written with h5py alone
+  (anamnesis has no compression) with gzip level 1 after shuffle, in chunks of 16x8192 as
+  the Rust harness does, and read back with `dataset[()]`; also the file's size. Its
+  records have `impl` = `h5py`.
+
+`--only W5` (a comma-separated list) runs only those workloads.
 
 `--quick` (or ANAM_BENCH_QUICK=1) uses the reduced sizes of the Rust harness.
 """
@@ -44,10 +50,11 @@ def sizes(quick):
     Rust harness)."""
     if quick:
         s = dict(w1_n=500, w1_big=2000, w1_big_timeout=60, w2_side=1024, w3_depth=200,
-                 w3_map=1000, w3_list=1000, reps=3, budget=5.0, w3_timeout=60)
+                 w3_map=1000, w3_list=1000, reps=3, budget=5.0, w3_timeout=60, w5_rows=512)
     else:
         s = dict(w1_n=2000, w1_big=20000, w1_big_timeout=300, w2_side=4096, w3_depth=200,
-                 w3_map=10000, w3_list=10000, reps=5, budget=30.0, w3_timeout=120)
+                 w3_map=10000, w3_list=10000, reps=5, budget=30.0, w3_timeout=120,
+                 w5_rows=4096)
     for key in ("w3_map", "w3_list"):
         value = os.environ.get("ANAM_BENCH_" + key.upper())
         if value:
@@ -74,6 +81,30 @@ def big_arrays(side):
                        np.arange(side, dtype=np.float32), indexing="ij")
     cplx = (i + 1j * (j * 0.5)).astype(np.complex64)
     return bc.BigArrays(real=real, cplx=cplx)
+
+
+# W5's chunk shape (benches/hdf5/workloads.rs, W5_CHUNKS).
+W5_CHUNKS = (16, 8192)
+
+
+def compressible(rows):
+    """W5's array: ((7 i + j) mod 1024) / 4, rows x 8192 (as `compressible` in Rust)."""
+    i = np.arange(rows, dtype=np.int64)[:, None]
+    j = np.arange(W5_CHUNKS[1], dtype=np.int64)[None, :]
+    return ((i * 7 + j) % 1024).astype(np.float64) * 0.25
+
+
+def w5_write(path, data):
+    with h5py.File(path, "w") as f:
+        g = f.create_group("compressed")
+        g.attrs["class"] = "bench_classes.CompressedArray"
+        g.create_dataset("data", data=data, chunks=W5_CHUNKS, compression="gzip",
+                         compression_opts=1, shuffle=True)
+
+
+def w5_read(path):
+    with h5py.File(path, "r") as f:
+        return f["compressed/data"][()]
 
 
 def deep_tree(depth):
@@ -133,15 +164,15 @@ def timed_runs(op, reps, budget, prepare=lambda: None):
     return samples
 
 
-def rec(out, group, case, op, items, samples, **extra):
-    r = dict(group=group, case=case, op=op, impl="python", items=items,
+def rec(out, group, case, op, items, samples, impl="python", **extra):
+    r = dict(group=group, case=case, op=op, impl=impl, items=items,
              median_s=statistics.median(samples) if samples else None,
              reps=len(samples), samples_s=samples)
     r.update(extra)
     out.append(r)
     shown = "%10.3f ms" % (r["median_s"] * 1e3) if samples else "   (none)"
     more = "".join(" %s=%s" % kv for kv in extra.items())
-    print("%s %-20s python %-5s %s (%d reps)%s" % (group, case, op, shown, len(samples), more),
+    print("%s %-20s %s %-5s %s (%d reps)%s" % (group, case, impl, op, shown, len(samples), more),
           file=sys.stderr, flush=True)
 
 
@@ -237,6 +268,7 @@ def main():
     p.add_argument("--json", help="write the results here")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--dir", help="scratch directory (default: the system temp dir)")
+    p.add_argument("--only", help="run only these workloads (comma-separated: W1,W5)")
     p.add_argument("--child-read", help=argparse.SUPPRESS)
     p.add_argument("--group", help=argparse.SUPPRESS)
     p.add_argument("--reps", type=int, default=1, help=argparse.SUPPRESS)
@@ -258,7 +290,30 @@ def main():
     tmp = tempfile.mkdtemp(prefix="anam-bench-py-", dir=args.dir)
     out = []
     started = time.perf_counter()
+    only = {g.strip() for g in (args.only or "").split(",") if g.strip()}
+    selected = lambda group: not only or group in only
 
+    if selected("W1"):
+        w1(out, s, tmp)
+    if selected("W2"):
+        w2(out, s, tmp)
+    if selected("W3"):
+        w3(out, s, tmp)
+    if selected("W5"):
+        w5(out, s, tmp)
+
+    try:
+        os.rmdir(tmp)
+    except OSError:
+        pass
+    doc = dict(harness="benches/python/bench_hdf5.py", quick=quick, sizes=s,
+               elapsed_s=time.perf_counter() - started, results=out)
+    with open(args.json, "w") as f:
+        json.dump(doc, f, indent=1)
+    print("wrote %s in %.0f s" % (args.json, doc["elapsed_s"]), file=sys.stderr)
+
+
+def w1(out, s, tmp):
     # W1: the main comparison, with and without the array.
     n = s["w1_n"]
     path = os.path.join(tmp, "w1.hdf5")
@@ -282,7 +337,8 @@ def main():
         **({"timeout_s": s["w1_big_timeout"]} if timed_out else {}))
     remove(path)
 
-    # W2.
+
+def w2(out, s, tmp):
     side = s["w2_side"]
     nbytes = side * side * 8 + side // 2 * side * 8
     case = "%d MiB" % (nbytes >> 20)
@@ -294,6 +350,8 @@ def main():
         out.append(dict(group="W2", case="peak_rss", op="write+read", impl=which,
                         max_rss_kib=kib, bytes=nbytes))
 
+
+def w3(out, s, tmp):
     # W3 (reads in a child, with a time limit: AnamList reading is quadratic).
     d, m, ln = s["w3_depth"], s["w3_map"], s["w3_list"]
     measure(out, "W3", "deep%d" % d, d, os.path.join(tmp, "deep.hdf5"), "deep", deep_tree(d), s)
@@ -302,15 +360,26 @@ def main():
     measure(out, "W3", "list%d" % ln, ln, os.path.join(tmp, "list.hdf5"), "list",
             mixed_list(ln), s, guarded_read=True)
 
-    try:
-        os.rmdir(tmp)
-    except OSError:
-        pass
-    doc = dict(harness="benches/python/bench_hdf5.py", quick=quick, sizes=s,
-               elapsed_s=time.perf_counter() - started, results=out)
-    with open(args.json, "w") as f:
-        json.dump(doc, f, indent=1)
-    print("wrote %s in %.0f s" % (args.json, doc["elapsed_s"]), file=sys.stderr)
+
+def w5(out, s, tmp):
+    """W5 with h5py: writes (each to a new file), the file's size, then reads, as the Rust
+    harness's `record` (one untimed read first)."""
+    rows = s["w5_rows"]
+    data = compressible(rows)
+    nbytes = data.nbytes
+    case = "%d MiB gzip1 shuffle" % (nbytes >> 20)
+    path = os.path.join(tmp, "w5.hdf5")
+    reps = min(s["reps"], 5)
+    writes = timed_runs(lambda: w5_write(path, data), reps, s["budget"],
+                        prepare=lambda: remove(path))
+    size = os.path.getsize(path)
+    rec(out, "W5", case, "write", nbytes, writes, impl="h5py", file_bytes=size)
+    back = w5_read(path)  # untimed: checks the data, warms the cache
+    assert np.array_equal(back, data), "W5 read back"
+    del back
+    reads = timed_runs(lambda: w5_read(path), reps, s["budget"])
+    rec(out, "W5", case, "read", nbytes, reads, impl="h5py")
+    remove(path)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Error, Expr, ExprLit, ExprPath, Lit, LitStr, Meta, Result, Token};
+use syn::{
+    Attribute, Error, Expr, ExprLit, ExprPath, Lit, LitBool, LitInt, LitStr, Meta, Result, Token,
+};
 
 const CLASS_KEYS: &str = "`class`, `default_group`, `aliases`, `init`";
-const FIELD_KEYS: &str = "`extra_data`, `bcast_only`, `name`";
+const FIELD_KEYS: &str = "`extra_data`, `bcast_only`, `name`, `compress`, `shuffle`, \
+                          `fletcher32`, `chunks`, `chunk_bytes`, `min_size`, `contiguous`";
 
 /// The arguments of `#[anam::class(...)]`.
 #[derive(Default)]
@@ -77,6 +80,141 @@ pub struct FieldArgs {
     pub extra_data: Option<Span>,
     pub bcast_only: Option<Span>,
     pub name: Option<LitStr>,
+    pub storage: StorageArgs,
+}
+
+/// The storage options of a field's datasets (`anam::FieldStorage`).
+#[derive(Default)]
+pub struct StorageArgs {
+    /// `compress = "gzip:4"`: the literal and the compression it names.
+    pub compress: Option<(LitStr, Compression)>,
+    /// `shuffle` or `shuffle = bool`.
+    pub shuffle: Option<(Span, bool)>,
+    /// `fletcher32` or `fletcher32 = bool`.
+    pub fletcher32: Option<(Span, bool)>,
+    /// `chunks = [a, b, ...]`.
+    pub chunks: Option<(Span, Vec<u64>)>,
+    /// `chunk_bytes = n`.
+    pub chunk_bytes: Option<(Span, u64)>,
+    /// `min_size = n`.
+    pub min_size: Option<(Span, u64)>,
+    /// `contiguous`.
+    pub contiguous: Option<Span>,
+}
+
+impl StorageArgs {
+    /// The span of the first storage key given, if any.
+    pub fn first(&self) -> Option<Span> {
+        [
+            self.compress.as_ref().map(|(l, _)| l.span()),
+            self.shuffle.map(|(s, _)| s),
+            self.fletcher32.map(|(s, _)| s),
+            self.chunks.as_ref().map(|(s, _)| *s),
+            self.chunk_bytes.map(|(s, _)| s),
+            self.min_size.map(|(s, _)| s),
+            self.contiguous,
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    }
+
+    /// Fails on keys that contradict each other.
+    fn check(&self) -> Result<()> {
+        if let Some(span) = self.contiguous {
+            let others = [
+                self.compress.is_some(),
+                self.shuffle.is_some_and(|(_, on)| on),
+                self.fletcher32.is_some_and(|(_, on)| on),
+                self.chunks.is_some(),
+                self.chunk_bytes.is_some(),
+            ];
+            if others.iter().any(|&o| o) {
+                return Err(Error::new(
+                    span,
+                    "`contiguous` stores the field's arrays unchunked and unfiltered: it \
+                     cannot be combined with `compress`, `shuffle`, `fletcher32`, `chunks` or \
+                     `chunk_bytes`",
+                ));
+            }
+        }
+        if let (Some((span, _)), Some(_)) = (&self.chunks, &self.chunk_bytes) {
+            return Err(Error::new(
+                *span,
+                "`chunks` and `chunk_bytes` cannot be combined: give a chunk shape or a chunk \
+                 size",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A compression named by `compress = "..."` (`anam::Compression`).
+#[derive(Clone, Copy)]
+pub enum Compression {
+    None,
+    Gzip(u8),
+    Lzf,
+    Zstd(i32),
+}
+
+impl Compression {
+    /// Parses `none`, `gzip`, `gzip:N` (0-9), `lzf`, `zstd`, `zstd:N` (1-22), as
+    /// `anam::Compression`'s `FromStr` does.
+    fn parse(lit: &LitStr) -> Result<Compression> {
+        let text = lit.value();
+        let bad = |why: &str| {
+            Error::new(
+                lit.span(),
+                format!(
+                    "`{text}` is not a compression{why}: expected \"none\", \"gzip\", \
+                     \"gzip:N\" (N from 0 to 9), \"lzf\", \"zstd\" or \"zstd:N\" (N from 1 to 22)"
+                ),
+            )
+        };
+        let (name, level) = match text.split_once(':') {
+            Some((name, level)) => (name, Some(level)),
+            None => (text.as_str(), None),
+        };
+        match (name, level) {
+            ("none", None) => Ok(Compression::None),
+            ("lzf", None) => Ok(Compression::Lzf),
+            ("gzip", None) => Ok(Compression::Gzip(4)),
+            ("zstd", None) => Ok(Compression::Zstd(3)),
+            ("gzip", Some(l)) => match l.parse::<u8>() {
+                Ok(level) if level <= 9 => Ok(Compression::Gzip(level)),
+                _ => Err(bad(" (a gzip level is 0 to 9)")),
+            },
+            ("zstd", Some(l)) => match l.parse::<i32>() {
+                Ok(level) if (1..=22).contains(&level) => Ok(Compression::Zstd(level)),
+                _ => Err(bad(" (a zstd level is 1 to 22)")),
+            },
+            ("none" | "lzf", Some(_)) => Err(bad(" (it takes no level)")),
+            _ => Err(bad("")),
+        }
+    }
+}
+
+/// A flag key: `key` alone is `true`, or `key = true|false`.
+fn flag(meta: &ParseNestedMeta) -> Result<bool> {
+    if meta.input.peek(Token![=]) {
+        Ok(meta.value()?.parse::<LitBool>()?.value)
+    } else {
+        Ok(true)
+    }
+}
+
+/// `key = N`, an integer literal of at least `min`.
+fn integer(meta: &ParseNestedMeta, min: u64) -> Result<u64> {
+    let lit: LitInt = meta.value()?.parse()?;
+    let value: u64 = lit.base10_parse()?;
+    if value < min {
+        return Err(Error::new(
+            lit.span(),
+            format!("`{}` must be at least {min}", key_of(meta)),
+        ));
+    }
+    Ok(value)
 }
 
 impl FieldArgs {
@@ -93,6 +231,11 @@ impl FieldArgs {
             }
             false
         });
+        if error.is_none() {
+            if let Err(e) = args.storage.check() {
+                combine(&mut error, e);
+            }
+        }
         match error {
             Some(e) => Err(e),
             None => Ok(args),
@@ -115,6 +258,42 @@ impl FieldArgs {
                 }
                 set_once(&mut self.name, name, meta)
             }
+            "compress" => {
+                let lit: LitStr = meta.value()?.parse()?;
+                let compression = Compression::parse(&lit)?;
+                set_once(&mut self.storage.compress, (lit, compression), meta)
+            }
+            "shuffle" => set_once(&mut self.storage.shuffle, (span, flag(meta)?), meta),
+            "fletcher32" => set_once(&mut self.storage.fletcher32, (span, flag(meta)?), meta),
+            "chunks" => {
+                let value = meta.value()?;
+                let content;
+                syn::bracketed!(content in value);
+                let list = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+                let mut chunks = Vec::new();
+                for lit in &list {
+                    let n: u64 = lit.base10_parse()?;
+                    if n == 0 {
+                        return Err(Error::new(lit.span(), "a chunk length must be at least 1"));
+                    }
+                    chunks.push(n);
+                }
+                if chunks.is_empty() {
+                    return Err(meta.error(
+                        "`chunks` needs at least one length, one per axis: `chunks = [64, 64]`",
+                    ));
+                }
+                set_once(&mut self.storage.chunks, (span, chunks), meta)
+            }
+            "chunk_bytes" => {
+                let bytes = integer(meta, 1)?;
+                set_once(&mut self.storage.chunk_bytes, (span, bytes), meta)
+            }
+            "min_size" => {
+                let bytes = integer(meta, 0)?;
+                set_once(&mut self.storage.min_size, (span, bytes), meta)
+            }
+            "contiguous" => set_once(&mut self.storage.contiguous, span, meta),
             _ => Err(meta.error(format!(
                 "unknown key `{key}` in #[anam(...)]; expected one of {FIELD_KEYS}"
             ))),

@@ -11,7 +11,7 @@ use syn::{Error, Field, Fields, Ident, Item, ItemStruct, LitStr, Meta, Result, T
 
 use crate::args::{
     combine, lit_str, rename_field, serde_metas, serde_metas_any_cfg, serialize_str, ClassArgs,
-    FieldArgs,
+    Compression, FieldArgs, StorageArgs,
 };
 
 /// One field of the class, with what the expansion needs of it.
@@ -369,7 +369,17 @@ fn check_fields(fields: &[ClassField]) -> Result<()> {
             extra_data: extra,
             bcast_only,
             name,
+            storage,
         } = &f.args;
+        if let Some(span) = storage.first() {
+            if extra.is_some() || bcast_only.is_some() {
+                let msg = "storage options (`compress`, `shuffle`, `fletcher32`, `chunks`, \
+                           `chunk_bytes`, `min_size`, `contiguous`) are for members written as \
+                           themselves: an `extra_data` map's entries are stored beside the \
+                           members, and a `bcast_only` member is never written to HDF5";
+                combine(&mut errors, Error::new(span, msg));
+            }
+        }
         if let Some(span) = extra {
             if !is_map(&f.field.ty) {
                 let msg =
@@ -504,6 +514,16 @@ fn registration(args: &ClassArgs, class: &Class) -> TokenStream {
             .find(|f| f.args.extra_data.is_some())
             .map(|f| &f.serde_name),
     );
+    let storage: Vec<TokenStream> = fields
+        .iter()
+        .filter(|f| f.args.storage.first().is_some())
+        .map(|f| {
+            let member = &f.serde_name;
+            let options = field_storage(&f.args.storage);
+            quote!((#member, #options))
+        })
+        .collect();
+    let with_storage = (!storage.is_empty()).then(|| quote!(.with_storage(&[#(#storage),*])));
     quote! {
         #cfgs
         ::anam::__private::inventory::submit! {
@@ -517,8 +537,45 @@ fn registration(args: &ClassArgs, class: &Class) -> TokenStream {
                 #extra_data,
                 ::anam::__private::load_object::<#ident>,
             )
+            #with_storage
         }
     }
+}
+
+/// `anam::FieldStorage::new()` with the options a field sets.
+fn field_storage(args: &StorageArgs) -> TokenStream {
+    let mut tokens = quote!(::anam::FieldStorage::new());
+    if let Some((_, compression)) = &args.compress {
+        let c = match *compression {
+            Compression::None => quote!(::anam::Compression::None),
+            Compression::Gzip(level) => quote!(::anam::Compression::Gzip(#level)),
+            Compression::Lzf => quote!(::anam::Compression::Lzf),
+            Compression::Zstd(level) => quote!(::anam::Compression::Zstd(#level)),
+        };
+        tokens.extend(quote!(.compression(#c)));
+    }
+    if let Some((_, on)) = args.shuffle {
+        tokens.extend(quote!(.shuffle(#on)));
+    }
+    if let Some((_, on)) = args.fletcher32 {
+        tokens.extend(quote!(.fletcher32(#on)));
+    }
+    if let Some((_, chunks)) = &args.chunks {
+        let chunks = chunks.iter().map(|&n| n as usize);
+        tokens.extend(quote!(.chunks(&[#(#chunks),*])));
+    }
+    if let Some((_, bytes)) = args.chunk_bytes {
+        let bytes = bytes as usize;
+        tokens.extend(quote!(.chunk_bytes(#bytes)));
+    }
+    if let Some((_, bytes)) = args.min_size {
+        let bytes = bytes as usize;
+        tokens.extend(quote!(.min_size(#bytes)));
+    }
+    if args.contiguous.is_some() {
+        tokens.extend(quote!(.contiguous()));
+    }
+    tokens
 }
 
 /// `Some(value)` or `None`, as tokens.

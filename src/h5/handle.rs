@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format;
 use crate::object::AnamObject;
 use crate::options::ReadOptions;
+use crate::write_options::WriteOptions;
 
 /// An HDF5 file open for many reads and writes, in the anamnesis layout.
 ///
@@ -29,6 +30,12 @@ use crate::options::ReadOptions;
 /// before it returns. Lists and collections can be read and extended a member at a time
 /// ([`len`](Self::len), [`item`](Self::item), [`items`](Self::items), [`push`](Self::push)),
 /// and [`entries`](Self::entries) describes what a group holds without reading array data.
+///
+/// Arrays are stored contiguous and unfiltered, as Python anamnesis stores them, unless
+/// the file is made or opened with [`WriteOptions`] ([`create_with`](Self::create_with),
+/// [`open_rw_with`](Self::open_rw_with): compression, shuffle, checksums, chunks for every
+/// write) or a write is given its own ([`write_with`](Self::write_with),
+/// [`push_with`](Self::push_with)).
 ///
 /// ```
 /// # fn main() -> anam::Result<()> {
@@ -55,6 +62,8 @@ pub struct File {
     handle: FileHandle,
     path: PathBuf,
     writable: bool,
+    /// The storage of the arrays of [`write`](Self::write) and [`push`](Self::push).
+    options: WriteOptions,
 }
 
 /// What an entry of a group is (see [`File::entries`]).
@@ -107,12 +116,40 @@ impl File {
     /// first. The file appears at its path complete (made under a temporary name, made
     /// durable and linked into place), as a new file of `to_file` does.
     pub fn create(path: impl AsRef<Path>) -> Result<File> {
+        File::create_with(path, WriteOptions::default())
+    }
+
+    /// [`create`](Self::create), with `options` for the arrays of every
+    /// [`write`](Self::write) and [`push`](Self::push) through this handle (compression,
+    /// shuffle, checksums, chunks; see [`WriteOptions`]). Options no array could be stored
+    /// with (a gzip level above 9, a chunk length of 0) are an error here, before the file
+    /// is made.
+    ///
+    /// ```
+    /// # fn main() -> anam::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("compressed.hdf5");
+    /// use anam::{Compression, WriteOptions};
+    ///
+    /// let options = WriteOptions::new().compression(Compression::Gzip(1)).shuffle(true);
+    /// let file = anam::File::create_with(&path, options)?;
+    /// let mut run = anam::Store::new();
+    /// run.insert("signal", anam::ndarray::ArrayD::<f64>::zeros(vec![100_000]));
+    /// file.write("run", &run)?; // `run/signal`: chunked, shuffled, gzip level 1
+    /// # assert!(file.hdf5().dataset("run/signal").unwrap().chunk().is_some());
+    /// let back: anam::Store = file.read("run")?;
+    /// # assert_eq!(back, run);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_with(path: impl AsRef<Path>, options: WriteOptions) -> Result<File> {
         let path = path.as_ref();
+        options.check().map_err(|e| bad_options(path, e))?;
         if std::fs::symlink_metadata(path).is_ok() {
             return Err(exists(path));
         }
         NewFile::create(path)?.commit(|| Err(exists(path)))?;
-        File::open_rw(path)
+        File::open_rw_with(path, options)
     }
 
     /// Opens an existing file for reading only.
@@ -122,6 +159,7 @@ impl File {
             handle: file::open_read(path)?,
             path: path.to_path_buf(),
             writable: false,
+            options: WriteOptions::default(),
         })
     }
 
@@ -129,12 +167,27 @@ impl File {
     /// this process that read the file wait for it to be closed, and other processes
     /// cannot open it (see `docs/FORMAT.md`, "Writes", on locks).
     pub fn open_rw(path: impl AsRef<Path>) -> Result<File> {
+        File::open_rw_with(path, WriteOptions::default())
+    }
+
+    /// [`open_rw`](Self::open_rw), with `options` for the arrays of every
+    /// [`write`](Self::write) and [`push`](Self::push) through this handle (see
+    /// [`create_with`](Self::create_with)). What the file holds already keeps its storage.
+    pub fn open_rw_with(path: impl AsRef<Path>, options: WriteOptions) -> Result<File> {
         let path = path.as_ref();
+        options.check().map_err(|e| bad_options(path, e))?;
         Ok(File {
             handle: file::open_write(path)?,
             path: path.to_path_buf(),
             writable: true,
+            options,
         })
+    }
+
+    /// The storage options of this handle's writes (the defaults unless made with
+    /// [`create_with`](Self::create_with) or [`open_rw_with`](Self::open_rw_with)).
+    pub fn write_options(&self) -> &WriteOptions {
+        &self.options
     }
 
     /// The file's path.
@@ -154,8 +207,22 @@ impl File {
     /// Writes `value` as the object at `path` (a struct, map or sequence), replacing what
     /// is there; missing groups on the way are made. Failure-atomic, and flushed.
     pub fn write<T: ?Sized + Serialize>(&self, path: &str, value: &T) -> Result<()> {
+        self.write_with(path, value, &self.options)
+    }
+
+    /// [`write`](Self::write) with `options` for the arrays of this write instead of the
+    /// handle's (compression, shuffle, checksums, chunks; see [`WriteOptions`]).
+    /// Failure-atomic as `write` is: options an array cannot be stored with leave the file
+    /// as it was.
+    pub fn write_with<T: ?Sized + Serialize>(
+        &self,
+        path: &str,
+        value: &T,
+        options: &WriteOptions,
+    ) -> Result<()> {
         self.check_writable()?;
-        super::write_object(&self.handle, path, value).map_err(|e| self.name_file(e))
+        super::with_write_options(options, || super::write_object(&self.handle, path, value))
+            .map_err(|e| self.name_file(e))
     }
 
     /// Reads a `T` from what `path` names: an object, a list, a dict, a dataset or an
@@ -443,7 +510,23 @@ impl File {
     /// (Python anamnesis too) see the list with or without the new item, never a broken
     /// one. A failed push leaves the list as it was.
     pub fn push<T: ?Sized + Serialize>(&self, path: &str, value: &T) -> Result<()> {
+        self.push_with(path, value, &self.options)
+    }
+
+    /// [`push`](Self::push) with `options` for the arrays of the new item instead of the
+    /// handle's (see [`WriteOptions`]).
+    pub fn push_with<T: ?Sized + Serialize>(
+        &self,
+        path: &str,
+        value: &T,
+        options: &WriteOptions,
+    ) -> Result<()> {
         self.check_writable()?;
+        super::with_write_options(options, || self.push_item(path, value))
+    }
+
+    /// [`push`](Self::push), under the storage options in force.
+    fn push_item<T: ?Sized + Serialize>(&self, path: &str, value: &T) -> Result<()> {
         let list = self.list_group(path)?;
         let len = count_of(&list)?;
         let name = format::list_item(len);
@@ -580,6 +663,7 @@ impl std::fmt::Debug for File {
         f.debug_struct("File")
             .field("path", &self.path)
             .field("writable", &self.writable)
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -613,6 +697,11 @@ impl<T: DeserializeOwned> Iterator for Items<'_, T> {
 }
 
 impl<T: DeserializeOwned> ExactSizeIterator for Items<'_, T> {}
+
+/// Options no array could be stored with, for the file at `path`.
+fn bad_options(path: &Path, e: Error) -> Error {
+    Error::invalid(format!("{}: write options: {e}", path.display()))
+}
 
 fn exists(path: &Path) -> Error {
     Error::invalid(format!(

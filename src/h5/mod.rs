@@ -8,6 +8,7 @@
 mod de;
 mod ffi;
 mod file;
+mod filters;
 mod group;
 mod handle;
 mod lazy;
@@ -15,6 +16,7 @@ mod map_order;
 mod node;
 mod scope;
 mod ser;
+mod write_scope;
 
 use std::path::Path;
 
@@ -24,6 +26,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::object::AnamObject;
 use crate::options::ReadOptions;
+use crate::write_options::WriteOptions;
 
 pub use handle::{Entry, EntryKind, File, Items};
 pub use lazy::Lazy;
@@ -34,6 +37,30 @@ pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) ->
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(group));
     let before = group::Members::of(group)?;
     ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
+}
+
+/// Runs `write` (any of the writes of this module, or one of the file handle's) with
+/// `options` as the storage of the arrays it writes on this thread: the entry point of
+/// every write with [`WriteOptions`]. Fails before writing anything on options no array
+/// could be stored with (a gzip level above 9, a chunk length of 0).
+///
+/// A write without options inside it (a plain `to_group` in a `Serialize` impl) keeps these
+/// options; one with options of its own uses those, then these again.
+pub(crate) fn with_write_options<R>(
+    options: &WriteOptions,
+    write: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    let _storage = write_scope::enter(options)?;
+    write()
+}
+
+/// [`to_group`] with `options`.
+pub(crate) fn to_group_with<T: ?Sized + Serialize>(
+    value: &T,
+    group: &hdf5::Group,
+    options: &WriteOptions,
+) -> Result<()> {
+    with_write_options(options, || to_group(value, group))
 }
 
 /// Reads a `T` from `group`.
@@ -80,6 +107,16 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
     }
 }
 
+/// [`to_file`] with `options`.
+pub(crate) fn to_file_with<T: ?Sized + Serialize>(
+    path: &Path,
+    group_name: &str,
+    value: &T,
+    options: &WriteOptions,
+) -> Result<()> {
+    with_write_options(options, || to_file(path, group_name, value))
+}
+
 /// [`to_file`] into a file that exists.
 fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
     let file = file::open_write(path)?;
@@ -97,7 +134,7 @@ pub(crate) fn write_object<T: ?Sized + Serialize>(
     // Groups of a file of HDF5's earliest format (Python's) need it for indexed attributes.
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(&file.as_group()?));
     let object = group::Unlinked::create(file, ser::UNKNOWN_ENTRIES)?;
-    ser::to_group(value, &object.group)?;
+    ser::to_group(value, &object.group).map_err(|e| e.under(name))?;
     // The new object is on disk before any link to it is.
     file.flush()?;
     group::link_replacing(file, object, name)?;

@@ -12,7 +12,7 @@ use hdf5::Group;
 use hdf5_sys::h5i::hid_t;
 
 use super::ffi::{self, c_name, call, OwnedId};
-use super::scope;
+use super::{filters, scope, write_scope};
 use crate::dtype::{filled_bytes, filled_elements, with_dtype, DType, Element, Scalar, TypedArray};
 use crate::error::{Error, Result};
 
@@ -90,10 +90,10 @@ impl Node {
     }
 
     /// A dataset opened by [`open_link`](super::group::open_link). Its data must be in
-    /// the file: external raw storage and virtual datasets are refused unless the read
-    /// allows data outside the file.
+    /// the file (external raw storage and virtual datasets are refused unless the read
+    /// allows data outside the file), and behind filters this program can decode.
     pub(crate) fn dataset(id: OwnedId) -> Result<Node> {
-        check_storage_in_file(&id)?;
+        check_storage(&id)?;
         Node::probe(id, NodeKind::Dataset)
     }
 
@@ -519,15 +519,14 @@ impl Node {
 const STRING_BYTES: u64 = 24;
 
 /// Refuses a dataset whose data is outside the file (external raw storage, a virtual
-/// dataset), unless the read allows it. A contiguous dataset with storage in the file
-/// answers one cheap query (its address); only the others are asked their layout.
-fn check_storage_in_file(dataset: &OwnedId) -> Result<()> {
-    use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_offset};
+/// dataset), unless the read allows it, and one whose data is behind a filter this program
+/// cannot decode (see [`filters::check_decodable`]). A contiguous dataset with storage in
+/// the file (which has no filters) answers one cheap query (its address); only the others
+/// are asked their layout and filters.
+fn check_storage(dataset: &OwnedId) -> Result<()> {
+    use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_offset, H5Dget_storage_size};
     use hdf5_sys::h5p::{H5Pclose, H5Pget_external_count, H5Pget_layout};
 
-    if scope::allow_external() {
-        return Ok(());
-    }
     // SAFETY: queries an open dataset.
     let offset = hdf5::sync::sync(|| unsafe { H5Dget_offset(dataset.id()) });
     if offset != u64::MAX {
@@ -539,21 +538,31 @@ fn check_storage_in_file(dataset: &OwnedId) -> Result<()> {
         H5Pclose,
         || unsafe { H5Dget_create_plist(dataset.id()) },
     )?;
-    // SAFETY: queries a property list we own.
-    let (layout, external) = hdf5::sync::sync(|| unsafe {
-        (H5Pget_layout(dcpl.id()), H5Pget_external_count(dcpl.id()))
-    });
-    let outside = if layout == H5D_layout_t::H5D_VIRTUAL {
-        "a virtual dataset (its data is in other datasets, possibly in other files)"
-    } else if external > 0 {
-        "a dataset with external raw storage (its data is in other files)"
-    } else {
+    if !scope::allow_external() {
+        // SAFETY: queries a property list we own.
+        let (layout, external) = hdf5::sync::sync(|| unsafe {
+            (H5Pget_layout(dcpl.id()), H5Pget_external_count(dcpl.id()))
+        });
+        let outside = if layout == H5D_layout_t::H5D_VIRTUAL {
+            Some("a virtual dataset (its data is in other datasets, possibly in other files)")
+        } else if external > 0 {
+            Some("a dataset with external raw storage (its data is in other files)")
+        } else {
+            None
+        };
+        if let Some(outside) = outside {
+            return Err(Error::unsupported(format!(
+                "{outside}: refused by default; read it with \
+                 `ReadOptions::allow_external(true)` if the file is trusted"
+            )));
+        }
+    }
+    // Nothing stored yet reads as fill values, without the filters.
+    // SAFETY: queries an open dataset.
+    if hdf5::sync::sync(|| unsafe { H5Dget_storage_size(dataset.id()) }) == 0 {
         return Ok(());
-    };
-    Err(Error::unsupported(format!(
-        "{outside}: refused by default; read it with `ReadOptions::allow_external(true)` if \
-         the file is trusted"
-    )))
+    }
+    filters::check_decodable(&dcpl)
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String> {
@@ -857,7 +866,9 @@ pub(crate) fn write_fixed_strings(
 }
 
 /// Creates the dataset `name` of `dtype` and `shape` in `group` and writes `bytes` (the
-/// little-endian buffer of exactly that many elements) into it with one write call.
+/// little-endian buffer of exactly that many elements) into it with one write call:
+/// contiguous, or chunked and filtered as the write's storage options say for an array of
+/// that shape ([`write_scope::create_list`]).
 pub(crate) fn write_dataset(
     group: &Group,
     name: &str,
@@ -896,7 +907,10 @@ pub(crate) fn write_dataset(
         })?)
     };
     let space_id = space.as_ref().map_or(shared.scalar, OwnedId::id);
-    // SAFETY: a valid group id, NUL-terminated name, type and dataspace; the dataset is owned.
+    let chunked = write_scope::create_list(shape, dtype.size())?;
+    let dcpl = chunked.as_ref().map_or(shared.dcpl, OwnedId::id);
+    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
+    // dataset is owned.
     let ds = OwnedId::new(op, H5Dclose, || unsafe {
         H5Dcreate2(
             group.id(),
@@ -904,7 +918,7 @@ pub(crate) fn write_dataset(
             h5type,
             space_id,
             H5P_DEFAULT,
-            shared.dcpl,
+            dcpl,
             H5P_DEFAULT,
         )
     })?;

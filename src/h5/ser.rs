@@ -12,6 +12,7 @@ use serde::ser::{self, Impossible, Serialize};
 use super::group::{create_group, join};
 use super::map_order;
 use super::node;
+use super::write_scope;
 use crate::depth::DepthGuard;
 use crate::dtype::{self, DType, Scalar};
 use crate::error::{Error, Result};
@@ -314,6 +315,11 @@ impl StructSerializer {
             claim(&mut self.written, &self.group, name)?;
         }
         check_member_name(&self.group, name)?;
+        // The field's own storage options (`#[anam(compress = ...)]`), for its datasets.
+        let _storage = self
+            .info
+            .and_then(|i| i.storage(key))
+            .map(write_scope::field);
         write_member(&self.group, name, value).map_err(|e| e.at_with(|| join(&self.group, name)))
     }
 
@@ -561,8 +567,9 @@ impl<'a> MemberSerializer<'a> {
         if !shape.is_empty() && !shape.contains(&0) {
             return node::write_dataset(self.parent, self.name, dtype, shape, bytes);
         }
-        // class, shape, dtype and value.
+        // class, shape, dtype and value (the layout: never filtered).
         let _depth = DepthGuard::enter()?;
+        let _storage = write_scope::unfiltered();
         let group = create_group(self.parent, self.name, 4)?;
         node::write_str(&group, format::CLASS_ATTR, format::EMPTY_ARRAY_CLASS)?;
         if !shape.is_empty() {
