@@ -239,12 +239,14 @@ fn item_costs_the_same_in_a_collection_100_times_bigger() {
         }
         start.elapsed()
     };
-    let (mut s, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..7 {
-        s.push(time(&small, 1_000));
-        b.push(time(&big, 100_000));
+    // Rounds taken in turns, and the fastest of each kept: load from other processes only
+    // ever adds time, so the minimum is the cost itself (medians failed at 2.4-3.3x on this
+    // 2-core machine at load 10, and passed at ~1x when it was idle).
+    let (mut s, mut b) = (Duration::MAX, Duration::MAX);
+    for _ in 0..11 {
+        s = s.min(time(&small, 1_000));
+        b = b.min(time(&big, 100_000));
     }
-    let (s, b) = (median(&mut s), median(&mut b));
     let ratio = b.as_secs_f64() / s.as_secs_f64();
     assert!(
         ratio < 2.0,

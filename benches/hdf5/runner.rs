@@ -232,7 +232,7 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
     let timeout = w3_limit(sizes);
     for c in w3_cases(dir, sizes).into_iter().filter(|_| run("W3")) {
         let reps = if q { 3 } else { 11 };
-        record_guarded(&mut out, "W3", c, reps, dir, timeout);
+        record_guarded(&mut out, "W3", &c, reps, dir, timeout);
     }
 
     // W5: a compressed array (gzip 1 + shuffle), times and file sizes.
