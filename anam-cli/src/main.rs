@@ -158,13 +158,26 @@ pub struct CheckArgs {
 /// space left by removed and replaced objects is gone.
 ///
 /// DST must not exist. Groups without a class tag on the way to objects are kept as groups.
-/// (No `--compress` yet: it needs write options the library does not have.)
+/// With `--compress`, arrays of 64 KiB and more are stored chunked and compressed (Python
+/// reads gzip and lzf as they are; zstd needs `import hdf5plugin`).
 #[derive(clap::Args, Debug)]
 pub struct RepackArgs {
     /// The file to copy.
     pub src: PathBuf,
     /// The new file.
     pub dst: PathBuf,
+    /// Compress the copy's arrays: `none`, `gzip`, `gzip:N` (0-9), `lzf`, `zstd`, `zstd:N`
+    /// (1-22). Default: the arrays are stored contiguous, uncompressed.
+    #[arg(long, value_name = "HOW", value_parser = parse_compression)]
+    pub compress: Option<anam::Compression>,
+    /// HDF5's shuffle filter before the compression (helps numbers compress).
+    #[arg(long, requires = "compress")]
+    pub shuffle: bool,
+}
+
+/// `--compress`: the library's own parser, so the CLI accepts what `WriteOptions` does.
+fn parse_compression(s: &str) -> std::result::Result<anam::Compression, String> {
+    s.parse().map_err(|e: anam::Error| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -20,7 +20,12 @@ pub fn run(args: &RepackArgs) -> Result<ExitCode> {
     // The objects to copy: groups with a class tag, found through groups without one.
     let mut objects = Vec::new();
     collect(&src, &args.src, "", &mut objects)?;
-    let dst = anam::File::create(&args.dst).map_err(|e| Failure::at(&args.dst, "", e))?;
+    let mut options = anam::WriteOptions::new();
+    if let Some(compression) = &args.compress {
+        options = options.compression(*compression).shuffle(args.shuffle);
+    }
+    let dst =
+        anam::File::create_with(&args.dst, options).map_err(|e| Failure::at(&args.dst, "", e))?;
     let copied = copy(&src, &dst, &objects, args);
     drop(dst);
     if let Err(e) = copied {

@@ -464,7 +464,7 @@ fn repack_drops_the_space_of_replaced_objects() {
     );
     o.insert(
         "big",
-        Value::from(anam::ndarray::Array1::<f64>::linspace(0.0, 1.0, 2000).into_dyn()),
+        Value::from(anam::ndarray::Array1::<f64>::linspace(0.0, 1.0, 10_000).into_dyn()),
     );
     for i in 0..200 {
         o.insert("id", Value::I64(i));
@@ -491,6 +491,39 @@ fn repack_drops_the_space_of_replaced_objects() {
     // The destination is never replaced.
     let err = run_err(&["repack", s(&src), s(&dst)], 2);
     assert!(err.contains("already there"), "{err}");
+
+    // Compressed: the big array becomes a chunked, deflated dataset with the same values.
+    let gz = dir.path().join("gz.hdf5");
+    run(
+        &[
+            "repack",
+            s(&src),
+            s(&gz),
+            "--compress",
+            "gzip:4",
+            "--shuffle",
+        ],
+        0,
+    );
+    let big = anam::hdf5::File::open(&gz)
+        .unwrap()
+        .dataset("run/big")
+        .unwrap();
+    let filters = format!("{:?}", big.filters());
+    assert!(filters.to_lowercase().contains("deflate"), "{filters}");
+    assert!(big.is_chunked());
+    run(&["diff", s(&src), s(&gz)], 0);
+    let err = run_err(
+        &[
+            "repack",
+            s(&src),
+            s(&dir.path().join("x.hdf5")),
+            "--compress",
+            "gzip:12",
+        ],
+        2,
+    );
+    assert!(err.contains("gzip:12"), "{err}");
 
     // An object that does not load: an error naming it, and no half copy.
     {
