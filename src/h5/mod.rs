@@ -26,6 +26,7 @@ use crate::options::ReadOptions;
 /// written so far are removed again, so that the group holds what it held before.
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(group));
+    let _deferred = node::DeferredScope::enter();
     let before = group::Members::of(group)?;
     ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
 }
@@ -65,6 +66,7 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let new = file::NewFile::create(path)?;
             let group = group::create_group(new.file(), group_name, ser::UNKNOWN_ENTRIES)?;
+            let _deferred = node::DeferredScope::enter();
             ser::to_group(value, &group)?;
             drop(group);
             // If another writer created the file meanwhile, our object goes into theirs.
@@ -78,6 +80,7 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
 fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
     let file = file::open_write(path)?;
     let object = group::Unlinked::create(&file, ser::UNKNOWN_ENTRIES)?;
+    let _deferred = node::DeferredScope::enter();
     ser::to_group(value, &object.group)?;
     // The new object is on disk before any link to it is.
     file.flush()?;

@@ -70,6 +70,11 @@ pub(crate) fn charge(bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// What is left of the read's budget (all of memory outside a read).
+pub(crate) fn remaining() -> u64 {
+    SCOPE.get().map_or(u64::MAX, |s| s.remaining)
+}
+
 /// Whether the read may follow data outside the file (defaults to no outside a read).
 pub(crate) fn allow_external() -> bool {
     SCOPE.get().is_some_and(|s| s.allow_external)

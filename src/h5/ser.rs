@@ -60,12 +60,17 @@ fn list_group(group: Group, count: Option<usize>) -> Result<Group> {
     node::write_str(&group, format::CLASS_ATTR, format::LIST_CLASS)?;
     if let Some(n) = count {
         write_count(&group, n)?;
+    } else {
+        // Scalar items are created with the count, in HDF5's index order (see there).
+        node::defer_attributes(&group);
     }
     Ok(group)
 }
 
-/// Writes the `count` attribute of a list or dict (`int64`, as Python writes it).
+/// Writes the `count` attribute of a list or dict (`int64`, as Python writes it), after
+/// the items held back for it.
 fn write_count(group: &Group, n: usize) -> Result<()> {
+    node::write_deferred(group)?;
     node::write_scalar(group, format::COUNT_ATTR, (n as i64).into())
 }
 
