@@ -348,6 +348,28 @@ fuzz: deps ## Fuzz the wire decoder for FUZZ_SECONDS (60): cargo fuzz on nightly
 	@bash -c "$$FUZZ_SCRIPT"
 
 # ---------------------------------------------------------------------------------
+# fuzz-files: corrupt HDF5 files (tests/corrupt_files.rs). Seeded mutants of the Python
+# fixtures and of files the crate writes, each loaded in a child process with a time and
+# memory limit. `make test` runs the fixed-seed default budget; this runs for
+# FUZZ_FILES_SECONDS (or FUZZ_FILES_MUTANTS mutants) with a new seed (FUZZ_FILES_SEED to
+# repeat one), takes a gdb stack for every crash and hang, and keeps every mutant that
+# crashed, hung, panicked or loaded a wrong value in <target>/fuzz-files/.
+# FUZZ_FILES_EARLY_HANG=0 waits the full 10 s limit on every hang instead of recognising a
+# known one after 0.5 s.
+FUZZ_FILES_SECONDS    ?= 600
+FUZZ_FILES_MUTANTS    ?=
+FUZZ_FILES_SEED       ?= random
+FUZZ_FILES_EARLY_HANG ?= 0.5
+
+.PHONY: fuzz-files
+fuzz-files: deps ## Load seeded corrupt HDF5 files in child processes for FUZZ_FILES_SECONDS (600)
+	ANAM_CORRUPT_SECONDS=$(if $(FUZZ_FILES_MUTANTS),,$(FUZZ_FILES_SECONDS)) \
+	ANAM_CORRUPT_MUTANTS=$(FUZZ_FILES_MUTANTS) ANAM_CORRUPT_SEED=$(FUZZ_FILES_SEED) \
+	ANAM_CORRUPT_STACKS=all ANAM_CORRUPT_EARLY_HANG=$(FUZZ_FILES_EARLY_HANG) \
+	ANAM_CORRUPT_KEEP=$(abspath $(or $(CARGO_TARGET_DIR),target))/fuzz-files \
+	  $(CARGO) test --test corrupt_files -- --exact corrupt_files_load_without_crashing --nocapture
+
+# ---------------------------------------------------------------------------------
 # Benchmarks. `bench`: the Criterion benches of the HDF5 workloads (W1-W3), anam beside
 # its floor (benches/hdf5/). `bench-compare`: the HDF5 and MPI workloads with this crate,
 # the floors and Python anamnesis 1.0.4 in one run (tools/bench_compare.py); writes

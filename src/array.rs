@@ -25,6 +25,13 @@
 //! Element types are those of [`Element`]: `bool`, `i8`..`i64`, `u8`..`u64`, `f32`, `f64`,
 //! `Complex<f32>` and `Complex<f64>`. Reading converts losslessly (an `int32` dataset loads
 //! into `Array<i64, _>` or `Array<f64, _>`) and refuses narrowing conversions.
+//!
+//! Without the attribute, an array field compiles only when some crate of the build enables
+//! ndarray's `serde` feature; it then serializes through ndarray's own impl, element by
+//! element, and the crate's formats recognise that form: HDF5 and [`Value`](crate::Value)
+//! store the same dataset as this module (the wire format keeps ndarray's struct). This
+//! module is still the one to use: it needs no feature and moves the buffer whole. The
+//! arrays are those of [`anam::ndarray`](crate::ndarray) (ndarray 0.17).
 
 use std::borrow::Cow;
 use std::fmt;

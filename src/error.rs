@@ -38,7 +38,12 @@ pub enum ErrorKind {
         source: hdf5::Error,
     },
     /// A group's `class` attribute is not the tag (or an alias of the tag) of the type read.
-    #[error("class mismatch: found `{found}`, expected `{expected}`")]
+    #[error(
+        "class mismatch: found `{found}`, expected `{expected}` (to accept `{found}` too, \
+         name it in `#[anam::class(aliases(\"{found}\"))]` or `anam::alias!`, or call \
+         `anam::registry::add_hint(\"{found}\", \"{expected}\")`; to read without the \
+         check, `ReadOptions::check_class(false)`)"
+    )]
     ClassMismatch {
         /// The tag stored in the file.
         found: String,

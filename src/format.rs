@@ -63,6 +63,37 @@ pub fn is_reserved(name: &str) -> bool {
     name == CLASS_ATTR || name == NAMEMAPS_ATTR || name.starts_with(LIST_PREFIX)
 }
 
+/// Names starting with this are the writer's temporary links (an object being put in place
+/// of another); readers skip them.
+pub const TEMPORARY_PREFIX: &str = ".anam-tmp.";
+
+/// Why `name` cannot be the name of an object's member, if it cannot: the writer refuses
+/// such members (a struct field, an `extra_data` key, a `Value` object's member), since
+/// they would not read back (`docs/FORMAT.md`, "Member names"). `class` is not refused
+/// here: a struct field named `class` is the object's class tag.
+pub fn member_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name == NAMEMAPS_ATTR {
+        Some("is the layout's attribute of name maps")
+    } else if name.starts_with(LIST_PREFIX) {
+        Some(
+            "starts with `LIST`, which the layout keeps for list items (Python anamnesis \
+             skips every such name)",
+        )
+    } else if name.contains('/') {
+        Some("contains `/`, which separates the names of an HDF5 path")
+    } else if name == "." {
+        Some("is `.`, HDF5's name for the group itself")
+    } else if name.contains('\0') {
+        Some("contains a NUL character, which HDF5 names cannot hold")
+    } else if name.starts_with(TEMPORARY_PREFIX) {
+        Some("starts with `.anam-tmp.`, the writer's temporary names (readers skip them)")
+    } else {
+        None
+    }
+}
+
 /// Whether `tag` is a valid class tag: dot-separated identifiers.
 pub fn is_valid_tag(tag: &str) -> bool {
     !tag.is_empty()

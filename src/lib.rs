@@ -41,6 +41,7 @@
 //! | `Option::None`                                  | nothing (absent entries read as `None`)            |
 //! | `()`                                            | null-dataspace attribute (h5py's `Empty`)          |
 //! | `ndarray` array with [`array`](mod@array)        | dataset of its dtype and shape, one buffer         |
+//! | `ndarray` array through ndarray's `serde` feature | the same dataset (elements collected one by one)   |
 //! | empty or 0-d array                              | `AnamEmptyArray` group                             |
 //! | `Vec`/tuple of one numeric type                 | 1-D dataset                                        |
 //! | other sequences                                 | `AnamList` group (`count`, `LIST_item{i}`)         |
@@ -153,6 +154,7 @@ pub use crate::collection::{AnamCollection, CollectionKind, DefaultCollection};
 pub use crate::depth::MAX_DEPTH;
 pub use crate::dtype::{DType, Element, TypedArray};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::h5::{Entry, EntryKind, File, Items};
 pub use crate::mpi::MpiHandler;
 pub use crate::object::AnamObject;
 pub use crate::options::ReadOptions;
@@ -162,6 +164,13 @@ pub use crate::value::{to_value, ExtraData, Object, Value};
 /// The `hdf5` crate (hdf5-metno) this crate is built on, so that users need not match its
 /// version.
 pub use hdf5;
+/// The `ndarray` crate (0.17) whose arrays [`array`](mod@array), [`NdArray`] and
+/// [`TypedArray`] hold: an array type from another major version of ndarray is another type,
+/// which these do not accept. Use `anam::ndarray` to be sure of the version.
+pub use ndarray;
+/// The `num_complex` crate (0.4) of the complex element types ([`DType::C64`],
+/// [`DType::C128`]) and of [`Value::C64`]/[`Value::C128`].
+pub use num_complex;
 /// The `#[anam::class]` attribute macro, defined in `serde-anam-attrs` (its documentation
 /// follows).
 pub use serde_anam_attrs::class;

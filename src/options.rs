@@ -15,6 +15,10 @@
 ///   virtual datasets read other files (a file from elsewhere could point at any file
 ///   the program can read). They are refused, with an error naming them, unless
 ///   [`allow_external`](Self::allow_external) is set.
+/// * **The class check.** A struct reads only from a group whose `class` is its tag (or an
+///   alias or hint of it); [`check_class(false)`](Self::check_class) reads any object
+///   group into it, by member names (a "view" struct of a few fields of a bigger class,
+///   or a class renamed since the file was written).
 ///
 /// ```
 /// # fn main() -> anam::Result<()> {
@@ -30,6 +34,7 @@
 pub struct ReadOptions {
     pub(crate) max_bytes: Option<u64>,
     pub(crate) allow_external: bool,
+    pub(crate) skip_class_check: bool,
 }
 
 /// The least default byte budget (see [`ReadOptions`]).
@@ -58,6 +63,35 @@ impl ReadOptions {
     /// Whether external links, external raw storage and virtual datasets are followed.
     pub fn allow_external(mut self, allow: bool) -> ReadOptions {
         self.allow_external = allow;
+        self
+    }
+
+    /// Whether a struct checks the class tag of the group it reads (default: yes). With
+    /// `false`, any object group reads into any struct whose fields it has: for a "view"
+    /// of a few members of another class (members the struct leaves out are not read), or
+    /// a file written before a class was renamed. Aliases (`#[anam::class(aliases(...))]`,
+    /// [`anam::alias!`](crate::alias)) and [`registry::add_hint`](crate::registry::add_hint)
+    /// accept named other tags while keeping the check.
+    ///
+    /// ```
+    /// # fn main() -> anam::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("run.hdf5");
+    /// #[derive(serde::Serialize)]
+    /// #[serde(rename = "lab.Run")]
+    /// struct Run { id: i64, samples: Vec<f64>, notes: String }
+    /// anam::to_file(&path, "run", &Run { id: 7, samples: vec![1.0; 1000], notes: "ok".into() })?;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct RunId { id: i64 }
+    /// let options = anam::ReadOptions::new().check_class(false);
+    /// let head: RunId = anam::from_file_with(&path, Some("run"), &options)?;
+    /// assert_eq!(head.id, 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_class(mut self, check: bool) -> ReadOptions {
+        self.skip_class_check = !check;
         self
     }
 

@@ -13,10 +13,23 @@ use anam::Value;
 /// machine).
 const CHILD_MEMORY: u64 = 1 << 30;
 
+/// Held while a test has a file open through the `hdf5` crate and while a child process is
+/// started: HDF5 opens files without close-on-exec and `flock`s them, so a child started by
+/// another test thread meanwhile would inherit the lock and keep the file "locked by
+/// another process" for as long as it runs.
+static HDF5_OPEN_OR_SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn hold() -> std::sync::MutexGuard<'static, ()> {
+    HDF5_OPEN_OR_SPAWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Runs the case `case` on `file` in a child process under [`CHILD_MEMORY`]; returns what
 /// the load printed (`Ok` or `Err: message`).
 fn in_child(case: &str, file: &Path) -> String {
-    let out = Command::new(std::env::current_exe().unwrap())
+    let spawning = hold();
+    let child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "child",
@@ -26,8 +39,12 @@ fn in_child(case: &str, file: &Path) -> String {
         ])
         .env("ANAM_BOUNDED_CASE", case)
         .env("ANAM_BOUNDED_FILE", file)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    drop(spawning);
+    let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -77,6 +94,7 @@ fn child() {
 fn file_with(name: &str, make: impl FnOnce(&hdf5::Group)) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
+    let _open = hold();
     let file = hdf5::File::create(&path).unwrap();
     let g = file.create_group("g").unwrap();
     let class: hdf5::types::VarLenUnicode = "tests.Holder".parse().unwrap();
@@ -198,6 +216,7 @@ fn an_unlimited_read_of_an_impossible_size_is_an_error_not_an_abort() {
 fn lists_of_absent_items_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.hdf5");
+    let open = hold();
     let file = hdf5::File::create(&path).unwrap();
     let g = file.create_group("g").unwrap();
     let str_attr = |loc: &hdf5::Group, name: &str, value: &str| {
@@ -220,6 +239,7 @@ fn lists_of_absent_items_are_bounded() {
     }
     drop(g);
     drop(file);
+    drop(open);
     assert!(std::fs::metadata(&path).unwrap().len() < 64 << 10);
     let result = in_child("value", &path);
     assert!(

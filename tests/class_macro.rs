@@ -259,6 +259,33 @@ struct OldPerson {
     age: i64,
 }
 
+/// Serde attributes that keep a class a struct with its tag (`#[anam::class]` refuses
+/// `flatten`, `transparent`, `into`, `from`, `try_from`, and `tag` beside `extra_data`):
+/// field `rename`, `alias`, `default` and `skip_serializing_if`, alone and in one list; a
+/// container `tag`, which adds a member holding the class tag.
+#[anam::class(class = "tests.Allowed")]
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(tag = "kind")]
+struct Allowed {
+    #[serde(rename = "label", alias = "old_label")]
+    name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    values: Vec<i64>,
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// `tag = "class"` is the class attribute itself, so it may sit beside `extra_data`.
+#[anam::class(class = "tests.TaggedOnClass")]
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(tag = "class")]
+struct TaggedOnClass {
+    x: i64,
+    #[anam(extra_data)]
+    extra: BTreeMap<String, i64>,
+}
+
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
@@ -612,4 +639,40 @@ fn alias_loads_as_the_class() {
     assert_eq!(obj.class_tag(), "tests.Person");
     assert_eq!(obj.downcast_ref::<Person>(), Some(&expected));
     assert_eq!(*obj.downcast::<Person>().unwrap(), expected);
+}
+
+#[test]
+fn allowed_serde_attributes_keep_the_class_layout() {
+    let (_dir, path) = temp_file();
+    let allowed = Allowed {
+        name: "a".into(),
+        values: Vec::new(),
+        note: None,
+    };
+    anam::to_file(&path, "allowed", &allowed).unwrap();
+    let file = anam::hdf5::File::open(&path).unwrap();
+    let group = file.group("allowed").unwrap();
+    let mut names = group.attr_names().unwrap();
+    names.sort();
+    assert_eq!(names, ["class", "kind", "label"]);
+    let class: anam::hdf5::types::VarLenUnicode =
+        group.attr("class").unwrap().read_scalar().unwrap();
+    assert_eq!(class.as_str(), "tests.Allowed");
+    let kind: anam::hdf5::types::VarLenUnicode = group.attr("kind").unwrap().read_scalar().unwrap();
+    assert_eq!(kind.as_str(), "tests.Allowed");
+    drop((group, file));
+    let obj = anam::obj_from_file(&path, None).unwrap();
+    assert_eq!(obj.downcast_ref::<Allowed>(), Some(&allowed));
+
+    // Read, written again, read again: the tag does not end up in `extra_data`.
+    let tagged = TaggedOnClass {
+        x: 1,
+        extra: [("e".to_string(), 2)].into(),
+    };
+    anam::to_file(&path, "tagged", &tagged).unwrap();
+    let back: TaggedOnClass = anam::from_file(&path, Some("tagged")).unwrap();
+    assert_eq!(back, tagged);
+    anam::to_file(&path, "tagged", &back).unwrap();
+    let obj = anam::obj_from_file(&path, Some("tagged")).unwrap();
+    assert_eq!(obj.downcast_ref::<TaggedOnClass>(), Some(&tagged));
 }

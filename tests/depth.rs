@@ -113,3 +113,45 @@ fn the_wire_format_has_the_same_limit() {
         std::mem::forget((typed, back));
     });
 }
+
+#[test]
+fn to_value_and_from_value_have_the_same_limit() {
+    on_small_stack(|| {
+        let deepest = chain(anam::MAX_DEPTH);
+        let value = anam::to_value(&deepest).unwrap();
+        let back: Node = anam::from_value_ref(&value).unwrap();
+        assert_eq!(back, deepest);
+        std::mem::forget(back);
+        let back: Node = anam::from_value(value).unwrap();
+        assert_eq!(back, deepest);
+        std::mem::forget((deepest, back));
+
+        let deeper = chain(anam::MAX_DEPTH + 1);
+        let err = anam::to_value(&deeper).unwrap_err();
+        assert!(err.to_string().contains("nested too deep"), "{err}");
+        std::mem::forget(deeper);
+
+        let very = nested_lists(100_000);
+        let err = anam::to_value(&very).unwrap_err();
+        assert!(err.to_string().contains("nested too deep"), "{err}");
+        std::mem::forget(very);
+
+        // A Value deeper than the limit (made by hand) read into the typed chain.
+        let mut very = Value::None;
+        for level in (1..=10_000).rev() {
+            let mut o = anam::Object::new("depth.Node");
+            o.fields.push(("level".into(), Value::I64(level)));
+            o.fields.push(("next".into(), very));
+            very = Value::Object(o);
+        }
+        let err = match anam::from_value_ref::<Node>(&very) {
+            Ok(back) => {
+                std::mem::forget(back);
+                panic!("read a 10,000-deep chain")
+            }
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains("nested too deep"), "{err}");
+        std::mem::forget(very);
+    });
+}

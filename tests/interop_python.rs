@@ -11,28 +11,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+#[path = "common/python.rs"]
+mod python;
+use python::python;
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
 use ndarray::{Array1, Array2, ArrayD};
 use num_complex::{Complex32, Complex64};
 use serde::Serialize;
-
-fn python() -> Option<PathBuf> {
-    let from_env = std::env::var_os("ANAM_PYTHON").map(PathBuf::from);
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let found = from_env.or_else(|| venv.exists().then_some(venv));
-    if found.is_none() {
-        let msg = "no Python with anamnesis 1.0.4: set ANAM_PYTHON or run `make venv`";
-        assert!(
-            std::env::var("ANAM_REQUIRE_INTEROP").as_deref() != Ok("1"),
-            "{msg}"
-        );
-        eprintln!("skipping the Python interop check: {msg}");
-    }
-    found
-}
 
 fn write<T: Serialize>(dir: &Path, file: &str, groups: &[(&str, &T)]) {
     for (group, value) in groups {

@@ -184,6 +184,43 @@ pub fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
         .collect()
 }
 
+/// The items of every `#[serde(...)]` attribute in `attrs`, and of those behind
+/// `#[cfg_attr(predicate, serde(...))]` whatever the predicate (an attribute macro sees
+/// `cfg_attr` unexpanded). For the checks of the items a class refuses, which must hold in
+/// every configuration; the names and defaults the expansion computes come from
+/// [`serde_metas`] only.
+pub fn serde_metas_any_cfg(attrs: &[Attribute]) -> Vec<Meta> {
+    let mut metas = serde_metas(attrs);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
+        if let Meta::List(list) = &attr.meta {
+            metas.extend(cfg_attr_serde_metas(list));
+        }
+    }
+    metas
+}
+
+/// The serde items of `cfg_attr(predicate, attr, ...)`, nested `cfg_attr`s included.
+fn cfg_attr_serde_metas(list: &syn::MetaList) -> Vec<Meta> {
+    let Ok(items) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
+        return Vec::new();
+    };
+    let mut metas = Vec::new();
+    // The first item is the predicate.
+    for item in items.iter().skip(1) {
+        let Meta::List(inner) = item else { continue };
+        if inner.path.is_ident("serde") {
+            if let Ok(nested) =
+                inner.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            {
+                metas.extend(nested);
+            }
+        } else if inner.path.is_ident("cfg_attr") {
+            metas.extend(cfg_attr_serde_metas(inner));
+        }
+    }
+    metas
+}
+
 /// The string a serde item gives for serialization: `key = "s"` or
 /// `key(serialize = "s", ...)`.
 pub fn serialize_str(meta: &Meta) -> Option<String> {

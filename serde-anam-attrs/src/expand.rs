@@ -10,7 +10,8 @@ use syn::spanned::Spanned;
 use syn::{Error, Field, Fields, Ident, Item, ItemStruct, LitStr, Meta, Result, Token, Type};
 
 use crate::args::{
-    combine, lit_str, rename_field, serde_metas, serialize_str, ClassArgs, FieldArgs,
+    combine, lit_str, rename_field, serde_metas, serde_metas_any_cfg, serialize_str, ClassArgs,
+    FieldArgs,
 };
 
 /// One field of the class, with what the expansion needs of it.
@@ -27,6 +28,8 @@ struct ClassField {
 struct Container {
     rename_all: Option<String>,
     default: Option<Meta>,
+    /// `tag = "name"` (see [`check_tag`]).
+    tag: Option<Meta>,
 }
 
 /// The class: its struct (as output) and what was parsed from it.
@@ -89,6 +92,9 @@ fn parse_class(args: &ClassArgs, item: Item) -> Result<Class> {
             combine(&mut errors, e);
             FieldArgs::default()
         });
+        if let Err(e) = check_flatten(field, &args) {
+            combine(&mut errors, e);
+        }
         let serde_name = serde_name(field, container.rename_all.as_deref());
         // A container `default` already fills them in, from the class's default.
         if (args.extra_data.is_some() || args.bcast_only.is_some()) && container.default.is_none() {
@@ -101,6 +107,9 @@ fn parse_class(args: &ClassArgs, item: Item) -> Result<Class> {
         });
     }
     if let Err(e) = check_fields(&fields) {
+        combine(&mut errors, e);
+    }
+    if let Err(e) = check_tag(&container, &fields) {
         combine(&mut errors, e);
     }
     if let Some(e) = errors {
@@ -186,12 +195,62 @@ fn check_derives(item: &ItemStruct) -> Result<()> {
     ))
 }
 
-/// Reads the container's attributes: anam owns the Serde name and the deserialization path.
+/// Container Serde items that make a class serialize as something other than its own
+/// struct, and why (each was tried with `to_file`, `from_file` and `obj_from_file`):
+///
+/// * `transparent`: the class is written as its one field, so the group has the field's
+///   tag (a struct field's `class`) or is no group at all (any other field);
+/// * `into = "T"`: the class is written as `T`, under `T`'s Serde name: its own
+///   `from_file` then fails ("class mismatch: found `T`"), and `obj_from_file` does not
+///   know the tag (only a `T` renamed to the class tag would do, which the macro cannot
+///   check);
+/// * `from = "T"`, `try_from = "T"`: the class is read as `T`, which checks `T`'s Serde
+///   name, not the class tag: the class cannot read its own files ("class mismatch: found
+///   `module.Name`, expected `T`"); `init` is the hook after loading (and is itself a
+///   `from`).
+///
+/// Not refused:
+///
+/// * `tag = "name"`: the class stays a struct with its tag, plus a member `name` holding the
+///   tag (`tag = "class"` is the class attribute itself); only beside `extra_data` does it
+///   break (see [`check_tag`]);
+/// * `untagged` and `content`: Serde itself refuses them on a struct ("can only be used on
+///   enums").
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "transparent",
+        "Serde would write the class as its one field, without the class tag",
+    ),
+    (
+        "into",
+        "Serde would write the class as the other type, under that type's tag, so the class \
+         could not read it back",
+    ),
+    ("from", READ_AS_OTHER),
+    ("try_from", READ_AS_OTHER),
+];
+
+/// Why `from` and `try_from` are refused.
+const READ_AS_OTHER: &str = "Serde would read the class as the other type, which checks that \
+                             type's tag instead of the class's, so the class could not read \
+                             its own files; to run code after every load, use \
+                             `#[anam::class(init = path)]`";
+
+/// Reads the container's attributes: anam owns the Serde name and the (de)serialization
+/// path.
 fn container(item: &ItemStruct) -> Result<Container> {
     let mut errors = None;
     if let Some(attr) = item.attrs.iter().find(|a| a.path().is_ident("anam")) {
         let msg = "`#[anam(...)]` is for fields; class options go in `#[anam::class(...)]`";
         combine(&mut errors, Error::new_spanned(attr, msg));
+    }
+    // Also behind `cfg_attr`: a class must keep its layout in every configuration.
+    for meta in serde_metas_any_cfg(&item.attrs) {
+        let key = meta.path();
+        if let Some((k, why)) = REFUSED.iter().find(|(k, _)| key.is_ident(k)) {
+            let msg = format!("`#[serde({k})]` is not supported on an anam class: {why}");
+            combine(&mut errors, Error::new_spanned(key, msg));
+        }
     }
     let mut container = Container::default();
     for meta in serde_metas(&item.attrs) {
@@ -200,22 +259,78 @@ fn container(item: &ItemStruct) -> Result<Container> {
             let msg = "anam sets the Serde name of a class to its tag: use \
                        `#[anam::class(class = \"module.Name\")]` instead of `#[serde(rename)]`";
             combine(&mut errors, Error::new_spanned(key, msg));
-        } else if let Some(k) = ["from", "try_from", "into", "transparent"]
-            .iter()
-            .find(|k| key.is_ident(k))
-        {
-            let msg = format!(
-                "`#[serde({k})]` is not supported on an anam class: anam manages how a class is \
-                 (de)serialized"
-            );
-            combine(&mut errors, Error::new_spanned(key, msg));
         } else if key.is_ident("rename_all") {
             container.rename_all = serialize_str(&meta);
         } else if key.is_ident("default") {
             container.default = Some(meta);
+        } else if key.is_ident("tag") {
+            container.tag = Some(meta);
         }
     }
     errors.map_or(Ok(container), Err)
+}
+
+/// Fails on a field's `#[serde(flatten)]` (in any of its forms, `cfg_attr` included): Serde
+/// then serializes the whole class with `serialize_map`, so it is written as an `AnamDict`
+/// group without the class tag, which `obj_from_file` cannot load ("unknown class
+/// `anamnesis.abstract.AnamDict`"). Entries beside the members are what `extra_data` is for:
+/// the error says so, or, for a field that is not a map, how else to keep its members.
+fn check_flatten(field: &Field, args: &FieldArgs) -> Result<()> {
+    let Some(meta) = serde_metas_any_cfg(&field.attrs)
+        .into_iter()
+        .find(|m| m.path().is_ident("flatten"))
+    else {
+        return Ok(());
+    };
+    let instead = if args.extra_data.is_some() {
+        "remove `flatten`: `#[anam(extra_data)]` already stores this map's entries beside the \
+         members"
+            .to_string()
+    } else if is_map(&field.ty) {
+        "use `#[anam(extra_data)]` instead: its entries are stored beside the members, and \
+         stored entries that are not members load into it"
+            .to_string()
+    } else {
+        let name = field.ident.as_ref().expect("named field").unraw();
+        format!(
+            "declare the flattened fields in the class, or store `{name}` as a member object \
+             (without `flatten`); for open-ended entries beside the members, use \
+             `#[anam(extra_data)]` on a map field"
+        )
+    };
+    Err(Error::new_spanned(
+        meta.path(),
+        format!(
+            "`#[serde(flatten)]` is not supported in an anam class: Serde would write the class \
+             as a map (an `AnamDict` group, without the class tag); {instead}"
+        ),
+    ))
+}
+
+/// Fails on a container `tag = "name"` (other than `class`) beside an `extra_data` field:
+/// the tag is written as a member `name`, which is no field, so on reading it goes into
+/// `extra_data`, and the next write has `name` twice (an error). Without `extra_data` the
+/// tag is one more member and round-trips; `tag = "class"` is the class attribute itself.
+fn check_tag(container: &Container, fields: &[ClassField]) -> Result<()> {
+    let Some(Meta::NameValue(tag)) = &container.tag else {
+        return Ok(());
+    };
+    let Some(name) = lit_str(&tag.value).map(LitStr::value) else {
+        return Ok(());
+    };
+    let Some(extra) = fields.iter().find(|f| f.args.extra_data.is_some()) else {
+        return Ok(());
+    };
+    if name == "class" {
+        return Ok(());
+    }
+    let msg = format!(
+        "`#[serde(tag = \"{name}\")]` cannot be used beside `#[anam(extra_data)]`: the tag is \
+         stored as a member `{name}`, which would load into `{}` and then be written twice; \
+         remove `tag` (the class tag is already the `class` attribute)",
+        extra.serde_name
+    );
+    Err(Error::new_spanned(&tag.path, msg))
 }
 
 /// The Serde name of a field: its `rename`, or its name under the container's

@@ -77,14 +77,32 @@ mod expand;
 /// # What it generates
 ///
 /// * `#[serde(rename = "<tag>")]` on the struct: the tag is its Serde name, so a
-///   container `#[serde(rename)]` is an error, as are `from`, `try_from`, `into` and
-///   `transparent`;
+///   container `#[serde(rename)]` is an error;
 /// * `impl anam::AnamClass` with `CLASS`, `DEFAULT_GROUP`, `ALIASES` and, with `init`,
 ///   `after_load`;
 /// * the class's entry in `anam::registry`;
 /// * with `init`, a hidden struct with the same fields that Serde deserializes first and
 ///   converts (`#[serde(from)]`), running the hook: so the hook runs exactly once per
 ///   object, however it is loaded.
+///
+/// # Serde attributes a class refuses
+///
+/// Those that would make the class serialize as something other than its own struct, so
+/// that the group loses its class tag or the class cannot read its own files (also behind
+/// `cfg_attr`):
+///
+/// | attribute | what it would do |
+/// |---|---|
+/// | `#[serde(flatten)]` on a field | Serde writes the whole class as a map: an `AnamDict` group, not an object. Use `#[anam(extra_data)]` for entries beside the members |
+/// | `#[serde(transparent)]` | the class is written as its one field |
+/// | `#[serde(into = "T")]` | the class is written as a `T`, under `T`'s tag |
+/// | `#[serde(from = "T")]`, `try_from` | the class is read as a `T`, which expects `T`'s tag; use `init` for work after loading |
+/// | `#[serde(tag = "name")]` beside `#[anam(extra_data)]` | the tag member loads into `extra_data` and is then written twice |
+///
+/// Other Serde attributes work as usual: `rename` and `rename_all` of fields, `default`,
+/// `skip`, `skip_serializing_if`, `with`, `alias`, `deny_unknown_fields`, and a container
+/// `tag` without `extra_data` (one more member, holding the class tag; `tag = "class"` is
+/// the class attribute itself). Serde itself refuses `untagged` and `content` on structs.
 ///
 /// Generic structs, tuple and unit structs and enums cannot be classes.
 #[proc_macro_attribute]

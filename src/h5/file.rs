@@ -432,7 +432,10 @@ impl NewFile {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let temp = dir.map_or_else(|| PathBuf::from(&temp_name), |d| d.join(&temp_name));
-        let file = ffi::file_access(false)?
+        let mut builder = ffi::file_access(false)?;
+        // No timestamp on the root group either (see `ffi::group_create_list`).
+        builder.with_fcpl(|fcpl| fcpl.obj_track_times(false));
+        let file = builder
             .create_excl(&temp)
             .map_err(|source| file_error(path, source))?;
         ffi::close_on_exec(&file);

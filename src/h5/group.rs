@@ -152,9 +152,7 @@ fn is_external_link(parent: &Group, name: &str) -> bool {
     external
 }
 
-/// Names starting with this are the writer's temporary links (an object being put in place
-/// of another); readers skip them.
-pub(crate) const TEMPORARY_PREFIX: &str = ".anam-tmp.";
+pub(crate) use crate::format::TEMPORARY_PREFIX;
 
 /// Whether a link name is one of the writer's temporary names.
 pub(crate) fn is_temporary(name: &str) -> bool {
@@ -298,8 +296,8 @@ fn replace_by_temporary(file: &hdf5::File, temp: &str, path: &str) -> Result<()>
     })
 }
 
-/// Removes the link `name` of `file`.
-fn delete_link(file: &hdf5::File, name: &str) -> Result<()> {
+/// Removes the link `name` of `file` (or of any group).
+pub(crate) fn delete_link(file: &Group, name: &str) -> Result<()> {
     use hdf5_sys::h5l::H5Ldelete;
     use hdf5_sys::h5p::H5P_DEFAULT;
 

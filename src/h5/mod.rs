@@ -9,6 +9,8 @@ mod de;
 mod ffi;
 mod file;
 mod group;
+mod handle;
+mod map_order;
 mod node;
 mod scope;
 mod ser;
@@ -22,11 +24,12 @@ use crate::error::{Error, Result};
 use crate::object::AnamObject;
 use crate::options::ReadOptions;
 
+pub use handle::{Entry, EntryKind, File, Items};
+
 /// Writes `value` into `group`: the group becomes the object. On an error, the entries
 /// written so far are removed again, so that the group holds what it held before.
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &hdf5::Group) -> Result<()> {
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(group));
-    let _deferred = node::DeferredScope::enter();
     let before = group::Members::of(group)?;
     ser::to_group(value, group).inspect_err(|_| group::remove_added(group, &before))
 }
@@ -66,7 +69,6 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let new = file::NewFile::create(path)?;
             let group = group::create_group(new.file(), group_name, ser::UNKNOWN_ENTRIES)?;
-            let _deferred = node::DeferredScope::enter();
             ser::to_group(value, &group)?;
             drop(group);
             // If another writer created the file meanwhile, our object goes into theirs.
@@ -79,12 +81,24 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
 /// [`to_file`] into a file that exists.
 fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
     let file = file::open_write(path)?;
-    let object = group::Unlinked::create(&file, ser::UNKNOWN_ENTRIES)?;
-    let _deferred = node::DeferredScope::enter();
+    write_object(&file, name, value)
+}
+
+/// Writes `value` as the object `name` of the open `file`, failure-atomic: built unlinked,
+/// flushed, then linked in place of an object of that name (see [`to_file`]).
+pub(crate) fn write_object<T: ?Sized + Serialize>(
+    file: &hdf5::File,
+    name: &str,
+    value: &T,
+) -> Result<()> {
+    check_group_name(name)?;
+    // Groups of a file of HDF5's earliest format (Python's) need it for indexed attributes.
+    let _track = ffi::track_attribute_order(ffi::in_earliest_format(&file.as_group()?));
+    let object = group::Unlinked::create(file, ser::UNKNOWN_ENTRIES)?;
     ser::to_group(value, &object.group)?;
     // The new object is on disk before any link to it is.
     file.flush()?;
-    group::link_replacing(&file, object, name)?;
+    group::link_replacing(file, object, name)?;
     file.flush()?;
     Ok(())
 }

@@ -612,15 +612,6 @@ pub(crate) fn load_attributes<K>(
     }
 }
 
-/// Whether `loc` has the attribute `name`.
-pub(crate) fn attribute_exists(loc: hid_t, name: &str) -> Result<bool> {
-    use hdf5_sys::h5a::H5Aexists;
-    let cname = c_name(name, "attribute")?;
-    let op = || format!("cannot look for the attribute `{name}`");
-    // SAFETY: a valid object id and a NUL-terminated name.
-    call(op, || unsafe { H5Aexists(loc, cname.as_ptr()) }).map(|found| found > 0)
-}
-
 /// HDF5's hash of an attribute name, the key of the name index of dense attribute storage
 /// (`H5_checksum_lookup3(name, strlen(name), 0)`: Bob Jenkins's lookup3 `hashlittle`,
 /// public domain, as HDF5 1.8 to 2.x compute it).
@@ -867,6 +858,57 @@ fn write_scalar_now(loc: hid_t, name: &CStr, value: Scalar) -> Result<()> {
             bytes.as_ptr().cast(),
         )
     }
+}
+
+/// Writes `value` into the existing scalar attribute `name` of `loc`, in place (HDF5
+/// converts it to the attribute's stored type): the attribute is never missing, as it
+/// would be between a delete and a create.
+pub(crate) fn update_scalar(loc: &Group, name: &str, value: Scalar) -> Result<()> {
+    use hdf5_sys::h5a::{H5Aclose, H5Aopen, H5Awrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+
+    let shared = ffi::shared()?;
+    let mut bytes = Vec::with_capacity(16);
+    value.extend_bytes(&mut bytes);
+    let cname = c_name(name, "attribute")?;
+    let op = || format!("cannot update the attribute `{name}`");
+    // SAFETY: a valid location id and a NUL-terminated name; the id is owned.
+    let attr = OwnedId::new(op, H5Aclose, || unsafe {
+        H5Aopen(loc.id(), cname.as_ptr(), H5P_DEFAULT)
+    })?;
+    // SAFETY: `bytes` holds one value of the dtype's type.
+    call(op, || unsafe {
+        H5Awrite(
+            attr.id(),
+            shared.type_of(value.dtype()),
+            bytes.as_ptr().cast(),
+        )
+    })?;
+    Ok(())
+}
+
+/// Whether `loc` has an attribute `name`.
+pub(crate) fn attribute_exists(loc: hid_t, name: &str) -> Result<bool> {
+    use hdf5_sys::h5a::H5Aexists;
+    let cname = c_name(name, "attribute")?;
+    // SAFETY: a valid location id and a NUL-terminated name.
+    let found = call(
+        || format!("cannot look for the attribute `{name}`"),
+        || unsafe { H5Aexists(loc, cname.as_ptr()) },
+    )?;
+    Ok(found > 0)
+}
+
+/// Removes the attribute `name` of `loc`.
+pub(crate) fn delete_attribute(loc: hid_t, name: &str) -> Result<()> {
+    use hdf5_sys::h5a::H5Adelete;
+    let cname = c_name(name, "attribute")?;
+    call(
+        || format!("cannot remove the attribute `{name}`"),
+        // SAFETY: a valid location id and a NUL-terminated name.
+        || unsafe { H5Adelete(loc, cname.as_ptr()) },
+    )?;
+    Ok(())
 }
 
 /// Writes a variable-length UTF-8 string attribute (what h5py writes for `str`).
@@ -1156,7 +1198,7 @@ pub(crate) fn write_dataset(
             h5type,
             space_id,
             H5P_DEFAULT,
-            H5P_DEFAULT,
+            shared.dcpl,
             H5P_DEFAULT,
         )
     })?;

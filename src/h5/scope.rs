@@ -15,6 +15,7 @@ struct Scope {
     remaining: u64,
     budget: u64,
     allow_external: bool,
+    check_class: bool,
 }
 
 thread_local! {
@@ -37,6 +38,7 @@ pub(crate) fn enter(options: &ReadOptions, file_size: u64) -> ScopeGuard {
         remaining: budget,
         budget,
         allow_external: options.allow_external,
+        check_class: !options.skip_class_check,
     }));
     ScopeGuard { outer: true }
 }
@@ -73,6 +75,11 @@ pub(crate) fn charge(bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
 /// What is left of the read's budget (all of memory outside a read).
 pub(crate) fn remaining() -> u64 {
     SCOPE.get().map_or(u64::MAX, |s| s.remaining)
+}
+
+/// Whether structs check the class tag of what they read (defaults to yes outside a read).
+pub(crate) fn check_class() -> bool {
+    SCOPE.get().is_none_or(|s| s.check_class)
 }
 
 /// Whether the read may follow data outside the file (defaults to no outside a read).

@@ -10,6 +10,7 @@ use hdf5::Group;
 use serde::ser::{self, Impossible, Serialize};
 
 use super::group::{create_group, join};
+use super::map_order;
 use super::node;
 use crate::depth::DepthGuard;
 use crate::dtype::{self, DType, Scalar};
@@ -24,15 +25,48 @@ use crate::value::{self, Value};
 
 /// Writes `value` into `group`, which becomes the object (struct, map or sequence).
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
-    value
-        .serialize(GroupSerializer::new(group.clone())?)
-        .map_err(|e| e.at_with(|| group.name()))
+    let _deferred = node::DeferredScope::enter();
+    let mut top = GroupSerializer::new(group.clone())?;
+    top.sort_map = map_order::needs_sorting(value);
+    value.serialize(top).map_err(|e| e.at_with(|| group.name()))
 }
 
+/// Writes `value` as the member `name` of `parent` (a map whose keys do not come in order
+/// is written sorted, see [`map_order`]).
+pub(crate) fn write_member<T: ?Sized + Serialize>(
+    parent: &Group,
+    name: &str,
+    value: &T,
+) -> Result<()> {
+    let _deferred = node::DeferredScope::enter();
+    let member = MemberSerializer {
+        sort_map: map_order::needs_sorting(value),
+        ..MemberSerializer::new(parent, name)
+    };
+    crate::depth::grow(|| value.serialize(member))
+}
+
+/// Refuses a member name that would not read back (see [`format::member_name_problem`]).
+fn check_member_name(group: &Group, name: &str) -> Result<()> {
+    match format::member_name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(Error::invalid(format!(
+            "the member name `{name}` {problem}: rename it (for a field, \
+             `#[serde(rename = \"...\")]` or `#[anam(name = \"...\")]`)"
+        ))
+        .at_with(|| join(group, name))),
+    }
+}
+
+mod ndarray_serde;
+
 /// The associated types of the layout's serializers (each compound has one writer,
-/// whichever serializer starts it).
+/// whichever serializer starts it; a member's struct may be ndarray's array).
 macro_rules! compound_types {
     () => {
+        compound_types!(StructSerializer);
+    };
+    ($structure:ty) => {
         type Ok = ();
         type Error = Error;
         type SerializeSeq = SeqSerializer;
@@ -40,7 +74,7 @@ macro_rules! compound_types {
         type SerializeTupleStruct = SeqSerializer;
         type SerializeTupleVariant = SeqSerializer;
         type SerializeMap = MapSerializer;
-        type SerializeStruct = StructSerializer;
+        type SerializeStruct = $structure;
         type SerializeStructVariant = VariantFields;
     };
 }
@@ -79,6 +113,8 @@ fn write_count(group: &Group, n: usize) -> Result<()> {
 pub(crate) struct GroupSerializer {
     group: Group,
     depth: DepthGuard,
+    /// The value is a map whose keys do not come in order: write it sorted.
+    sort_map: bool,
 }
 
 impl GroupSerializer {
@@ -86,6 +122,7 @@ impl GroupSerializer {
         Ok(GroupSerializer {
             group,
             depth: DepthGuard::enter()?,
+            sort_map: false,
         })
     }
 
@@ -118,7 +155,8 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_none(self) -> Result<()> {
-        Ok(())
+        // An absent entry: there would be nothing to read back.
+        self.not_a_group("None")
     }
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
@@ -126,7 +164,8 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_unit(self) -> Result<()> {
-        Ok(())
+        // A member `()` is an attribute with no value; a group cannot be one.
+        self.not_a_group("()")
     }
 
     fn serialize_unit_struct(self, name: &'static str) -> Result<()> {
@@ -162,7 +201,7 @@ impl ser::Serializer for GroupSerializer {
         value: &T,
     ) -> Result<()> {
         let data = variant_dict(&self.group, variant)?;
-        crate::depth::grow(|| value.serialize(MemberSerializer::new(&data, &format::list_item(0))))
+        write_member(&data, &format::list_item(0), value)
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
@@ -191,7 +230,7 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
-        MapSerializer::start(self.group, len, self.depth)
+        MapSerializer::start(self.group, len, self.depth, self.sort_map)
     }
 
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
@@ -281,8 +320,8 @@ impl StructSerializer {
             }
             claim(&mut self.written, &self.group, name)?;
         }
-        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.group, name)))
-            .map_err(|e| e.at_with(|| join(&self.group, name)))
+        check_member_name(&self.group, name)?;
+        write_member(&self.group, name, value).map_err(|e| e.at_with(|| join(&self.group, name)))
     }
 
     fn finish(self) -> Result<()> {
@@ -364,6 +403,7 @@ impl ser::SerializeMap for InlineMap<'_> {
                 "extra_data key `{key}` is reserved by the layout"
             )));
         }
+        check_member_name(self.group, &key)?;
         self.key = Some(key);
         Ok(())
     }
@@ -371,8 +411,7 @@ impl ser::SerializeMap for InlineMap<'_> {
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let key = self.key.take().ok_or_else(not_a_map)?;
         claim(self.written, self.group, &key)?;
-        crate::depth::grow(|| value.serialize(MemberSerializer::new(self.group, &key)))
-            .map_err(|e| e.at_with(|| join(self.group, &key)))
+        write_member(self.group, &key, value).map_err(|e| e.at_with(|| join(self.group, &key)))
     }
 
     fn end(self) -> Result<()> {
@@ -458,8 +497,8 @@ impl ser::SerializeMap for ObjectWriter {
                 _ => Err(at(Error::invalid("a legacy list member must be a list"))),
             },
             name => {
-                crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.group, name)))
-                    .map_err(at)
+                check_member_name(&self.group, name)?;
+                write_member(&self.group, name, value).map_err(at)
             }
         }
     }
@@ -497,6 +536,8 @@ pub(crate) struct MemberSerializer<'a> {
     pub name: &'a str,
     /// Set by [`crate::as_list`]: a sequence keeps the list layout even when numeric.
     pub force_list: bool,
+    /// The value is a map whose keys do not come in order: write it sorted.
+    pub sort_map: bool,
 }
 
 impl<'a> MemberSerializer<'a> {
@@ -505,13 +546,16 @@ impl<'a> MemberSerializer<'a> {
             parent,
             name,
             force_list: false,
+            sort_map: false,
         }
     }
 
     /// The subgroup `name`, made for about `entries` attributes and links, to be written
     /// as a whole.
     fn subgroup(&self, entries: usize) -> Result<GroupSerializer> {
-        GroupSerializer::new(create_group(self.parent, self.name, entries)?)
+        let mut group = GroupSerializer::new(create_group(self.parent, self.name, entries)?)?;
+        group.sort_map = self.sort_map;
+        Ok(group)
     }
 
     fn scalar(self, value: Scalar) -> Result<()> {
@@ -550,7 +594,7 @@ impl<'a> MemberSerializer<'a> {
 }
 
 impl<'a> ser::Serializer for MemberSerializer<'a> {
-    compound_types!();
+    compound_types!(ndarray_serde::MemberStruct);
 
     protocol::macros::serialize_scalars!(self, v => self.scalar(Scalar::from(v)));
 
@@ -657,9 +701,9 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
         self.subgroup(DICT_ENTRIES)?.serialize_map(len)
     }
 
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSerializer> {
-        // The fields and the class.
-        self.subgroup(len + 1)?.serialize_struct(name, len)
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        // A subgroup of the fields and the class; ndarray's own form of an array, a dataset.
+        ndarray_serde::start(self, name, len)
     }
 
     fn serialize_struct_variant(
@@ -765,7 +809,13 @@ impl SeqSerializer {
     }
 
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        crate::depth::grow(|| value.serialize(ElementProbe { seq: self }))
+        let sort_map = map_order::needs_sorting(value);
+        crate::depth::grow(|| {
+            value.serialize(ElementProbe {
+                seq: self,
+                sort_map,
+            })
+        })
     }
 
     pub(crate) fn finish(self) -> Result<()> {
@@ -780,13 +830,11 @@ impl SeqSerializer {
                 node::write_dataset(&parent, &name, dtype, &[len], &bytes)
             }
             SeqState::Column { dtype: None, .. } => {
-                // An empty sequence is an empty list, as Python writes `[]`.
+                // An empty sequence is an empty float64 array: a non-empty numeric one is
+                // an array, and Python should find the same kind whatever the length (an
+                // empty sequence of anything reads back from it in Rust).
                 let (parent, name) = self.entry.expect("column sequences have an entry");
-                list_group(
-                    create_group(&parent, &name, list_entries(Some(0)))?,
-                    Some(0),
-                )?;
-                Ok(())
+                MemberSerializer::new(&parent, &name).array(DType::F64, &[0], &[])
             }
         }
     }
@@ -821,7 +869,7 @@ macro_rules! serialize_compounds_via {
             serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
                 -> SeqSerializer,
             serialize_map(len: Option<usize>) -> MapSerializer,
-            serialize_struct(name: &'static str, len: usize) -> StructSerializer,
+            serialize_struct(name: &'static str, len: usize) -> ndarray_serde::MemberStruct,
             serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
                 -> VariantFields);
     };
@@ -841,6 +889,8 @@ macro_rules! serialize_compounds_via {
 /// else becomes the next `LIST_item{i}` entry of the list.
 struct ElementProbe<'s> {
     seq: &'s mut SeqSerializer,
+    /// The element is a map whose keys do not come in order: write it sorted.
+    sort_map: bool,
 }
 
 impl ElementProbe<'_> {
@@ -854,12 +904,16 @@ impl ElementProbe<'_> {
 
     fn entry<R>(self, f: impl FnOnce(MemberSerializer<'_>) -> Result<R>) -> Result<R> {
         let (group, item) = self.seq.next_item()?;
-        f(MemberSerializer::new(&group, &item)).map_err(|e| e.at_with(|| join(&group, &item)))
+        let member = MemberSerializer {
+            sort_map: self.sort_map,
+            ..MemberSerializer::new(&group, &item)
+        };
+        f(member).map_err(|e| e.at_with(|| join(&group, &item)))
     }
 }
 
 impl ser::Serializer for ElementProbe<'_> {
-    compound_types!();
+    compound_types!(ndarray_serde::MemberStruct);
 
     protocol::macros::serialize_scalars!(self, v => self.num(Scalar::from(v)));
 
@@ -918,14 +972,20 @@ pub(crate) struct MapSerializer {
     /// grow and reload both object headers for every entry (minutes for 10,000 entries);
     /// keys are scalars, so holding them costs little. Python writes keys, then values.
     pending_keys: Vec<Value>,
+    /// For a map whose keys do not come in order (a `HashMap`): its values, held until
+    /// the end and written sorted by key with the keys (see [`map_order`]). `None` for a
+    /// map whose keys come in order: its values are written as they come.
+    held_values: Option<Vec<Value>>,
 }
 
 impl MapSerializer {
-    /// Starts a map of `len` entries (if known) in `group`.
+    /// Starts a map of `len` entries (if known) in `group`; `sort`: its keys do not come in
+    /// order.
     pub(crate) fn start(
         group: Group,
         len: Option<usize>,
         depth: DepthGuard,
+        sort: bool,
     ) -> Result<MapSerializer> {
         // The counts are written at the end, when they are known for sure.
         let (keys, data) = dict(&group, len, false)?;
@@ -935,6 +995,7 @@ impl MapSerializer {
             keys,
             data,
             pending_keys: Vec::new(),
+            held_values: sort.then(Vec::new),
         })
     }
 }
@@ -945,18 +1006,46 @@ impl ser::SerializeMap for MapSerializer {
 
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
         let item = format::list_item(self.pending_keys.len());
-        let key = value::to_value(key).map_err(|e| e.at_with(|| join(&self.keys, &item)))?;
+        let at = |e: Error| e.at_with(|| join(&self.keys, &item));
+        let key = value::to_value(key).map_err(at)?;
+        if let Some(problem) = map_order::key_problem(&key) {
+            return Err(at(Error::invalid(format!(
+                "a map key {problem}: use keys that are strings, numbers or bools"
+            ))));
+        }
         self.pending_keys.push(key);
         Ok(())
     }
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        let item = format::list_item(self.pending_keys.len().saturating_sub(1));
-        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.data, &item)))
-            .map_err(|e| e.at_with(|| join(&self.data, &item)))
+        let i = self.pending_keys.len().saturating_sub(1);
+        if let Some(held) = &mut self.held_values {
+            let item = format::list_item(i);
+            held.push(
+                value::to_value_as_written(value)
+                    .map_err(|e| e.at_with(|| join(&self.data, &item)))?,
+            );
+            return Ok(());
+        }
+        let item = format::list_item(i);
+        write_member(&self.data, &item, value).map_err(|e| e.at_with(|| join(&self.data, &item)))
     }
 
-    fn end(self) -> Result<()> {
+    fn end(mut self) -> Result<()> {
+        if let Some(held) = self.held_values.take() {
+            let mut entries: Vec<(Value, Value)> = std::mem::take(&mut self.pending_keys)
+                .into_iter()
+                .zip(held)
+                .collect();
+            value::sort_entries(&mut entries);
+            let (keys, values): (Vec<Value>, Vec<Value>) = entries.into_iter().unzip();
+            for (i, value) in values.iter().enumerate() {
+                let item = format::list_item(i);
+                write_member(&self.data, &item, value)
+                    .map_err(|e| e.at_with(|| join(&self.data, &item)))?;
+            }
+            self.pending_keys = keys;
+        }
         for (i, key) in self.pending_keys.iter().enumerate() {
             let item = format::list_item(i);
             key.serialize(MemberSerializer::new(&self.keys, &item))
@@ -994,8 +1083,7 @@ impl VariantFields {
         let item = format::list_item(self.count);
         self.count += 1;
         node::write_str(&self.keys, &item, key)?;
-        crate::depth::grow(|| value.serialize(MemberSerializer::new(&self.data, &item)))
-            .map_err(|e| e.at_with(|| join(&self.data, &item)))
+        write_member(&self.data, &item, value).map_err(|e| e.at_with(|| join(&self.data, &item)))
     }
 
     fn finish(self) -> Result<()> {

@@ -13,12 +13,17 @@
 //! | [`OBJECT_TOKEN`] | `Value::Object` | a map: `class` first, [layout keys](CLASS_KEY), members | write an object group (HDF5), an object kind byte (wire) |
 //! | [`SCALAR_TOKEN`] | `Value::C64`/`C128` | a 0-d array payload | a typed scalar (complex numbers have no Serde method) |
 //!
+//! ndarray's own Serde form of an array (a struct `Array {v, dim, data}`, when a crate of
+//! the build enables ndarray's `serde` feature) carries no token: the formats recognise it
+//! by its name and fields and store it as an `anam::array` one ([`ndarray_serde`]).
+//!
 //! Reading, the crate's formats hand a decoded array (or complex scalar) to the visitor of
 //! [`anam::array`](crate::array) or [`Value`](crate::Value) through a thread-local [`slot`]:
 //! Serde's visitor API has no way to move a typed buffer.
 
 pub(crate) mod macros;
 mod narrow;
+pub(crate) mod ndarray_serde;
 mod payload;
 mod slot;
 

@@ -30,7 +30,9 @@ use crate::depth::DepthGuard;
 use crate::dtype::{with_typed_array, DType, Element, Scalar, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
-use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
+use crate::protocol::{
+    self, ndarray_serde, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN,
+};
 use crate::registry::{self, ClassInfo};
 
 /// Deserializes a `T` from a [`Value`], as [`from_file`](crate::from_file) would from the file
@@ -450,8 +452,12 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let _depth = DepthGuard::enter()?;
-        Self::any(Node::of(self.value), self.loc, visitor)
+        let node = Node::of(self.value);
+        // Lists, dicts and objects are levels of nesting (as groups are in HDF5).
+        let _depth = matches!(node, Node::List(_) | Node::Dict(_) | Node::Object(_))
+            .then(DepthGuard::enter)
+            .transpose()?;
+        Self::any(node, self.loc, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -459,7 +465,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        let _depth = DepthGuard::enter()?;
         match name {
             // `anam::array`: the array whole (a scalar is a 0-d array, as a scalar attribute).
             ARRAY_TOKEN => match Node::of(self.value) {
@@ -486,6 +491,13 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
         match Node::of(self.value) {
             // A Python dict can stand for a struct.
             Node::Dict(d) => visitor.visit_map(DictAccess::new(d, loc)),
+            // ndarray's own `Deserialize` (a scalar is a 0-d array, as for `anam::array`).
+            Node::Array(a) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&a, visitor)
+            }
+            Node::Scalar(s) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&scalar_array(s), visitor)
+            }
             Node::Object(o) => {
                 if o.class.is_empty() {
                     return Err(ErrorKind::MissingClass {
@@ -578,7 +590,6 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de, '_> {
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let _depth = DepthGuard::enter()?;
         let loc = self.loc;
         match Node::of(self.value) {
             Node::Array(a) if a.dtype() == DType::U8 && a.shape().len() == 1 => match a {
@@ -700,7 +711,7 @@ impl<'de> SeqAccess<'de> for ListAccess<'de, '_> {
         };
         let loc = Loc::Item(&self.loc, self.next);
         self.next += 1;
-        seed.deserialize(ValueDe::new(item, loc))
+        crate::depth::grow(|| seed.deserialize(ValueDe::new(item, loc)))
             .map(Some)
             .map_err(|e| loc.locate(e))
     }
@@ -891,8 +902,7 @@ impl<'de> MapAccess<'de> for DictAccess<'de, '_> {
             Some(text) => Loc::Member(&self.loc, text),
             None => Loc::Entry(&self.loc, self.next - 1),
         };
-        seed.deserialize(ValueDe::new(value, loc))
-            .map_err(|e| loc.locate(e))
+        crate::depth::grow(|| seed.deserialize(ValueDe::new(value, loc))).map_err(|e| loc.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -959,7 +969,7 @@ impl<'de> VariantAccess<'de> for VariantValue<'de, '_> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         let loc = Self::place(&self.loc, &self.name);
-        seed.deserialize(ValueDe::new(self.value, loc))
+        crate::depth::grow(|| seed.deserialize(ValueDe::new(self.value, loc)))
             .map_err(|e| loc.locate(e))
     }
 
@@ -1169,15 +1179,16 @@ impl<'de> MapAccess<'de> for ObjectAccess<'de, '_> {
             .take()
             .ok_or_else(|| Error::invalid("object member before its name"))?;
         let loc = Loc::Member(&self.loc, &name);
-        match member {
+        let object_loc = self.loc;
+        crate::depth::grow(|| match member {
             Member::Value(v) => seed.deserialize(ValueDe::new(v, loc)),
             Member::Text(t) => seed.deserialize(KeyDe(&t)),
             Member::Built(v) => seed.deserialize(ValueDe::new(Cow::Owned(v), loc)),
             // The gathered members are the object's own: their places are the object's.
             Member::Extra(entries) => {
-                seed.deserialize(Gathered(ObjectAccess::with(entries, self.loc)))
+                seed.deserialize(Gathered(ObjectAccess::with(entries, object_loc)))
             }
-        }
+        })
         .map_err(|e| loc.locate(e))
     }
 

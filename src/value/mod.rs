@@ -30,6 +30,7 @@
 mod de;
 mod deserializer;
 mod index;
+mod order;
 mod ser;
 
 use std::collections::BTreeMap;
@@ -39,7 +40,9 @@ use crate::protocol::{LEGACY_KEY, NAME_MAPS_KEY};
 
 pub use deserializer::{from_value, from_value_ref};
 pub use index::ValueIndex;
+pub(crate) use order::{compare_keys, sort_entries};
 pub use ser::to_value;
+pub(crate) use ser::to_value_as_written;
 
 /// The `extra_data` of a class: entries stored beside its members.
 pub type ExtraData = BTreeMap<String, Value>;

@@ -3,10 +3,13 @@
 use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
 use super::{object_from_entries, Object, Value};
-use crate::dtype::{with_scalar, with_typed_array, Scalar, TypedArray};
+use crate::depth::DepthGuard;
+use crate::dtype::{with_scalar, with_typed_array, DType, Scalar, TypedArray};
 use crate::error::{Error, Result};
+use crate::protocol::ndarray_serde::{MaybeNdarray, NdarrayTarget};
 use crate::protocol::{
-    self, ARRAY_TOKEN, LEGACY_KEY, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN, VALUE_TOKEN,
+    self, ARRAY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY, OBJECT_TOKEN, SCALAR_TOKEN,
+    VALUE_TOKEN,
 };
 use crate::registry::{self, ClassInfo};
 
@@ -86,8 +89,8 @@ impl Serialize for ObjectBody<'_> {
 ///
 /// A struct is an [`Object`] tagged with its Serde name (or its `class` field), its members
 /// in field order, a `None` field a [`Value::None`] member; sequences are
-/// [`List`](Value::List)s, maps [`Dict`](Value::Dict)s, `anam::array` fields
-/// [`Array`](Value::Array)s. A class registered with [`#[anam::class]`](macro@crate::class)
+/// [`List`](Value::List)s, maps [`Dict`](Value::Dict)s, `anam::array` fields (and arrays
+/// serialized through ndarray's own `serde` impl) [`Array`](Value::Array)s. A class registered with [`#[anam::class]`](macro@crate::class)
 /// is the object its file holds: members under their stored names (`#[anam(name)]`, with
 /// the object's [`name_maps`](Object::name_maps)), the `extra_data` entries as members in
 /// the place of that field, and no `bcast_only` members. As in a file, an `extra_data` key
@@ -123,12 +126,45 @@ impl Serialize for ObjectBody<'_> {
 /// # Ok::<(), anam::Error>(())
 /// ```
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
-    value.serialize(ValueBuilder { object: false })
+    // Called once per nested value: with enough stack, as the other writers (see
+    // `crate::depth`); the compound builders count the levels.
+    crate::depth::grow(|| {
+        value.serialize(ValueBuilder {
+            object: false,
+            keep_order: false,
+            as_list: false,
+        })
+    })
 }
 
-/// Builds a [`Value`]; `object` is set while serializing an [`Object`]'s body.
+thread_local! {
+    /// Set by [`to_value_as_written`] for the conversion it makes.
+    static AS_WRITTEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Converts `value` to the [`Value`] that writes the same HDF5 group as `value` itself:
+/// unlike [`to_value`], a sequence the writer would make a dataset (numbers of one type, or
+/// nothing) is an array, not a list. For the HDF5 writer, which holds the values of a map
+/// whose keys come out of order until it can write them sorted.
+pub(crate) fn to_value_as_written<T: ?Sized + Serialize>(value: &T) -> Result<Value> {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            AS_WRITTEN.set(self.0);
+        }
+    }
+    let _restore = Restore(AS_WRITTEN.replace(true));
+    to_value(value)
+}
+
+/// Builds a [`Value`]; `object` is set while serializing an [`Object`]'s body,
+/// `keep_order` while serializing a `Value` (whose dicts keep their order; the maps of other
+/// types are sorted by key, as the HDF5 writer writes them).
 struct ValueBuilder {
     object: bool,
+    keep_order: bool,
+    /// Under [`crate::as_list`]: a sequence is a list (for [`to_value_as_written`]).
+    as_list: bool,
 }
 
 impl Serializer for ValueBuilder {
@@ -139,7 +175,7 @@ impl Serializer for ValueBuilder {
     type SerializeTupleStruct = SeqBuilder;
     type SerializeTupleVariant = SeqBuilder;
     type SerializeMap = MapBuilder;
-    type SerializeStruct = StructBuilder;
+    type SerializeStruct = MaybeNdarray<ObjectTarget>;
     type SerializeStructVariant = MapBuilder;
 
     protocol::macros::serialize_scalars!(self, v => Ok(Value::from(v)));
@@ -206,7 +242,19 @@ impl Serializer for ValueBuilder {
                     Value::Array(array)
                 })
             }
-            OBJECT_TOKEN => value.serialize(ValueBuilder { object: true }),
+            OBJECT_TOKEN => value.serialize(ValueBuilder {
+                object: true,
+                keep_order: true,
+                as_list: false,
+            }),
+            LIST_TOKEN => value.serialize(ValueBuilder {
+                as_list: true,
+                ..self
+            }),
+            VALUE_TOKEN => value.serialize(ValueBuilder {
+                keep_order: true,
+                ..self
+            }),
             _ => value.serialize(self),
         }
     }
@@ -223,8 +271,10 @@ impl Serializer for ValueBuilder {
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
+            _depth: DepthGuard::enter()?,
             variant: None,
             items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
+            column: !self.as_list && AS_WRITTEN.get(),
         })
     }
 
@@ -238,27 +288,27 @@ impl Serializer for ValueBuilder {
         len: usize,
     ) -> Result<SeqBuilder> {
         Ok(SeqBuilder {
+            _depth: DepthGuard::enter()?,
             variant: Some(variant),
             items: Vec::with_capacity(len.min(4096)),
+            column: false,
         })
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder> {
         Ok(MapBuilder {
+            _depth: DepthGuard::enter()?,
             object: self.object,
+            sort: !self.keep_order,
             variant: None,
             entries: Vec::new(),
             key: None,
         })
     }
 
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructBuilder> {
-        let mut object = Object::new(name);
-        object.fields.reserve(len.min(4096));
-        Ok(StructBuilder {
-            object,
-            info: registry::info_for(name)?,
-        })
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        // An object; ndarray's own form of an array, an `Array` (as in a file).
+        MaybeNdarray::start(ObjectTarget, name, len)
     }
 
     fn serialize_struct_variant(
@@ -269,7 +319,10 @@ impl Serializer for ValueBuilder {
         _len: usize,
     ) -> Result<MapBuilder> {
         Ok(MapBuilder {
+            _depth: DepthGuard::enter()?,
             object: false,
+            // The fields of a struct variant, in their order.
+            sort: false,
             variant: Some(variant),
             entries: Vec::new(),
             key: None,
@@ -279,8 +332,11 @@ impl Serializer for ValueBuilder {
 
 /// Sequences (and tuple variants, as a one-entry dict).
 struct SeqBuilder {
+    _depth: DepthGuard,
     variant: Option<&'static str>,
     items: Vec<Value>,
+    /// Made an array when its items are numbers of one type (see [`to_value_as_written`]).
+    column: bool,
 }
 
 impl SeqBuilder {
@@ -290,6 +346,11 @@ impl SeqBuilder {
     }
 
     fn finish(self) -> Result<Value> {
+        if self.column {
+            if let Some(array) = column(&self.items)? {
+                return Ok(Value::Array(array));
+            }
+        }
         let list = Value::List(self.items);
         Ok(match self.variant {
             Some(v) => Value::Dict(vec![(Value::from(v), list)]),
@@ -298,22 +359,46 @@ impl SeqBuilder {
     }
 }
 
+/// The 1-D array the HDF5 writer makes of `items`: numbers of one type, or none (an empty
+/// `float64` array).
+fn column(items: &[Value]) -> Result<Option<TypedArray>> {
+    let Some(dtype) = items.first().map_or(Some(crate::dtype::DType::F64), |v| {
+        v.scalar().map(|s| s.dtype())
+    }) else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::with_capacity(items.len() * dtype.size());
+    for item in items {
+        match item.scalar() {
+            Some(s) if s.dtype() == dtype => s.extend_bytes(&mut bytes),
+            _ => return Ok(None),
+        }
+    }
+    TypedArray::from_le_bytes(dtype, &[items.len()], &bytes).map(Some)
+}
+
 protocol::macros::forward_compound!(SeqBuilder, Value, element: push, end: finish);
 
 /// Maps (dicts, object bodies, and struct variants as a one-entry dict of their fields).
 struct MapBuilder {
+    _depth: DepthGuard,
     object: bool,
+    /// Sort the entries by key (a typed map, not a `Value` dict).
+    sort: bool,
     variant: Option<&'static str>,
     entries: Vec<(Value, Value)>,
     key: Option<Value>,
 }
 
 impl MapBuilder {
-    fn finish(self) -> Result<Value> {
+    fn finish(mut self) -> Result<Value> {
         if self.object {
             return object_from_entries(self.entries)
                 .map(Value::Object)
                 .map_err(Error::invalid);
+        }
+        if self.sort {
+            super::sort_entries(&mut self.entries);
         }
         let dict = Value::Dict(self.entries);
         Ok(match self.variant {
@@ -356,10 +441,34 @@ impl MapBuilder {
 
 protocol::macros::forward_fields!(MapBuilder, Value, field: field, end: finish);
 
+/// A struct as a [`Value`]: an [`Object`], or for ndarray's own form of an array the
+/// [`Array`](Value::Array) that a file stores.
+struct ObjectTarget;
+
+impl NdarrayTarget for ObjectTarget {
+    type Ok = Value;
+    type Plain = StructBuilder;
+
+    fn plain(self, name: &'static str, len: usize) -> Result<StructBuilder> {
+        let mut object = Object::new(name);
+        object.fields.reserve(len.min(4096));
+        Ok(StructBuilder {
+            _depth: DepthGuard::enter()?,
+            object,
+            info: registry::info_for(name)?,
+        })
+    }
+
+    fn array(self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Value> {
+        TypedArray::from_le_bytes(dtype, shape, bytes).map(Value::Array)
+    }
+}
+
 /// Structs: objects whose class is the Serde name (or a `class` field). A registered class
 /// ([`ClassInfo`]) also maps member names, leaves out `bcast_only` members and puts its
 /// `extra_data` entries beside the members, as the HDF5 writer does.
 struct StructBuilder {
+    _depth: DepthGuard,
     object: Object,
     info: Option<&'static ClassInfo>,
 }

@@ -768,18 +768,15 @@ pub const NUL: &str = "HDF5 strings are NUL-terminated: a string containing NUL 
 pub const NOT_SELF_DESCRIBING: &str =
     "the wire format is not self-describing (as bincode): internally tagged and untagged \
      enums are read through `deserialize_any`, which it refuses";
+/// Tuple keys.
+pub const UNHASHABLE_KEYS: &str = "a tuple key is written as a list, which Python cannot \
+     use as a dict key (`unhashable type: 'list'`): the writer refuses it";
 /// `Some(None)`.
 pub const ONE_NONE: &str = "HDF5 has one None: Some(None) is an absent entry, read as None";
 /// `None` members of Value objects.
 pub const NONE_ABSENT: &str =
     "None is an absent entry: an object's None member is not stored, and does not read back";
 
-/// Bug: top-level None and ().
-pub const BUG_TOP_NONE_UNIT: &str =
-    "BUG: a top-level None or () is not refused as other values that are not groups are: \
-     to_file writes an empty group without a class attribute, which reads back as an error \
-     (an Option: `expected a scalar attribute, found a group without class`) or as \
-     `Dict([])` (a Value); only `()` itself reads back";
 /// Bug: a Value::None field.
 pub const BUG_VALUE_NONE_FIELD: &str =
     "BUG: a struct field holding `Value::None` is written as nothing (None is an absent \
@@ -1136,7 +1133,6 @@ pub struct Maps {
     pub bool_keys: BTreeMap<bool, i32>,
     pub char_keys: BTreeMap<char, u8>,
     pub enum_keys: BTreeMap<Color, i32>,
-    pub tuple_keys: BTreeMap<(i32, i32), String>,
     pub struct_values: BTreeMap<String, Person>,
     pub list_values: HashMap<String, Vec<f64>>,
     pub string_list_values: BTreeMap<u32, Vec<String>>,
@@ -1861,11 +1857,9 @@ fn strings_chars_and_bytes(s: &mut Samples) {
     ));
 }
 
-/// A None at top level: HDF5 should refuse it as every other value that is not a group.
+/// A None at top level: HDF5 refuses it as every other value that is not a group.
 fn top_none<T: Model>(b: Builder<T>) -> Builder<T> {
     b.field_only(NOT_AN_OBJECT)
-        .known_bug(Check::Hdf5, &[At::Top, At::Nested], BUG_TOP_NONE_UNIT)
-        .known_bug(Check::ValueToTyped, &[At::Top], BUG_TOP_NONE_UNIT)
 }
 
 fn options_and_units(s: &mut Samples) {
@@ -1885,13 +1879,8 @@ fn options_and_units(s: &mut Samples) {
         "option",
         None::<Option<String>>,
     )));
-    // `()` at top level reads back as `()`, but not as a Value.
-    s.add(sample("Some(())", "option", Some(())).known_bug(
-        Check::ValueRoundTrip,
-        &[At::Top],
-        BUG_TOP_NONE_UNIT,
-    ));
-    s.add(sample("()", "unit", ()).known_bug(Check::ValueRoundTrip, &[At::Top], BUG_TOP_NONE_UNIT));
+    s.add(sample("Some(())", "option", Some(())).field_only(NOT_AN_OBJECT));
+    s.add(sample("()", "unit", ()).field_only(NOT_AN_OBJECT));
     s.add(sample("unit struct", "samples.Unit", UnitStruct));
     s.add(sample(
         "Some(Vec<Person>)",
@@ -2153,11 +2142,14 @@ fn maps(s: &mut Samples) {
         )
         .unordered(),
     );
-    s.add(sample(
-        "BTreeMap<(i32, i32), SimplePerson>",
-        "map",
-        BTreeMap::from([((1i32, -1i32), fred()), ((0, 0), fred())]),
-    ));
+    s.add(
+        sample(
+            "BTreeMap<(i32, i32), SimplePerson>",
+            "map",
+            BTreeMap::from([((1i32, -1i32), fred()), ((0, 0), fred())]),
+        )
+        .hdf5_refuses(UNHASHABLE_KEYS),
+    );
     s.add(sample(
         "BTreeMap<String, BTreeMap<Option<u8>, Vec<()>>>",
         "map",
@@ -2184,7 +2176,6 @@ fn maps(s: &mut Samples) {
                 bool_keys: [(true, 1), (false, 0)].into(),
                 char_keys: [('x', 1), ('ü', 2)].into(),
                 enum_keys: [(Color::Red, 1), (Color::Green, 2)].into(),
-                tuple_keys: [((1, 2), "a".to_string()), ((-1, 0), "b".into())].into(),
                 struct_values: [("ann".to_string(), Person::new("Ann", 30))].into(),
                 list_values: [("xs".to_string(), vec![1.0, 2.0]), ("none".into(), vec![])].into(),
                 string_list_values: [(7, vec!["seven".to_string()])].into(),
@@ -2669,7 +2660,7 @@ pub fn every_value() -> Vec<Value> {
         Value::Dict(vec![
             (Value::from("key"), Value::I32(1)),
             (Value::I64(2), Value::from("int key")),
-            (Value::List(vec![Value::U8(1)]), Value::None),
+            (Value::U8(1), Value::None),
             (Value::Unit, Value::Unit),
             (
                 Value::F64(0.5),
@@ -2724,11 +2715,6 @@ fn value_sample(name: impl Into<String>, v: Value) -> Builder<Value> {
     if !exact(&stored, &v) {
         b = b.hdf5_reads(stored, NONE_ABSENT);
     }
-    if matches!(v, Value::None | Value::Unit) {
-        b = b
-            .known_bug(Check::Hdf5, &[At::Top, At::Nested], BUG_TOP_NONE_UNIT)
-            .known_bug(Check::ValueToTyped, &[At::Top], BUG_TOP_NONE_UNIT);
-    }
     if matches!(v, Value::None) {
         b = b
             .known_bug(Check::Hdf5, &[At::Field], BUG_VALUE_NONE_FIELD)
@@ -2758,6 +2744,13 @@ fn values(s: &mut Samples) {
                 .collect(),
         ),
     ));
+    s.add(
+        value_sample(
+            "Dict with a list key",
+            Value::Dict(vec![(Value::List(vec![Value::U8(1)]), Value::I32(2))]),
+        )
+        .hdf5_refuses(UNHASHABLE_KEYS),
+    );
     s.add(value_sample(
         "NaN and -0.0 in a List",
         Value::List(vec![Value::F32(f32::NAN), Value::F64(-0.0)]),

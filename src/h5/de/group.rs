@@ -18,7 +18,9 @@ use crate::format;
 use crate::h5::group::{join, open_link, Linked, Members};
 use crate::h5::node::{self, Loaded, Node, Stored};
 use crate::h5::scope;
-use crate::protocol::{self, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN};
+use crate::protocol::{
+    self, ndarray_serde, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN,
+};
 use crate::registry::ClassInfo;
 
 /// A group: an object, a list, a dict or an empty array, by its `class`. Its members are
@@ -179,8 +181,17 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         match self.class.as_deref() {
             // A Python dict can stand for a struct.
             Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
+            // ndarray's own `Deserialize` reading an empty or 0-d array.
+            Some(format::EMPTY_ARRAY_CLASS) if ndarray_serde::wants_ndarray(name, fields) => {
+                ndarray_serde::visit_array(&self.empty_array()?, visitor)
+            }
+            // A struct with a field `class` takes the tag as that field (the writer writes
+            // such a field as the tag), whatever it is.
+            Some(_) if fields.contains(&format::CLASS_ATTR) => {
+                visitor.visit_map(self.object(ObjectView::Typed { fields, info: None })?)
+            }
             Some(found) => {
-                if !crate::registry::tag_matches(name, found) {
+                if scope::check_class() && !crate::registry::tag_matches(name, found) {
                     return Err(ErrorKind::ClassMismatch {
                         found: found.to_string(),
                         expected: name.to_string(),
@@ -192,6 +203,10 @@ impl<'de> de::Deserializer<'de> for GroupDe {
                     info: crate::registry::info_for(name)?,
                 })?)
             }
+            None if !scope::check_class() => visitor.visit_map(self.object(ObjectView::Typed {
+                fields,
+                info: crate::registry::info_for(name)?,
+            })?),
             None => Err(ErrorKind::MissingClass {
                 expected: name.to_string(),
             }
@@ -404,6 +419,9 @@ impl ObjectAccess {
                 entries.extend(stored);
             }
             ObjectView::Typed { fields, info } => {
+                if fields.contains(&format::CLASS_ATTR) {
+                    entries.extend(class.map(|c| (format::CLASS_ATTR.to_string(), Source::Str(c))));
+                }
                 // A stored name that is a field stays as it is; otherwise the file's name
                 // maps, then the class's, give the member name (Python's `hdf5_mapnames`).
                 let maps: HashMap<&str, &str> = info

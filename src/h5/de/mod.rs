@@ -30,6 +30,22 @@ pub(crate) fn from_group<'de, T: de::Deserialize<'de>>(group: &Group) -> Result<
     read().map_err(|e| e.at_with(|| group.name()))
 }
 
+/// Reads a `T` from the member `name` of `parent`: an attribute, a dataset or a group
+/// (`None` where it is absent, as an absent list item is).
+pub(crate) fn from_member<'de, T: de::Deserialize<'de>>(parent: &Group, name: &str) -> Result<T> {
+    let read = || {
+        let item = if crate::h5::node::attribute_exists(parent.id(), name)? {
+            group::ItemDe::Attr(parent, name.to_string())
+        } else if parent.link_exists(name) {
+            group::ItemDe::Link(parent, name.to_string())
+        } else {
+            group::ItemDe::Absent
+        };
+        crate::depth::grow(|| T::deserialize(item))
+    };
+    read().map_err(|e| e.at_with(|| crate::h5::group::join(parent, name)))
+}
+
 /// Loads the object in `group` as the registered class its tag names.
 pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn AnamObject>> {
     let at = || group.name();

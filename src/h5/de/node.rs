@@ -8,7 +8,7 @@ use super::array::{ArrayDe, Flat};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::h5::node::{Node, NodeKind, Stored};
-use crate::protocol::{self, ARRAY_TOKEN, VALUE_TOKEN};
+use crate::protocol::{self, ndarray_serde, ARRAY_TOKEN, VALUE_TOKEN};
 
 /// Deserializes an attribute or dataset (a null dataspace is the unit value).
 pub(crate) struct NodeDe(Node);
@@ -136,9 +136,14 @@ impl<'de> de::Deserializer<'de> for NodeDe {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
-        _: &'static [&'static str],
-        _: V,
+        fields: &'static [&'static str],
+        visitor: V,
     ) -> Result<V::Value> {
+        if let (true, Stored::Num(_)) = (ndarray_serde::wants_ndarray(name, fields), &self.0.stored)
+        {
+            // ndarray's own `Deserialize`: the dataset as its `{v, dim, data}`.
+            return ndarray_serde::visit_array(&self.0.read_array()?, visitor);
+        }
         Err(Error::invalid(format!(
             "expected a group of class `{name}`, found {} of {}",
             match self.0.kind() {
