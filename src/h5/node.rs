@@ -1068,9 +1068,11 @@ enum Held {
 /// at 1 MB), and a fixed 128 MB one is slower still, its index's chains growing with it
 /// (12.0 s).
 ///
-/// Every group made deferred must get its [`write_deferred`] before the write ends (lists
-/// get it when their `count` is written); what is left when a [`DeferredScope`] ends (a
-/// failed write) is dropped.
+/// Deferred: lists and dicts (whose items are written before their `count`), objects of
+/// `anam::Object` and of classes with `extra_data` (any number of members). Every group
+/// made deferred must get its [`write_deferred`] before the write ends (lists when their
+/// `count` is written, objects at their end); what is left when a [`DeferredScope`] ends
+/// (a failed write; one is entered by each write of a value or member) is dropped.
 pub(crate) fn defer_attributes(group: &Group) {
     DEFERRED.with_borrow_mut(|all| {
         all.push(Deferred {
@@ -1095,9 +1097,7 @@ fn defer(loc: &Group, name: &str, held: impl FnOnce(&mut Vec<u8>) -> Held) -> Re
         deferred.text.extend_from_slice(name.as_bytes());
         deferred.text.push(0);
         let value = held(&mut deferred.text);
-        deferred
-            .held
-            .push((name_hash(name.as_bytes()), at, value));
+        deferred.held.push((name_hash(name.as_bytes()), at, value));
         Ok(true)
     })
 }
@@ -1222,6 +1222,28 @@ pub(crate) fn write_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`name_hash`] is HDF5's: iterated in the native order of its name index (the order
+    /// of its B-tree), the attributes of a dense group come in increasing `name_hash`.
+    #[test]
+    fn name_hash_is_the_order_of_hdf5s_name_index() {
+        use hdf5::{IndexType, IterationOrder};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("order.hdf5");
+        let items: Vec<String> = (0..300).map(|i| format!("s{i}")).collect();
+        crate::to_file(&path, "data", &items).unwrap();
+        let file = hdf5::File::open(&path).unwrap();
+        let group = file.group("data").unwrap();
+        let mut hashes = Vec::new();
+        group
+            .iter_attrs(IndexType::Name, IterationOrder::Native, |name, _| {
+                hashes.push(name_hash(name.as_bytes()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(hashes.len(), 302, "class, count and 300 items");
+        assert!(hashes.is_sorted(), "not in name_hash order: {hashes:x?}");
+    }
 
     #[test]
     fn element_sizes_match_dtypes() {

@@ -6,6 +6,8 @@
 //! datasets, and everything else a subgroup written as a group. The serializers call each
 //! other as values nest, so they share this file.
 
+use std::collections::HashSet;
+
 use hdf5::Group;
 use serde::ser::{self, Impossible, Serialize};
 
@@ -234,12 +236,17 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
+        let info = registry::info_for(name)?;
+        if info.is_some_and(|i| i.extra_data().is_some()) {
+            // Any number of entries: created at the end, in HDF5's index order (see there).
+            node::defer_attributes(&self.group);
+        }
         Ok(StructSerializer {
             group: self.group,
             _depth: self.depth,
             class: Some(name),
-            info: registry::info_for(name)?,
-            written: Vec::new(),
+            info,
+            written: HashSet::new(),
             mapped: Vec::new(),
         })
     }
@@ -269,19 +276,18 @@ pub(crate) struct StructSerializer {
     /// `(stored, member)` names mapped so far, for the `namemaps` attribute.
     mapped: Vec<(&'static str, &'static str)>,
     /// Names written so far (members, and extra_data entries of a registered class).
-    written: Vec<String>,
+    written: HashSet<String>,
 }
 
 /// Refuses a second entry under one name (an extra_data key equal to a member's stored
 /// name): HDF5 would keep an attribute and a link of the same name, or fail obscurely.
-fn claim(written: &mut Vec<String>, group: &Group, name: &str) -> Result<()> {
-    if written.iter().any(|w| w == name) {
+fn claim(written: &mut HashSet<String>, group: &Group, name: &str) -> Result<()> {
+    if !written.insert(name.to_string()) {
         return Err(Error::invalid(format!(
             "`{name}` is written twice (a member and an extra_data entry?)"
         ))
         .at_with(|| join(group, name)));
     }
-    written.push(name.to_string());
     Ok(())
 }
 
@@ -328,6 +334,7 @@ impl StructSerializer {
         if let Some(class) = self.class {
             node::write_str(&self.group, format::CLASS_ATTR, class)?;
         }
+        node::write_deferred(&self.group)?;
         if !self.mapped.is_empty() {
             let cells: Vec<&str> = self.mapped.iter().flat_map(|&(s, m)| [s, m]).collect();
             node::write_fixed_strings(
@@ -388,7 +395,7 @@ where
 /// The `extra_data` entries of a class, written beside its members.
 struct InlineMap<'g> {
     group: &'g Group,
-    written: &'g mut Vec<String>,
+    written: &'g mut HashSet<String>,
     key: Option<String>,
 }
 
@@ -431,6 +438,8 @@ struct ObjectWriter {
 
 impl ObjectWriter {
     fn new(group: Group, depth: DepthGuard) -> ObjectWriter {
+        // Any number of members: created at the end, in HDF5's index order (see there).
+        node::defer_attributes(&group);
         ObjectWriter {
             group,
             _depth: depth,
@@ -504,6 +513,7 @@ impl ser::SerializeMap for ObjectWriter {
     }
 
     fn end(self) -> Result<()> {
+        node::write_deferred(&self.group)?;
         if !self.name_maps.is_empty() {
             let cells: Vec<&str> = self
                 .name_maps

@@ -74,8 +74,16 @@ impl GroupDe {
     }
 
     fn object(self, view: ObjectView) -> Result<ObjectAccess> {
-        let members = Members::of(&self.group)?;
-        ObjectAccess::new(self.group, members, self.class, view)
+        // The members' scalar values in one pass (see `node::load_attributes`).
+        let member = |name: &str| (!format::is_reserved(name)).then(|| name.to_owned());
+        let pass = node::load_attributes(&self.group, member, scope::remaining());
+        let (members, loaded) = if pass.complete {
+            (Members::with_attrs(&self.group, pass.others)?, pass.loaded)
+        } else {
+            // The pass ended at an error: every attribute is opened by name, in its place.
+            (Members::of(&self.group)?, Vec::new())
+        };
+        ObjectAccess::new(self.group, members, loaded, self.class, view)
     }
 
     /// Reads an `AnamEmptyArray` group: zeros of the stored dtype and shape (or the stored
@@ -333,6 +341,8 @@ impl<'de> de::Deserializer<'de> for GroupDe {
 /// Where a member's value lives.
 enum Source {
     Attr(String),
+    /// An attribute whose value was read ahead.
+    Loaded(String, Loaded),
     Link(String),
     LegacyList(String),
     Str(String),
@@ -363,9 +373,12 @@ pub(crate) struct ObjectAccess {
 }
 
 impl ObjectAccess {
+    /// The members of `group`: `members` lists its attributes and links but those of the
+    /// attributes in `loaded`, read ahead.
     pub(crate) fn new(
         group: Group,
         members: Members,
+        loaded: Vec<(String, Loaded)>,
         class: Option<String>,
         view: ObjectView,
     ) -> Result<ObjectAccess> {
@@ -381,12 +394,23 @@ impl ObjectAccess {
         } else {
             Vec::new()
         };
-        let mut entries = Vec::with_capacity(members.attrs.len() + members.links.len() + 3);
-        let stored = members
+        let mut entries =
+            Vec::with_capacity(members.attrs.len() + members.links.len() + loaded.len() + 3);
+        // Attributes in name order, those read ahead among them.
+        let mut attrs: Vec<(String, Source)> = members
             .attrs
             .iter()
             .filter(|n| !format::is_reserved(n))
             .map(|n| (n.clone(), Source::Attr(n.clone())))
+            .chain(
+                loaded
+                    .into_iter()
+                    .map(|(n, v)| (n.clone(), Source::Loaded(n, v))),
+            )
+            .collect();
+        attrs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let stored = attrs
+            .into_iter()
             .chain(
                 members
                     .links
@@ -538,6 +562,9 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Extra(access) => seed.deserialize(Gathered::Members(*access)),
             Source::Attr(name) => seed
                 .deserialize(ItemDe::Attr(group, name.clone()))
+                .map_err(|e| e.at_with(|| join(group, &name))),
+            Source::Loaded(name, value) => seed
+                .deserialize(ItemDe::Node(Node::loaded(value)))
                 .map_err(|e| e.at_with(|| join(group, &name))),
             Source::Link(name) => seed
                 .deserialize(ItemDe::Link(group, name.clone()))
