@@ -37,9 +37,12 @@ pub const EMPTY_DTYPE: &str = "dtype";
 /// this dataset (which Python ignores) so that Rust round-trips the value.
 pub const EMPTY_VALUE: &str = "value";
 
+/// The prefix of the names of a list's elements (followed by the element's index).
+pub const LIST_ITEM_PREFIX: &str = "LIST_item";
+
 /// The name of element `i` of a list.
 pub fn list_item(i: usize) -> String {
-    format!("LIST_item{i}")
+    format!("{LIST_ITEM_PREFIX}{i}")
 }
 
 /// The `_count` attribute of a legacy list member.

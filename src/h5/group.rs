@@ -54,22 +54,30 @@ pub(crate) struct Members {
 
 impl Members {
     pub(crate) fn of(group: &Group) -> Result<Members> {
-        // HDF5 lists both by their name index, in increasing byte order, which is `str`'s
-        // order; sort anyway if a file says otherwise, since lookups rely on it.
+        let attrs = group.attr_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Native)?;
+        Members::with_attrs(group, attrs)
+    }
+
+    /// The links of `group` beside the attribute names `attrs` (found by
+    /// [`node::load_attributes`](super::node::load_attributes) for a list).
+    pub(crate) fn with_attrs(group: &Group, attrs: Vec<String>) -> Result<Members> {
+        // Listed in the index's own order and sorted here: asked for increasing name order,
+        // HDF5 copies every attribute (value included) or link of dense storage into a
+        // table and sorts it, visiting the heap in hash order (1,000,000 string attributes:
+        // 13.2 s, against 10.8 s in native order for a list written in item order and
+        // 0.35 s for one written in hash order, see `node::defer_attributes`).
         let sorted = |mut names: Vec<String>| {
             if !names.is_sorted() {
                 names.sort_unstable();
             }
             names
         };
+        let mut links =
+            group.member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Native)?;
+        links.retain(|n| !is_temporary(n));
         Ok(Members {
-            attrs: sorted(group.attr_names()?),
-            links: sorted({
-                let mut links = group
-                    .member_names_by(hdf5::IndexType::Name, hdf5::IterationOrder::Increasing)?;
-                links.retain(|n| !is_temporary(n));
-                links
-            }),
+            attrs: sorted(attrs),
+            links: sorted(links),
         })
     }
 

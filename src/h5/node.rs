@@ -62,16 +62,38 @@ pub(crate) enum StrKind {
     Fixed,
 }
 
-/// An open attribute or dataset with what it holds: its type, shape, and whether its
-/// dataspace is null (a name with no value).
+/// An attribute or dataset with what it holds: its type, shape, and whether its dataspace
+/// is null (a name with no value). Open in the file, or an attribute whose value was read
+/// ahead ([`Loaded`]).
 pub(crate) struct Node {
-    id: OwnedId,
+    handle: Handle,
     kind: NodeKind,
-    /// The stored type, kept to read strings and to derive memory types from.
-    type_id: OwnedId,
     pub stored: Stored,
     pub shape: Vec<usize>,
     pub null: bool,
+}
+
+/// Where a node's value comes from.
+enum Handle {
+    Open {
+        id: OwnedId,
+        /// The stored type, kept to read strings and to derive memory types from.
+        type_id: OwnedId,
+    },
+    Loaded(Loaded),
+}
+
+/// The value of a scalar attribute read ahead of its use, in one pass over a group's
+/// attributes (see [`load_attributes`]). Only what needs no budget check to hold is read
+/// ahead; the reads of a [`Node`] made from it charge the budget and check the value (UTF-8)
+/// as reading the attribute would have, at the same point.
+pub(crate) enum Loaded {
+    /// A number, bool or complex number (as read with the node's memory type).
+    Scalar(Scalar),
+    /// The bytes of a variable-length string.
+    Vlen(StrKind, Vec<u8>),
+    /// A null dataspace, and the type stored with it.
+    Null(Stored),
 }
 
 impl Node {
@@ -154,13 +176,78 @@ impl Node {
         };
         let stored = classify(type_id.id())?;
         Ok(Node {
-            id,
+            handle: Handle::Open { id, type_id },
             kind,
-            type_id,
             stored,
             shape,
             null,
         })
+    }
+
+    /// The attribute whose value was read ahead.
+    pub(crate) fn loaded(value: Loaded) -> Node {
+        let (stored, null) = match &value {
+            Loaded::Scalar(s) => (Stored::Num(s.dtype()), false),
+            Loaded::Vlen(kind, _) => (Stored::Str(*kind), false),
+            Loaded::Null(stored) => (stored.clone(), true),
+        };
+        Node {
+            handle: Handle::Loaded(value),
+            kind: NodeKind::Attribute,
+            stored,
+            shape: Vec::new(),
+            null,
+        }
+    }
+
+    /// Reads the value of a scalar or null attribute ahead of its use, or `None` for
+    /// anything else (arrays, fixed-length strings, other types) and on any error: those
+    /// are read when used, which reports the error in its place.
+    fn load(&self) -> Option<Loaded> {
+        if self.kind != NodeKind::Attribute {
+            return None;
+        }
+        if self.null {
+            return Some(Loaded::Null(self.stored.clone()));
+        }
+        if !self.shape.is_empty() {
+            return None;
+        }
+        match self.stored {
+            Stored::Num(dtype) => {
+                // The memory type `read_scalar` and `read_array` use, so the value is the
+                // one they would read.
+                let (mem, _native) = self.memory_type(dtype).ok()?;
+                let mut buf = [0u8; 16];
+                let bytes = buf.get_mut(..dtype.size())?;
+                // SAFETY: one element of `mem`, whose size is `dtype.size()` (checked by
+                // `memory_type`).
+                unsafe { self.read_raw(mem, bytes.as_mut_ptr().cast()).ok()? };
+                Scalar::from_le_bytes(dtype, bytes).ok().map(Loaded::Scalar)
+            }
+            Stored::Str(kind @ (StrKind::VarUtf8 | StrKind::VarAscii)) => {
+                self.vlen_scalar_bytes().ok().map(|b| Loaded::Vlen(kind, b))
+            }
+            _ => None,
+        }
+    }
+
+    /// The node's identifier and stored type, for a read from the file.
+    fn open_ids(&self) -> Result<(hid_t, hid_t)> {
+        match &self.handle {
+            Handle::Open { id, type_id } => Ok((id.id(), type_id.id())),
+            Handle::Loaded(_) => Err(Error::invalid(
+                "internal error: a value read ahead was read again from the file",
+            )),
+        }
+    }
+
+    /// The value read ahead, if the node has one.
+    fn loaded_value(&self) -> Option<&Loaded> {
+        match &self.handle {
+            Handle::Loaded(value) => Some(value),
+            Handle::Open { .. } => None,
+        }
     }
 
     pub(crate) fn kind(&self) -> NodeKind {
@@ -189,11 +276,12 @@ impl Node {
         use hdf5_sys::h5s::H5S_ALL;
 
         let op = || format!("cannot read the {}", self.kind.name());
+        let (id, _) = self.open_ids()?;
         call(op, || unsafe {
             // SAFETY: as the caller promises.
             match self.kind {
-                NodeKind::Attribute => H5Aread(self.id.id(), mem, buf),
-                NodeKind::Dataset => H5Dread(self.id.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf),
+                NodeKind::Attribute => H5Aread(id, mem, buf),
+                NodeKind::Dataset => H5Dread(id, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf),
             }
         })?;
         Ok(())
@@ -204,13 +292,16 @@ impl Node {
     /// Attributes always have their data (HDF5 zero-fills unwritten ones).
     fn read_fills_all(&self) -> bool {
         use hdf5_sys::h5d::{H5D_space_status_t, H5Dget_space_status};
+        let Ok((id, _)) = self.open_ids() else {
+            return true;
+        };
         if self.kind == NodeKind::Attribute {
             return true;
         }
         let mut status = H5D_space_status_t::H5D_SPACE_STATUS_ERROR;
         let ok = hdf5::sync::sync(|| unsafe {
             // SAFETY: a valid dataset id and a place for the status.
-            H5Dget_space_status(self.id.id(), &mut status)
+            H5Dget_space_status(id, &mut status)
         }) >= 0;
         ok && status == H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED
     }
@@ -230,6 +321,9 @@ impl Node {
     pub(crate) fn read_scalar(&self) -> Result<Scalar> {
         let dtype = self.numeric()?;
         if dtype.is_plain_number() && !self.null && self.len() == 1 {
+            if let Some(Loaded::Scalar(value)) = self.loaded_value() {
+                return Ok(*value);
+            }
             // One element straight into its native type (HDF5 converts width and order).
             let mem = ffi::shared()?.type_of(dtype);
             return with_dtype!(dtype, T => {
@@ -264,6 +358,11 @@ impl Node {
                 self.shape
             )
         })?;
+        if let Some(Loaded::Scalar(value)) = self.loaded_value() {
+            let mut bytes = Vec::with_capacity(16);
+            value.extend_bytes(&mut bytes);
+            return TypedArray::from_le_bytes(dtype, &self.shape, &bytes);
+        }
         let (mem, _native) = self.memory_type(dtype)?;
         let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
             if !self.read_fills_all() {
@@ -387,9 +486,10 @@ impl Node {
             return Ok((ffi::shared()?.type_of(dtype), None));
         }
         let op = || "cannot make the memory type".to_string();
+        let (_, type_id) = self.open_ids()?;
         // SAFETY: derives a new type (owned) from the node's stored type.
         let native = OwnedId::new(op, H5Tclose, || unsafe {
-            H5Tget_native_type(self.type_id.id(), H5T_direction_t::H5T_DIR_ASCEND)
+            H5Tget_native_type(type_id, H5T_direction_t::H5T_DIR_ASCEND)
         })?;
         // SAFETY: queries a type we own.
         let size = hdf5::sync::sync(|| unsafe { H5Tget_size(native.id()) });
@@ -416,27 +516,37 @@ impl Node {
 
     /// Reads the one variable-length string of a scalar node.
     fn read_vlen_scalar(&self) -> Result<String> {
+        let bytes = match self.loaded_value() {
+            Some(Loaded::Vlen(_, bytes)) => bytes.clone(),
+            _ => self.vlen_scalar_bytes()?,
+        };
+        scope::charge(bytes.len() as u64, || {
+            format!("a string of {} bytes", bytes.len())
+        })?;
+        utf8(bytes)
+    }
+
+    /// The bytes of the one variable-length string of a scalar node (empty for an unset
+    /// string), read from the file.
+    fn vlen_scalar_bytes(&self) -> Result<Vec<u8>> {
         use hdf5_sys::h5::H5free_memory;
+        let (_, type_id) = self.open_ids()?;
         let mut ptr: *mut c_char = std::ptr::null_mut();
         // SAFETY: the node is scalar and its type a variable-length string, so HDF5 writes
         // one `char *` (allocated by HDF5, or null for an unset string) into `ptr`.
         unsafe {
-            self.read_raw(self.type_id.id(), (&mut ptr as *mut *mut c_char).cast())?;
+            self.read_raw(type_id, (&mut ptr as *mut *mut c_char).cast())?;
         }
         if ptr.is_null() {
-            return Ok(String::new());
+            return Ok(Vec::new());
         }
-        let bytes = hdf5::sync::sync(|| unsafe {
+        Ok(hdf5::sync::sync(|| unsafe {
             // SAFETY: a NUL-terminated string HDF5 allocated; copied out, then freed with
             // HDF5's allocator.
             let bytes = CStr::from_ptr(ptr).to_bytes().to_vec();
             H5free_memory(ptr.cast());
             bytes
-        });
-        scope::charge(bytes.len() as u64, || {
-            format!("a string of {} bytes", bytes.len())
-        })?;
-        utf8(bytes)
+        }))
     }
 
     /// Reads all strings of a node, in storage order.
@@ -459,9 +569,14 @@ impl Node {
         }
         let what = || format!("the {} of {n} strings", self.kind.name());
         scope::charge((n as u64).saturating_mul(STRING_BYTES), what)?;
+        if let Some(Loaded::Vlen(_, bytes)) = self.loaded_value() {
+            scope::charge(bytes.len() as u64, what)?;
+            return utf8(bytes.clone()).map(|s| vec![s]);
+        }
+        let (_, type_id) = self.open_ids()?;
         if kind == StrKind::Fixed {
             // SAFETY: queries a type we own.
-            let width = hdf5::sync::sync(|| unsafe { H5Tget_size(self.type_id.id()) });
+            let width = hdf5::sync::sync(|| unsafe { H5Tget_size(type_id) });
             let nbytes = width
                 .checked_mul(n)
                 .ok_or_else(|| Error::invalid("string array too large"))?;
@@ -476,7 +591,7 @@ impl Node {
                     if !self.read_fills_all() {
                         buf.fill(std::mem::MaybeUninit::new(0));
                     }
-                    self.read_raw(self.type_id.id(), buf.as_mut_ptr().cast())
+                    self.read_raw(type_id, buf.as_mut_ptr().cast())
                 })?
             };
             return bytes
@@ -493,7 +608,7 @@ impl Node {
             .map_err(|_| Error::invalid(format!("cannot allocate {n} strings")))?;
         ptrs.resize(n, std::ptr::null_mut());
         // SAFETY: `n` variable-length strings: HDF5 writes one `char *` each.
-        unsafe { self.read_raw(self.type_id.id(), ptrs.as_mut_ptr().cast())? };
+        unsafe { self.read_raw(type_id, ptrs.as_mut_ptr().cast())? };
         let texts: Vec<Vec<u8>> = hdf5::sync::sync(|| {
             ptrs.iter()
                 .map(|&p| {
@@ -517,6 +632,121 @@ impl Node {
 
 /// Bytes charged per string read (a `String`'s own size).
 const STRING_BYTES: u64 = 24;
+
+/// What one pass over the attributes of a group found (see [`load_attributes`]).
+pub(crate) struct AttributePass<K> {
+    /// The values read ahead, with their keys, in the order of the pass.
+    pub loaded: Vec<(K, Loaded)>,
+    /// The names of the other attributes, in the order of the pass.
+    pub others: Vec<String>,
+    /// Whether the pass went through every attribute (it ends at an error).
+    pub complete: bool,
+}
+
+/// Reads ahead the values of the attributes of `group` that `select` picks by name (giving
+/// each a key), in one pass over the attributes in the order of HDF5's name index, and lists
+/// the names of the others. It holds at most `limit` bytes of values (the read's budget
+/// left; the reads of the nodes made from them charge the budget as they are used).
+/// Attributes it cannot read ahead (see [`Node::load`]) or past the limit are listed with
+/// the others, to be opened by name when used.
+///
+/// Why one pass: HDF5 keeps the attributes of a group with more than 8 in "dense" storage,
+/// a fractal heap of attribute messages (in creation order) indexed by a v2 B-tree ordered
+/// by the hash of the name ([`name_hash`]). Opening n attributes by name one at a time walks
+/// that B-tree from its root n times, at places spread over all of it; past some 100,000
+/// attributes the walks no longer stay in HDF5's metadata cache, and the cache's own index
+/// slows down as it fills (its 65,536 buckets are keyed on bits 3-18 of the file address,
+/// and the B-tree nodes, heap blocks and global heap collections of such a group all sit at
+/// multiples of 512 bytes, so only 1,024 buckets are used). Iterating in the index's order
+/// walks the B-tree once, leaf after leaf, and for groups we write (whose attributes are
+/// created in that order, see [`defer_attributes`]) the heap in order too. 1,000,000 string
+/// attributes, HDF5 calls alone: opened by name and read in item order 6.2 s (0.40 s for
+/// 100,000: 15x); read in one pass 1.96 s (0.19 s: 10x).
+pub(crate) fn load_attributes<K>(
+    group: &Group,
+    mut select: impl FnMut(&str) -> Option<K>,
+    limit: u64,
+) -> AttributePass<K> {
+    use hdf5::{IndexType, IterationOrder};
+
+    let (mut loaded, mut others) = (Vec::new(), Vec::new());
+    let mut held: u64 = 0;
+    let per_value = std::mem::size_of::<(K, Loaded)>() as u64;
+    let mut load = |name: &str| -> Option<(K, Loaded)> {
+        let key = select(name)?;
+        let value = Node::attribute(group.id(), name).ok()?.load()?;
+        let extra = match &value {
+            Loaded::Vlen(_, bytes) => bytes.len() as u64,
+            _ => 0,
+        };
+        let total = held.saturating_add(per_value + extra);
+        (total <= limit).then(|| {
+            held = total;
+            (key, value)
+        })
+    };
+    let pass = group.iter_attrs(IndexType::Name, IterationOrder::Native, |name, _| {
+        match load(name) {
+            Some(entry) => loaded.push(entry),
+            None => others.push(name.to_owned()),
+        }
+        Ok(())
+    });
+    AttributePass {
+        loaded,
+        others,
+        complete: pass.is_ok(),
+    }
+}
+
+/// HDF5's hash of an attribute name, the key of the name index of dense attribute storage
+/// (`H5_checksum_lookup3(name, strlen(name), 0)`: Bob Jenkins's lookup3 `hashlittle`,
+/// public domain, as HDF5 1.8 to 2.x compute it).
+pub(crate) fn name_hash(key: &[u8]) -> u32 {
+    fn mix(a: &mut u32, b: &mut u32, c: &mut u32) {
+        *a = a.wrapping_sub(*c) ^ c.rotate_left(4);
+        *c = c.wrapping_add(*b);
+        *b = b.wrapping_sub(*a) ^ a.rotate_left(6);
+        *a = a.wrapping_add(*c);
+        *c = c.wrapping_sub(*b) ^ b.rotate_left(8);
+        *b = b.wrapping_add(*a);
+        *a = a.wrapping_sub(*c) ^ c.rotate_left(16);
+        *c = c.wrapping_add(*b);
+        *b = b.wrapping_sub(*a) ^ a.rotate_left(19);
+        *a = a.wrapping_add(*c);
+        *c = c.wrapping_sub(*b) ^ b.rotate_left(4);
+        *b = b.wrapping_add(*a);
+    }
+    fn word(bytes: &[u8]) -> u32 {
+        u32::from_le_bytes(bytes.try_into().expect("four bytes"))
+    }
+    let mut a = 0xdead_beef_u32.wrapping_add(key.len() as u32);
+    let (mut b, mut c) = (a, a);
+    let mut rest = key;
+    while rest.len() > 12 {
+        a = a.wrapping_add(word(&rest[0..4]));
+        b = b.wrapping_add(word(&rest[4..8]));
+        c = c.wrapping_add(word(&rest[8..12]));
+        mix(&mut a, &mut b, &mut c);
+        rest = &rest[12..];
+    }
+    if rest.is_empty() {
+        return c;
+    }
+    // The last 1 to 12 bytes, as little-endian words padded with zeros.
+    let mut last = [0u8; 12];
+    last[..rest.len()].copy_from_slice(rest);
+    a = a.wrapping_add(word(&last[0..4]));
+    b = b.wrapping_add(word(&last[4..8]));
+    c = c.wrapping_add(word(&last[8..12]));
+    c = (c ^ b).wrapping_sub(b.rotate_left(14));
+    a = (a ^ c).wrapping_sub(c.rotate_left(11));
+    b = (b ^ a).wrapping_sub(a.rotate_left(25));
+    c = (c ^ b).wrapping_sub(b.rotate_left(16));
+    a = (a ^ c).wrapping_sub(c.rotate_left(4));
+    b = (b ^ a).wrapping_sub(a.rotate_left(14));
+    (c ^ b).wrapping_sub(b.rotate_left(24))
+}
 
 /// Refuses a dataset whose data is outside the file (external raw storage, a virtual
 /// dataset), unless the read allows it, and one whose data is behind a filter this program
@@ -669,8 +899,8 @@ fn classify_descriptor(type_id: hid_t) -> Result<Stored> {
 /// # Safety
 /// `value`, when not null, must point to the attribute's elements in `mem_type`.
 unsafe fn write_attribute(
-    loc: &Group,
-    name: &str,
+    loc: hid_t,
+    name: &CStr,
     file_type: hid_t,
     mem_type: hid_t,
     space: hid_t,
@@ -679,13 +909,12 @@ unsafe fn write_attribute(
     use hdf5_sys::h5a::{H5Aclose, H5Acreate2, H5Awrite};
     use hdf5_sys::h5p::H5P_DEFAULT;
 
-    let cname = c_name(name, "attribute")?;
-    let op = || format!("cannot write the attribute `{name}`");
+    let op = || format!("cannot write the attribute `{}`", name.to_string_lossy());
     // SAFETY: valid ids and a NUL-terminated name; the attribute id is owned.
     let attr = OwnedId::new(op, H5Aclose, || unsafe {
         H5Acreate2(
-            loc.id(),
-            cname.as_ptr(),
+            loc,
+            name.as_ptr(),
             file_type,
             space,
             H5P_DEFAULT,
@@ -702,6 +931,13 @@ unsafe fn write_attribute(
 /// Writes a scalar attribute of a number, bool or complex number, in its dtype's type
 /// (what h5py writes).
 pub(crate) fn write_scalar(loc: &Group, name: &str, value: Scalar) -> Result<()> {
+    if defer(loc, name, |_| Held::Scalar(value))? {
+        return Ok(());
+    }
+    write_scalar_now(loc.id(), &c_name(name, "attribute")?, value)
+}
+
+fn write_scalar_now(loc: hid_t, name: &CStr, value: Scalar) -> Result<()> {
     let shared = ffi::shared()?;
     let h5type = shared.type_of(value.dtype());
     let mut bytes = Vec::with_capacity(16);
@@ -773,12 +1009,24 @@ pub(crate) fn delete_attribute(loc: hid_t, name: &str) -> Result<()> {
 
 /// Writes a variable-length UTF-8 string attribute (what h5py writes for `str`).
 pub(crate) fn write_str(loc: &Group, name: &str, value: &str) -> Result<()> {
-    let shared = ffi::shared()?;
     let text = std::ffi::CString::new(value).map_err(|_| {
         Error::unsupported(format!(
             "the string of `{name}` contains a NUL byte, which HDF5 strings cannot hold"
         ))
     })?;
+    let held = |buf: &mut Vec<u8>| {
+        let at = buf.len();
+        buf.extend_from_slice(text.as_bytes_with_nul());
+        Held::Str(at)
+    };
+    if defer(loc, name, held)? {
+        return Ok(());
+    }
+    write_str_now(loc.id(), &c_name(name, "attribute")?, &text)
+}
+
+fn write_str_now(loc: hid_t, name: &CStr, text: &CStr) -> Result<()> {
+    let shared = ffi::shared()?;
     let ptr: *const c_char = text.as_ptr();
     // SAFETY: a variable-length string in memory is one `char *` to NUL-terminated text.
     unsafe {
@@ -795,6 +1043,13 @@ pub(crate) fn write_str(loc: &Group, name: &str, value: &str) -> Result<()> {
 
 /// Writes an attribute with a null dataspace: a name with no value (h5py's `Empty`).
 pub(crate) fn write_null(loc: &Group, name: &str) -> Result<()> {
+    if defer(loc, name, |_| Held::Null)? {
+        return Ok(());
+    }
+    write_null_now(loc.id(), &c_name(name, "attribute")?)
+}
+
+fn write_null_now(loc: hid_t, name: &CStr) -> Result<()> {
     let shared = ffi::shared()?;
     let u8_type = shared.type_of(DType::U8);
     // SAFETY: nothing is written to a null dataspace.
@@ -851,17 +1106,143 @@ pub(crate) fn write_fixed_strings(
     for (chunk, cell) in buf.chunks_exact_mut(width).zip(cells) {
         chunk[..cell.len()].copy_from_slice(cell.as_bytes());
     }
+    let cname = c_name(name, "attribute")?;
     // SAFETY: `buf` holds exactly `cells.len()` strings of `width` bytes, the attribute's
     // elements in `string_type`.
     unsafe {
         write_attribute(
-            loc,
-            name,
+            loc.id(),
+            &cname,
             string_type.id(),
             string_type.id(),
             space.id(),
             buf.as_ptr().cast(),
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes written in the order of the name index
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// The groups whose scalar attribute writes are held back (see [`defer_attributes`]),
+    /// innermost last: as many as lists being written at once (nesting, a dict's two).
+    static DEFERRED: std::cell::RefCell<Vec<Deferred>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The attributes held back for one group.
+struct Deferred {
+    group: hid_t,
+    /// Names and strings, each NUL-terminated, one after the other.
+    text: Vec<u8>,
+    held: Vec<(u32, usize, Held)>,
+}
+
+/// One attribute held back: its value (strings in [`Deferred::text`], from an offset).
+enum Held {
+    Scalar(Scalar),
+    Str(usize),
+    Null,
+}
+
+/// Holds back the scalar, string and null attributes written into `group` (with
+/// [`write_scalar`], [`write_str`] and [`write_null`]) until [`write_deferred`], which creates
+/// them in the order of HDF5's name index: the lookup3 hash of the name ([`name_hash`]).
+///
+/// Why: in the dense storage of a group's attributes (past 8 of them) HDF5 indexes names
+/// in a v2 B-tree ordered by that hash, and creating an attribute looks its name up there
+/// twice (`H5Acreate2` checks it is new, `H5Awrite` finds it) and inserts it once. Created
+/// in item order (`LIST_item0`, `LIST_item1`, ...) those are walks to places spread over the
+/// whole B-tree; created in hash order they all go to its last leaf, which stays in HDF5's
+/// metadata cache, and the heap of attribute messages (appended in creation order) is then
+/// in the index's order too, which is what makes reading in one pass fast
+/// ([`load_attributes`]). 1,000,000 string attributes, HDF5 calls alone: 11.7 s in item
+/// order (0.76 s for 100,000: 15x), 6.1 s in hash order (0.60 s: 10x). A bigger metadata
+/// cache does not help: HDF5 grows it only when its hit rate falls below 90% (it stayed
+/// at 1 MB), and a fixed 128 MB one is slower still, its index's chains growing with it
+/// (12.0 s).
+///
+/// Deferred: lists and dicts (whose items are written before their `count`), objects of
+/// `anam::Object` and of classes with `extra_data` (any number of members). Every group
+/// made deferred must get its [`write_deferred`] before the write ends (lists when their
+/// `count` is written, objects at their end); what is left when a [`DeferredScope`] ends
+/// (a failed write; one is entered by each write of a value or member) is dropped.
+pub(crate) fn defer_attributes(group: &Group) {
+    DEFERRED.with_borrow_mut(|all| {
+        all.push(Deferred {
+            group: group.id(),
+            text: Vec::new(),
+            held: Vec::new(),
+        })
+    });
+}
+
+/// Holds the attribute `name` of `loc` back if `loc`'s writes are deferred (`held` stores
+/// its value, strings into the text buffer): `Ok(true)`; `Ok(false)` if they are not.
+fn defer(loc: &Group, name: &str, held: impl FnOnce(&mut Vec<u8>) -> Held) -> Result<bool> {
+    DEFERRED.with_borrow_mut(|all| {
+        let Some(deferred) = all.iter_mut().rev().find(|d| d.group == loc.id()) else {
+            return Ok(false);
+        };
+        if name.as_bytes().contains(&0) {
+            c_name(name, "attribute")?;
+        }
+        let at = deferred.text.len();
+        deferred.text.extend_from_slice(name.as_bytes());
+        deferred.text.push(0);
+        let value = held(&mut deferred.text);
+        deferred.held.push((name_hash(name.as_bytes()), at, value));
+        Ok(true)
+    })
+}
+
+/// Creates the attributes held back for `group` (see [`defer_attributes`]), in the order of
+/// HDF5's name index, and stops holding its writes back. Nothing if none are.
+pub(crate) fn write_deferred(group: &Group) -> Result<()> {
+    let deferred = DEFERRED.with_borrow_mut(|all| {
+        all.iter()
+            .rposition(|d| d.group == group.id())
+            .map(|i| all.remove(i))
+    });
+    let Some(Deferred { text, mut held, .. }) = deferred else {
+        return Ok(());
+    };
+    let c_str = |at: usize| CStr::from_bytes_until_nul(&text[at..]).expect("NUL-terminated");
+    // Equal hashes are ordered by name in HDF5's index (for the order only: any is correct).
+    held.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| c_str(x.1).cmp(c_str(y.1))));
+    for (_, name_at, value) in &held {
+        let name = c_str(*name_at);
+        match *value {
+            Held::Scalar(v) => write_scalar_now(group.id(), name, v),
+            Held::Str(at) => write_str_now(group.id(), name, c_str(at)),
+            Held::Null => write_null_now(group.id(), name),
+        }
+        .map_err(|e| {
+            e.at_with(|| {
+                let parent = group.name();
+                let sep = if parent.ends_with('/') { "" } else { "/" };
+                format!("{parent}{sep}{}", name.to_string_lossy())
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// While it lives, the deferred attribute writes begun on this thread are this write's:
+/// dropped, it forgets those not written (a write that failed midway).
+pub(crate) struct DeferredScope(usize);
+
+impl DeferredScope {
+    pub(crate) fn enter() -> DeferredScope {
+        DeferredScope(DEFERRED.with_borrow(Vec::len))
+    }
+}
+
+impl Drop for DeferredScope {
+    fn drop(&mut self) {
+        DEFERRED.with_borrow_mut(|all| all.truncate(self.0));
     }
 }
 
@@ -942,6 +1323,28 @@ pub(crate) fn write_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`name_hash`] is HDF5's: iterated in the native order of its name index (the order
+    /// of its B-tree), the attributes of a dense group come in increasing `name_hash`.
+    #[test]
+    fn name_hash_is_the_order_of_hdf5s_name_index() {
+        use hdf5::{IndexType, IterationOrder};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("order.hdf5");
+        let items: Vec<String> = (0..300).map(|i| format!("s{i}")).collect();
+        crate::to_file(&path, "data", &items).unwrap();
+        let file = hdf5::File::open(&path).unwrap();
+        let group = file.group("data").unwrap();
+        let mut hashes = Vec::new();
+        group
+            .iter_attrs(IndexType::Name, IterationOrder::Native, |name, _| {
+                hashes.push(name_hash(name.as_bytes()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(hashes.len(), 302, "class, count and 300 items");
+        assert!(hashes.is_sorted(), "not in name_hash order: {hashes:x?}");
+    }
 
     #[test]
     fn element_sizes_match_dtypes() {

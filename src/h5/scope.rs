@@ -72,6 +72,11 @@ pub(crate) fn charge(bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
+/// What is left of the read's budget (all of memory outside a read).
+pub(crate) fn remaining() -> u64 {
+    SCOPE.get().map_or(u64::MAX, |s| s.remaining)
+}
+
 /// Whether structs check the class tag of what they read (defaults to yes outside a read).
 pub(crate) fn check_class() -> bool {
     SCOPE.get().is_none_or(|s| s.check_class)

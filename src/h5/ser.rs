@@ -6,6 +6,8 @@
 //! datasets, and everything else a subgroup written as a group. The serializers call each
 //! other as values nest, so they share this file.
 
+use std::collections::HashSet;
+
 use hdf5::Group;
 use serde::ser::{self, Impossible, Serialize};
 
@@ -26,6 +28,7 @@ use crate::value::{self, Value};
 
 /// Writes `value` into `group`, which becomes the object (struct, map or sequence).
 pub(crate) fn to_group<T: ?Sized + Serialize>(value: &T, group: &Group) -> Result<()> {
+    let _deferred = node::DeferredScope::enter();
     let mut top = GroupSerializer::new(group.clone())?;
     top.sort_map = map_order::needs_sorting(value);
     value.serialize(top).map_err(|e| e.at_with(|| group.name()))
@@ -38,6 +41,7 @@ pub(crate) fn write_member<T: ?Sized + Serialize>(
     name: &str,
     value: &T,
 ) -> Result<()> {
+    let _deferred = node::DeferredScope::enter();
     let member = MemberSerializer {
         sort_map: map_order::needs_sorting(value),
         ..MemberSerializer::new(parent, name)
@@ -93,12 +97,17 @@ fn list_group(group: Group, count: Option<usize>) -> Result<Group> {
     node::write_str(&group, format::CLASS_ATTR, format::LIST_CLASS)?;
     if let Some(n) = count {
         write_count(&group, n)?;
+    } else {
+        // Scalar items are created with the count, in HDF5's index order (see there).
+        node::defer_attributes(&group);
     }
     Ok(group)
 }
 
-/// Writes the `count` attribute of a list or dict (`int64`, as Python writes it).
+/// Writes the `count` attribute of a list or dict (`int64`, as Python writes it), after
+/// the items held back for it.
 fn write_count(group: &Group, n: usize) -> Result<()> {
+    node::write_deferred(group)?;
     node::write_scalar(group, format::COUNT_ATTR, (n as i64).into())
 }
 
@@ -228,12 +237,17 @@ impl ser::Serializer for GroupSerializer {
     }
 
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructSerializer> {
+        let info = registry::info_for(name)?;
+        if info.is_some_and(|i| i.extra_data().is_some()) {
+            // Any number of entries: created at the end, in HDF5's index order (see there).
+            node::defer_attributes(&self.group);
+        }
         Ok(StructSerializer {
             group: self.group,
             _depth: self.depth,
             class: Some(name),
-            info: registry::info_for(name)?,
-            written: Vec::new(),
+            info,
+            written: HashSet::new(),
             mapped: Vec::new(),
         })
     }
@@ -263,19 +277,18 @@ pub(crate) struct StructSerializer {
     /// `(stored, member)` names mapped so far, for the `namemaps` attribute.
     mapped: Vec<(&'static str, &'static str)>,
     /// Names written so far (members, and extra_data entries of a registered class).
-    written: Vec<String>,
+    written: HashSet<String>,
 }
 
 /// Refuses a second entry under one name (an extra_data key equal to a member's stored
 /// name): HDF5 would keep an attribute and a link of the same name, or fail obscurely.
-fn claim(written: &mut Vec<String>, group: &Group, name: &str) -> Result<()> {
-    if written.iter().any(|w| w == name) {
+fn claim(written: &mut HashSet<String>, group: &Group, name: &str) -> Result<()> {
+    if !written.insert(name.to_string()) {
         return Err(Error::invalid(format!(
             "`{name}` is written twice (a member and an extra_data entry?)"
         ))
         .at_with(|| join(group, name)));
     }
-    written.push(name.to_string());
     Ok(())
 }
 
@@ -327,6 +340,7 @@ impl StructSerializer {
         if let Some(class) = self.class {
             node::write_str(&self.group, format::CLASS_ATTR, class)?;
         }
+        node::write_deferred(&self.group)?;
         if !self.mapped.is_empty() {
             let cells: Vec<&str> = self.mapped.iter().flat_map(|&(s, m)| [s, m]).collect();
             node::write_fixed_strings(
@@ -387,7 +401,7 @@ where
 /// The `extra_data` entries of a class, written beside its members.
 struct InlineMap<'g> {
     group: &'g Group,
-    written: &'g mut Vec<String>,
+    written: &'g mut HashSet<String>,
     key: Option<String>,
 }
 
@@ -430,6 +444,8 @@ struct ObjectWriter {
 
 impl ObjectWriter {
     fn new(group: Group, depth: DepthGuard) -> ObjectWriter {
+        // Any number of members: created at the end, in HDF5's index order (see there).
+        node::defer_attributes(&group);
         ObjectWriter {
             group,
             _depth: depth,
@@ -503,6 +519,7 @@ impl ser::SerializeMap for ObjectWriter {
     }
 
     fn end(self) -> Result<()> {
+        node::write_deferred(&self.group)?;
         if !self.name_maps.is_empty() {
             let cells: Vec<&str> = self
                 .name_maps

@@ -16,34 +16,32 @@ use crate::dtype::{with_dtype, with_typed_array, Element, TypedArray};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
 use crate::h5::group::{join, open_link, Linked, Members};
-use crate::h5::node::{Node, Stored};
+use crate::h5::node::{self, Loaded, Node, Stored};
 use crate::h5::scope;
 use crate::protocol::{
     self, ndarray_serde, ARRAY_TOKEN, CLASS_KEY, LEGACY_KEY, NAME_MAPS_KEY, VALUE_TOKEN,
 };
 use crate::registry::ClassInfo;
 
-/// A group: an object, a list, a dict or an empty array, by its `class`.
+/// A group: an object, a list, a dict or an empty array, by its `class`. Its members are
+/// listed by what reads it as what it is (a list's attributes with its items, in one pass).
 pub(crate) struct GroupDe {
     group: Group,
-    members: Members,
     class: Option<String>,
 }
 
 impl GroupDe {
     pub(crate) fn new(group: Group) -> Result<GroupDe> {
-        let members = Members::of(&group)?;
-        let class = if members.has_attr(format::CLASS_ATTR) {
-            let read = || Node::attribute(group.id(), format::CLASS_ATTR)?.read_string();
-            Some(read().map_err(|e| e.at_with(|| join(&group, format::CLASS_ATTR)))?)
-        } else {
-            None
+        let read = || -> Result<Option<String>> {
+            if !node::attribute_exists(group.id(), format::CLASS_ATTR)? {
+                return Ok(None);
+            }
+            Node::attribute(group.id(), format::CLASS_ATTR)?
+                .read_string()
+                .map(Some)
         };
-        Ok(GroupDe {
-            group,
-            members,
-            class,
-        })
+        let class = read().map_err(|e| e.at_with(|| join(&group, format::CLASS_ATTR)))?;
+        Ok(GroupDe { group, class })
     }
 
     /// The class tag, if the group has one.
@@ -68,7 +66,7 @@ impl GroupDe {
 
     /// The list (`AnamList`) items of this group.
     fn list_items(self) -> Result<Items> {
-        Items::list(self.group, self.members)
+        Items::list(self.group)
     }
 
     fn dict(self) -> Result<DictAccess> {
@@ -76,7 +74,16 @@ impl GroupDe {
     }
 
     fn object(self, view: ObjectView) -> Result<ObjectAccess> {
-        ObjectAccess::new(self.group, self.members, self.class, view)
+        // The members' scalar values in one pass (see `node::load_attributes`).
+        let member = |name: &str| (!format::is_reserved(name)).then(|| name.to_owned());
+        let pass = node::load_attributes(&self.group, member, scope::remaining());
+        let (members, loaded) = if pass.complete {
+            (Members::with_attrs(&self.group, pass.others)?, pass.loaded)
+        } else {
+            // The pass ended at an error: every attribute is opened by name, in its place.
+            (Members::of(&self.group)?, Vec::new())
+        };
+        ObjectAccess::new(self.group, members, loaded, self.class, view)
     }
 
     /// Reads an `AnamEmptyArray` group: zeros of the stored dtype and shape (or the stored
@@ -97,9 +104,10 @@ impl GroupDe {
                 )))
             }
         };
-        if !self.members.has_link(format::EMPTY_SHAPE) {
+        let members = Members::of(&self.group)?;
+        if !members.has_link(format::EMPTY_SHAPE) {
             // 0-d: Python stores no value (and reads zero); we may have stored one.
-            if self.members.has_link(format::EMPTY_VALUE) {
+            if members.has_link(format::EMPTY_VALUE) {
                 let value = dataset(format::EMPTY_VALUE)?.read_array()?;
                 let value = with_dtype!(dtype, T => value.into_array::<T>().map(T::wrap))?;
                 if value.shape().iter().product::<usize>() == 1 {
@@ -333,6 +341,8 @@ impl<'de> de::Deserializer<'de> for GroupDe {
 /// Where a member's value lives.
 enum Source {
     Attr(String),
+    /// An attribute whose value was read ahead.
+    Loaded(String, Loaded),
     Link(String),
     LegacyList(String),
     Str(String),
@@ -363,9 +373,12 @@ pub(crate) struct ObjectAccess {
 }
 
 impl ObjectAccess {
+    /// The members of `group`: `members` lists its attributes and links but those of the
+    /// attributes in `loaded`, read ahead.
     pub(crate) fn new(
         group: Group,
         members: Members,
+        loaded: Vec<(String, Loaded)>,
         class: Option<String>,
         view: ObjectView,
     ) -> Result<ObjectAccess> {
@@ -381,12 +394,23 @@ impl ObjectAccess {
         } else {
             Vec::new()
         };
-        let mut entries = Vec::with_capacity(members.attrs.len() + members.links.len() + 3);
-        let stored = members
+        let mut entries =
+            Vec::with_capacity(members.attrs.len() + members.links.len() + loaded.len() + 3);
+        // Attributes in name order, those read ahead among them.
+        let mut attrs: Vec<(String, Source)> = members
             .attrs
             .iter()
             .filter(|n| !format::is_reserved(n))
             .map(|n| (n.clone(), Source::Attr(n.clone())))
+            .chain(
+                loaded
+                    .into_iter()
+                    .map(|(n, v)| (n.clone(), Source::Loaded(n, v))),
+            )
+            .collect();
+        attrs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let stored = attrs
+            .into_iter()
             .chain(
                 members
                     .links
@@ -539,6 +563,9 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
             Source::Attr(name) => seed
                 .deserialize(ItemDe::Attr(group, name.clone()))
                 .map_err(|e| e.at_with(|| join(group, &name))),
+            Source::Loaded(name, value) => seed
+                .deserialize(ItemDe::Node(Node::loaded(value)))
+                .map_err(|e| e.at_with(|| join(group, &name))),
             Source::Link(name) => seed
                 .deserialize(ItemDe::Link(group, name.clone()))
                 .map_err(|e| e.at_with(|| join(group, &name))),
@@ -569,11 +596,13 @@ const MAX_ABSENT_ITEMS: usize = 1 << 24;
 
 /// The items of a sequence, in whichever layout it is stored.
 pub(crate) enum Items {
-    /// An `AnamList` group (`LIST_item{i}` attributes, datasets and subgroups).
+    /// An `AnamList` group (`LIST_item{i}` attributes, datasets and subgroups), its scalar
+    /// attributes read ahead (`members` lists the other attributes).
     List {
         group: Group,
         members: Members,
         count: usize,
+        loaded: ReadAhead,
     },
     /// A legacy `LIST_<member>{i}` list of subgroups of an object.
     Legacy {
@@ -586,9 +615,18 @@ pub(crate) enum Items {
 }
 
 impl Items {
-    pub(crate) fn list(group: Group, members: Members) -> Result<Items> {
+    pub(crate) fn list(group: Group) -> Result<Items> {
+        let pass = node::load_attributes(&group, item_index, scope::remaining());
+        let (members, loaded) = if pass.complete {
+            (Members::with_attrs(&group, pass.others)?, pass.loaded)
+        } else {
+            // The pass ended at an error: the items it read are kept, and every attribute
+            // is listed (those items too, so that they are found again if read twice).
+            (Members::of(&group)?, pass.loaded)
+        };
+        let loaded = ReadAhead::new(loaded);
         let count = read_count(&group, format::COUNT_ATTR, &members)?;
-        let present = members.attrs.len() + members.links.len();
+        let present = members.attrs.len() + members.links.len() + loaded.0.len();
         if count > present + MAX_ABSENT_ITEMS {
             return Err(Error::invalid(format!(
                 "list count {count} is implausible for {present} stored items"
@@ -598,6 +636,7 @@ impl Items {
             group,
             members,
             count,
+            loaded,
         })
     }
 
@@ -627,9 +666,20 @@ impl Items {
     /// The deserializer of item `i` (`i < len`), and the path to name in errors.
     fn item(&self, i: usize) -> Result<(ItemDe<'_>, ItemPath<'_>)> {
         let (de, name) = match self {
-            Items::List { group, members, .. } => {
+            Items::List {
+                group,
+                members,
+                loaded,
+                ..
+            } => {
                 let name = format::list_item(i);
-                let de = if members.has_attr(&name) {
+                let de = if let Some(read_ahead) = loaded.get(i) {
+                    match read_ahead.take() {
+                        Some(value) => ItemDe::Node(Node::loaded(value)),
+                        // Read before: opened again.
+                        None => ItemDe::Attr(group, name.clone()),
+                    }
+                } else if members.has_attr(&name) {
                     ItemDe::Attr(group, name.clone())
                 } else if members.has_link(&name) {
                     ItemDe::Link(group, name.clone())
@@ -659,6 +709,39 @@ impl Items {
             next: 0,
         }
     }
+}
+
+/// The scalar attributes of a list group read ahead in one pass (see
+/// [`node::load_attributes`]), by item index; each value is taken when its item is read
+/// (an item read again is opened by name).
+pub(crate) struct ReadAhead(Vec<(usize, std::cell::Cell<Option<Loaded>>)>);
+
+impl ReadAhead {
+    fn new(mut loaded: Vec<(usize, Loaded)>) -> ReadAhead {
+        // The pass goes in HDF5's order; items are looked up by index.
+        loaded.sort_unstable_by_key(|(i, _)| *i);
+        ReadAhead(
+            loaded
+                .into_iter()
+                .map(|(i, v)| (i, std::cell::Cell::new(Some(v))))
+                .collect(),
+        )
+    }
+
+    /// The value of item `i`, if it was read ahead (empty once taken).
+    fn get(&self, i: usize) -> Option<&std::cell::Cell<Option<Loaded>>> {
+        let at = self.0.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        Some(&self.0[at].1)
+    }
+}
+
+/// The index `i` of an item name `LIST_item{i}` (as [`format::list_item`] writes it).
+fn item_index(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix(format::LIST_ITEM_PREFIX)?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
 }
 
 /// Where an item is: a named entry of a list group, or an element of an array (whose
@@ -740,10 +823,7 @@ impl DictAccess {
     pub(crate) fn new(group: &Group) -> Result<DictAccess> {
         let side = |name: &str| -> Result<Items> {
             match open_link(group, name).map_err(|e| e.at_with(|| join(group, name)))? {
-                Linked::Group(g) => {
-                    let members = Members::of(&g)?;
-                    Items::list(g, members)
-                }
+                Linked::Group(g) => Items::list(g),
                 Linked::Dataset(node) => Ok(Items::Array(NodeDe::new(node).whole()?)),
             }
             .map_err(|e| e.at_with(|| join(group, name)))
@@ -832,6 +912,8 @@ impl<'de> de::VariantAccess<'de> for ItemDe<'_> {
 /// A value found by name (or absent), opened only when it is deserialized.
 pub(crate) enum ItemDe<'g> {
     Attr(&'g Group, String),
+    /// An attribute whose value was read ahead.
+    Node(Node),
     Link(&'g Group, String),
     Element(ElementDe),
     Absent,
@@ -849,6 +931,7 @@ impl ItemDe<'_> {
     fn open(self) -> Result<Opened> {
         Ok(match self {
             ItemDe::Attr(g, n) => Opened::Node(NodeDe::attribute(g, &n)?),
+            ItemDe::Node(node) => Opened::Node(NodeDe::new(node)),
             ItemDe::Link(g, n) => match open_link(g, &n)? {
                 Linked::Group(sub) => Opened::Group(GroupDe::new(sub)?),
                 Linked::Dataset(node) => Opened::Node(NodeDe::new(node)),
