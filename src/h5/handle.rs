@@ -846,7 +846,8 @@ impl File {
             _ => return Err(self.error(path, "is not an extendable array (a dataset)")),
         };
         let at = || format!("/{}", path.trim_matches('/'));
-        let (dims, max) = super::lazy::extent(dataset.id()).map_err(|e| e.at_with(at))?;
+        let dataset_id = dataset.id()?;
+        let (dims, max) = super::lazy::extent(dataset_id).map_err(|e| e.at_with(at))?;
         if dims.is_empty() || max[0] != hdf5_sys::h5s::H5S_UNLIMITED {
             return Err(self.error(
                 path,
@@ -888,10 +889,10 @@ impl File {
             .ok_or_else(|| Error::invalid("array is not contiguous"))?;
         let mut new_dims = dims.clone();
         new_dims[0] = new_len as u64;
-        super::lazy::set_extent(dataset.id(), &new_dims).map_err(|e| e.at_with(at))?;
+        super::lazy::set_extent(dataset_id, &new_dims).map_err(|e| e.at_with(at))?;
         // HDF5 may keep the rows in its chunk cache until the flush: both are the write.
         let written = super::lazy::write_row_bytes(
-            dataset.id(),
+            dataset_id,
             dtype,
             rows.shape(),
             crate::dtype::as_bytes(data),
@@ -901,7 +902,7 @@ impl File {
         if let Err(e) = written {
             // Shrink back (which drops the new rows' chunks from the cache too): the rows
             // before the call are all there is.
-            let shrunk = super::lazy::set_extent(dataset.id(), &dims)
+            let shrunk = super::lazy::set_extent(dataset_id, &dims)
                 .and_then(|()| Ok(self.handle.flush()?));
             return Err(match shrunk {
                 Ok(()) => e,

@@ -81,7 +81,7 @@ pub(crate) fn hand_over<'de, V: Visitor<'de>>(node: Node, visitor: V) -> Result<
             )))
         }
     };
-    let (file, object) = names(node.id());
+    let (file, object) = names(node.id()?);
     let source = Source {
         dtype,
         shape: node.shape.clone(),

@@ -389,8 +389,8 @@ impl Node {
 
     /// The dataset's identifier (for the lazy arrays and row appends of
     /// [`lazy`](super::lazy), which read and write parts of it).
-    pub(crate) fn id(&self) -> hid_t {
-        self.id.id()
+    pub(crate) fn id(&self) -> Result<hid_t> {
+        self.open_ids().map(|(id, _)| id)
     }
 
     /// Reads the hyperslab `start`/`stride`/`count` (one entry per axis) of a numeric
@@ -423,8 +423,9 @@ impl Node {
             return Ok(TypedArray::zeros(dtype, &shape));
         }
         let op = || "cannot read the selection of the dataset".to_string();
+        let id = self.id()?;
         // SAFETY: the dataspace made is owned.
-        let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(self.id.id()) })?;
+        let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(id) })?;
         // SAFETY: `start`, `stride` and `count` have one entry per axis of the dataspace.
         call(op, || unsafe {
             H5Sselect_hyperslab(
@@ -450,7 +451,7 @@ impl Node {
             // `dtype.size()` (checked by `memory_type`).
             call(op, || unsafe {
                 H5Dread(
-                    self.id.id(),
+                    id,
                     mem,
                     mem_space.id(),
                     file_space.id(),
