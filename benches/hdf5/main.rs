@@ -10,6 +10,9 @@
 //! * **W3** deep and wide trees: an object nested 200 levels deep, a map of 10,000 entries,
 //!   a list of 10,000 items mixing scalars, strings and small objects (as `anam::Value`s
 //!   and as an untagged enum).
+//! * **Space** (JSON mode only; sizes, not times): the file's size after one object (8 MiB,
+//!   or W1's small object) is written once and after it is written 1,000 times in place of
+//!   itself, by `to_file` and by `File::write` (`space.rs`).
 //!
 //! The files: `workloads.rs` (types, sizes and data), `floor.rs` (the floors), `check.rs`
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
@@ -52,6 +55,7 @@ mod check;
 mod child;
 mod floor;
 mod runner;
+mod space;
 mod workloads;
 
 use std::path::Path;

@@ -215,6 +215,9 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
         record_guarded(&mut out, "W3", &c, reps, dir, timeout);
     }
 
+    // File space under replacement: sizes, not times.
+    out.extend(crate::space::records(dir, q));
+
     let doc = serde_json::json!({
         "harness": "benches/hdf5",
         "quick": q,

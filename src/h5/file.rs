@@ -409,6 +409,20 @@ fn wait(
     Ok(guard)
 }
 
+/// How a new file manages its free space: HDF5's free-space managers, kept in the file
+/// across closes (`persist`), tracking every freed section (`threshold` 1), not paged. With
+/// HDF5's default (free space tracked only while the file is open), the space of an object
+/// replaced by `to_file` was never used again: the file grew by the object's size on every
+/// replacement. With this, a replaced object's space goes to later writes, in this session
+/// or the next. Needs the superblock version 2 of HDF5 1.10 (h5py and HDF5 >= 1.10 read
+/// it); see `docs/FORMAT.md`, "File space".
+const FILE_SPACE_STRATEGY: hdf5::file::FileSpaceStrategy =
+    hdf5::file::FileSpaceStrategy::FreeSpaceManager {
+        paged: false,
+        persist: true,
+        threshold: 1,
+    };
+
 /// A new file being written under a temporary name in its directory; [`NewFile::commit`]
 /// makes it appear at its path complete, or not at all.
 pub(crate) struct NewFile {
@@ -434,9 +448,11 @@ impl NewFile {
         let temp = dir.map_or_else(|| PathBuf::from(&temp_name), |d| d.join(&temp_name));
         let mut builder = ffi::file_access(false)?;
         // No timestamp on the root group either (see `ffi::group_create_list`).
-        builder.with_fcpl(|fcpl| fcpl.obj_track_times(false));
-        let file = builder
-            .create_excl(&temp)
+        builder.with_fcpl(|fcpl| {
+            fcpl.obj_track_times(false)
+                .file_space_strategy(FILE_SPACE_STRATEGY)
+        });
+        let file = without_default_timestamps(|| builder.create_excl(&temp))
             .map_err(|source| file_error(path, source))?;
         ffi::close_on_exec(&file);
         Ok(NewFile {
@@ -455,7 +471,8 @@ impl NewFile {
     pub(crate) fn commit(mut self, merge: impl FnOnce() -> Result<()>) -> Result<()> {
         let file = self.file.take().expect("open until committed");
         file.flush()?;
-        drop(file);
+        // HDF5 1.10.8 writes the superblock extension when the file is closed.
+        without_default_timestamps(|| drop(file));
         sync_file(&self.temp)?;
         match std::fs::hard_link(&self.temp, &self.path) {
             Ok(()) => {}
@@ -488,4 +505,30 @@ fn sync_file(path: &Path) -> Result<()> {
         .open(path)
         .and_then(|f| f.sync_all())
         .map_err(|e| io_error(path, "cannot sync the new file to disk", e))
+}
+
+/// Runs `create` (the creation or the closing of a new file) with timestamps off in HDF5's
+/// default group-creation property list, then restores it. HDF5 makes the superblock
+/// extension (which holds [`FILE_SPACE_STRATEGY`]) with that default list, when the new file
+/// is first closed (HDF5 1.10.8), and with timestamps in it two files of the same values
+/// would differ (`tests/correctness.rs`, `the_same_maps_give_the_same_file_byte_for_byte`).
+/// Under HDF5's lock, so that no other thread creates an object meanwhile; if the setting
+/// cannot be read, nothing is changed.
+fn without_default_timestamps<T>(create: impl FnOnce() -> T) -> T {
+    use hdf5_sys::h5p::{H5Pget_obj_track_times, H5Pset_obj_track_times};
+    hdf5::sync::sync(|| {
+        let gcpl = *hdf5::globals::H5P_LST_GROUP_CREATE_ID;
+        let mut tracked = Default::default();
+        // SAFETY: HDF5's default group-creation list, valid for the life of the library;
+        // the flag is written through a valid pointer.
+        let read = unsafe { H5Pget_obj_track_times(gcpl, &mut tracked) } >= 0;
+        // SAFETY: as above.
+        let changed = read && unsafe { H5Pset_obj_track_times(gcpl, Default::default()) } >= 0;
+        let result = create();
+        if changed {
+            // SAFETY: as above; the value read before.
+            unsafe { H5Pset_obj_track_times(gcpl, tracked) };
+        }
+        result
+    })
 }
