@@ -226,5 +226,8 @@ fn the_default_group_creation_list_is_restored() {
         H5Pget_obj_track_times(*H5P_LST_GROUP_CREATE_ID, &mut tracked)
     });
     assert!(status >= 0);
-    assert!(tracked != hdf5_sys::h5::hbool_t::default(), "timestamps left off");
+    assert!(
+        tracked != hdf5_sys::h5::hbool_t::default(),
+        "timestamps left off"
+    );
 }

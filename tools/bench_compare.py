@@ -466,12 +466,12 @@ def render_space(meta, rust, bundled):
     w("## File space under replacement")
     w("")
     w("Sizes, not times (`benches/hdf5/space.rs`): one object written with `anam::to_file` "
-      "into a new file, then written %d times in place of itself, by `to_file` (which opens "
+      "into a new file, then written %s times in place of itself, by `to_file` (which opens "
       "and closes the file each time) or by `File::write` in one open file. *8 MiB object*: "
       "a 1 Mi-element `f64` array and a string; *small object*: W1's (a string, an `i64`, a "
       "3-element array). Before new files kept HDF5's free-space managers (docs/FORMAT.md, "
       "\"File space\"), each `to_file` replacement added the object's size (8 MiB) or 4 KiB "
-      "(the small one). Target: under 3x the first size for the 8 MiB object." % n)
+      "(the small one). Target: under 3x the first size for the 8 MiB object." % format(n, ","))
     w("")
     rows = []
     for r in recs["system"]:
@@ -490,7 +490,7 @@ def render_space(meta, rust, bundled):
     header = ["object", "written by"]
     for b, _ in builds:
         label = build_label(meta, b)
-        header += ["%s: after 1" % label, "after %d" % n, "growth"]
+        header += ["%s: after 1" % label, "after %s" % format(n, ","), "growth"]
     header.append("< 3x (%s)" % " / ".join(b for b, _ in builds))
     w(table(header, rows))
     w("")

@@ -513,7 +513,8 @@ fn sync_file(path: &Path) -> Result<()> {
 /// is first closed (HDF5 1.10.8), and with timestamps in it two files of the same values
 /// would differ (`tests/correctness.rs`, `the_same_maps_give_the_same_file_byte_for_byte`).
 /// Under HDF5's lock, so that no other thread creates an object meanwhile; if the setting
-/// cannot be read, nothing is changed.
+/// cannot be changed, nothing is: HDF5 2.x refuses changes to default lists, so with the
+/// bundled build the extension keeps its timestamps (`docs/FORMAT.md`, "Groups we create").
 fn without_default_timestamps<T>(create: impl FnOnce() -> T) -> T {
     use hdf5_sys::h5p::{H5Pget_obj_track_times, H5Pset_obj_track_times};
     hdf5::sync::sync(|| {

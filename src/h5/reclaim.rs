@@ -176,6 +176,7 @@ fn clear_values(id: hid_t, kind: Kind) -> Result<()> {
         }
     })?;
     let t = dtype.id();
+    // SAFETY: only queries a valid datatype id.
     let variable = ffi::call(op, || unsafe {
         match H5Tget_class(t) {
             H5T_class_t::H5T_STRING => H5Tis_variable_str(t),
@@ -195,13 +196,16 @@ fn clear_values(id: hid_t, kind: Kind) -> Result<()> {
     if variable == 0 {
         return Ok(());
     }
+    // SAFETY: a valid attribute or dataset id; the dataspace id is owned.
     let space = OwnedId::new(op, H5Sclose, || unsafe {
         match kind {
             Kind::Attribute => H5Aget_space(id),
             Kind::Dataset => H5Dget_space(id),
         }
     })?;
+    // SAFETY: only queries valid dataspace and datatype ids.
     let n = ffi::call(op, || unsafe { H5Sget_simple_extent_npoints(space.id()) })?;
+    // SAFETY: as above.
     let size = ffi::call(op, || unsafe { H5Tget_size(t) as i64 })?;
     let bytes = usize::try_from(n)
         .ok()
@@ -211,6 +215,8 @@ fn clear_values(id: hid_t, kind: Kind) -> Result<()> {
         return Ok(());
     }
     let zeros = vec![0u8; bytes];
+    // SAFETY: `zeros` holds `n` elements of the type `t` (null pointers and empty
+    // sequences in memory form), as the whole-extent write reads.
     ffi::call(op, || unsafe {
         match kind {
             Kind::Attribute => H5Awrite(id, t, zeros.as_ptr().cast()),
