@@ -210,24 +210,3 @@ with h5py.File(sys.argv[1], "a") as f:
     let back: Small = anam::from_file(&path, Some("py")).unwrap();
     assert_eq!(back, small(9));
 }
-
-/// Creating a new file turns timestamps off in HDF5's default group-creation list only
-/// while it creates the file: the program's own groups made with the defaults afterwards
-/// still have them.
-#[test]
-fn the_default_group_creation_list_is_restored() {
-    use anam::hdf5::globals::H5P_LST_GROUP_CREATE_ID;
-    use hdf5_sys::h5p::H5Pget_obj_track_times;
-    let dir = tempfile::tempdir().unwrap();
-    anam::to_file(dir.path().join("new.hdf5"), "obj", &small(0)).unwrap();
-    let mut tracked: hdf5_sys::h5::hbool_t = Default::default();
-    // SAFETY: HDF5's default group-creation list and a valid pointer.
-    let status = anam::hdf5::sync::sync(|| unsafe {
-        H5Pget_obj_track_times(*H5P_LST_GROUP_CREATE_ID, &mut tracked)
-    });
-    assert!(status >= 0);
-    assert!(
-        tracked != hdf5_sys::h5::hbool_t::default(),
-        "timestamps left off"
-    );
-}
