@@ -470,8 +470,8 @@ def render_space(meta, rust, bundled):
       "and closes the file each time) or by `File::write` in one open file. *8 MiB object*: "
       "a 1 Mi-element `f64` array and a string; *small object*: W1's (a string, an `i64`, a "
       "3-element array). Before new files kept HDF5's free-space managers (docs/FORMAT.md, "
-      "\"File space\"), each `to_file` replacement added the object's size (8 MiB) or 4 KiB "
-      "(the small one). Target: under 3x the first size for the 8 MiB object." % format(n, ","))
+      "\"File space\"), each `to_file` replacement added the object's size (8 MiB) or "
+      "about 4 KiB (the small one). Target: under 3x the first size for the 8 MiB object." % format(n, ","))
     w("")
     rows = []
     for r in recs["system"]:
