@@ -6,8 +6,12 @@
 //! collection behind, forever (see `docs/FORMAT.md`, "File space"). HDF5 frees a heap
 //! object only when the value that points to it is overwritten: so, once a replaced object
 //! is unlinked (and the write is complete), its variable-length values are overwritten with
-//! empty ones before it is closed and deleted. HDF5 1.10 does so for datasets only; HDF5
-//! 1.12 and later (the bundled 2.2) for attributes too.
+//! empty ones before it is closed and deleted. HDF5 1.10.8 does so for datasets only (its
+//! attributes are not cleared: that would cost time and free nothing); the bundled HDF5 2.2
+//! for attributes too (versions between were not tried: attributes are cleared from 1.12 on).
+//!
+//! A program that still holds an `hdf5` handle of the replaced object (not through this
+//! crate) sees its strings empty from then on; the object is deleted when that handle goes.
 //!
 //! The next write reuses the space of collections it has loaded: [`load_heap`] reads one
 //! string of the object about to be replaced, which loads the collection that holds it.
@@ -127,6 +131,9 @@ fn clear_members(group: &Group, depth: usize) {
 }
 
 fn clear_attributes(object: &hdf5::Location) {
+    if hdf5::library_version() < (1, 12, 0) {
+        return;
+    }
     let Ok(names) = object.attr_names() else {
         return;
     };
