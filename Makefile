@@ -48,10 +48,10 @@ CMAKE_MIN  := 3.26
 # The test suites (tests/NAME.rs) that `make test` and `make test-bundled` run on the
 # bundled build: the format and round trips, the fixtures, Python interop, bad input, writes
 # that fail, bounded reads, data outside the file, nesting limits, storage options
-# (filters: gzip, shuffle, Fletcher-32, LZF, zstd), file space under replacement, and
+# (filters: gzip, shuffle, Fletcher-32, LZF, zstd), and
 # the corrupt-file suite once tests/corrupt_files.rs exists.
 BUNDLED_TESTS := roundtrip data_model storage value fixtures interop_python bad_input \
-  reliability bounded_reads outside_data depth write_options space \
+  reliability bounded_reads outside_data depth write_options \
   $(if $(wildcard tests/corrupt_files.rs),corrupt_files)
 # Tests of those suites skipped on the bundled build, each with its reason here (none now).
 BUNDLED_SKIP :=
@@ -385,7 +385,7 @@ fuzz-files: deps ## Load seeded corrupt HDF5 files in child processes for FUZZ_F
 bench: deps ## Criterion benches of the HDF5 workloads W1-W3, anam beside direct hdf5 calls
 	$(CARGO) bench --bench hdf5
 
-bench-compare: deps venv deps-bundled ## anam vs floors vs Python anamnesis (HDF5 W1-W3, MPI; W1-W2 also bundled; `anam tree` of 100,000 members; file sizes under replacement), writes BENCHMARKS.md
+bench-compare: deps venv deps-bundled ## anam vs floors vs Python anamnesis (HDF5 W1-W3, MPI; W1-W2 also bundled; `anam tree` of 100,000 members), writes BENCHMARKS.md
 	@$(VENV_PY) -c 'import mpi4py' 2>/dev/null || { \
 	  echo "bench-compare: installing mpi4py into $(VENV), built with mpicc"; \
 	  $(VENV)/bin/python -m pip install --disable-pip-version-check -q --no-binary mpi4py mpi4py; }

@@ -10,9 +10,8 @@ Runs, in order, and records each command exactly as run:
    the system libhdf5);
 2. `cargo bench --features bundled --bench hdf5 --no-run` in target/bundled (HDF5 2.2 built
    from source; CMake >= 3.26 from .venv/bin, where `make deps-bundled` puts it);
-3. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W5, anam beside its floor
-   (the same layout written and read with direct hdf5-crate calls), and the file sizes
-   under replacement (`benches/hdf5/space.rs`), system build;
+3. the HDF5 bench in JSON mode (`ANAM_BENCH_JSON`): W1-W4, anam beside its floor
+   (the same layout written and read with direct hdf5-crate calls), system build;
 4. the same, bundled build;
 5. the MPI bench (`benches/mpi.rs`) under `mpiexec -n 2`: anam beside raw MPI;
 6. `benches/python/bench_hdf5.py`: W1-W3 with Python anamnesis, W5 with h5py;
@@ -546,10 +545,6 @@ def render_lazy(res):
                  "≤ %g%%" % (100 * TARGETS["W4 slice"]),
                  check(None if r is None else r <= TARGETS["W4 slice"])])
     w(table(["", "slice / value", "full load", "ratio", "target", ""], rows))
-    w("")
-    return out
-
-
 def render_w5(rust, py):
     """W5: a compressed array, anam and its floor beside h5py, times and file sizes."""
     out = []
@@ -601,57 +596,6 @@ def render_w5(rust, py):
                  "within %d%% of h5py" % (TARGETS["W5 size"] * 100),
                  check(None if r is None else abs(r - 1) <= TARGETS["W5 size"])])
     w(table(["", "anam", "floor", "h5py", "anam / floor", "anam / h5py", "target", ""], rows))
-    w("")
-    return out
-
-
-def fmt_bytes(b):
-    if b is None:
-        return "—"
-    if b >= 1 << 20:
-        return "%.2f MB" % (b / 1e6)
-    return "%.1f KB" % (b / 1e3)
-
-
-def render_space(meta, rust, bundled):
-    """File sizes after one write of an object and after N writes in place of itself."""
-    out = []
-    w = out.append
-    builds = [("system", rust)] + ([("bundled", bundled)] if bundled else [])
-    recs = {b: [r for r in d["results"] if r.get("group") == "space"] for b, d in builds}
-    if not recs["system"]:
-        return out
-    n = recs["system"][0]["n"]
-    w("## File space under replacement")
-    w("")
-    w("Sizes, not times (`benches/hdf5/space.rs`): one object written with `anam::to_file` "
-      "into a new file, then written %s times in place of itself, by `to_file` (which opens "
-      "and closes the file each time) or by `File::write` in one open file. *8 MiB object*: "
-      "a 1 Mi-element `f64` array and a string; *small object*: W1's (a string, an `i64`, a "
-      "3-element array). Before new files kept HDF5's free-space managers (docs/FORMAT.md, "
-      "\"File space\"), each `to_file` replacement added the object's size (8 MiB) or "
-      "about 4 KiB (the small one). Target: under 3x the first size for the 8 MiB object." % format(n, ","))
-    w("")
-    rows = []
-    for r in recs["system"]:
-        cells = [r["case"], r["op"]]
-        checks = []
-        for b, _ in builds:
-            m = [x for x in recs[b] if (x["case"], x["op"]) == (r["case"], r["op"])]
-            x = m[0] if m else {}
-            first, last = x.get("bytes_after_1"), x.get("bytes_after_n")
-            grow = ratio(last, first)
-            cells += [fmt_bytes(first), fmt_bytes(last), fmt_ratio(grow)]
-            if r["case"].startswith("8 MiB"):
-                checks.append(check(None if grow is None else grow < 3))
-        cells.append(" / ".join(checks) if checks else "—")
-        rows.append(cells)
-    header = ["object", "written by"]
-    for b, _ in builds:
-        label = build_label(meta, b)
-        header += ["%s: after 1" % label, "after %s" % format(n, ","), "growth"]
-    header.append("< 3x (%s)" % " / ".join(b for b, _ in builds))
-    w(table(header, rows))
     w("")
     return out
 
@@ -894,8 +838,6 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
     w("")
 
     # --- MPI ---
-    out.extend(render_space(meta, rust, bundled))
-
     w("## MPI (2 ranks)")
     w("")
     w("`benches/mpi.rs` (Rust) and `benches/python/bench_mpi.py` (Python anamnesis with "

@@ -18,9 +18,6 @@
 //!   of 16x8192 (`WriteOptions`), then read; the floor writes the same filters and chunks.
 //!   The JSON mode also records each file's size (`benches/python/bench_hdf5.py` writes
 //!   the same array with h5py, for `BENCHMARKS.md`).
-//! * **Space** (JSON mode only; sizes, not times): the file's size after one object (8 MiB,
-//!   or W1's small object) is written once and after it is written 1,000 times in place of
-//!   itself, by `to_file` and by `File::write` (`space.rs`).
 //!
 //! The files: `workloads.rs` (types, sizes and data), `floor.rs` (the floors), `check.rs`
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
@@ -65,7 +62,6 @@ mod child;
 mod floor;
 mod lazy;
 mod runner;
-mod space;
 mod workloads;
 
 use std::path::Path;

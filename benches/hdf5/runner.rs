@@ -247,10 +247,6 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             budget,
         );
     }
-    // File space under replacement: sizes, not times.
-    if run("space") {
-        out.extend(crate::space::records(dir, q));
-    }
 
     let doc = serde_json::json!({
         "harness": "benches/hdf5",

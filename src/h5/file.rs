@@ -410,20 +410,6 @@ fn wait(
     Ok(guard)
 }
 
-/// How a new file manages its free space: HDF5's free-space managers, kept in the file
-/// across closes (`persist`), tracking every freed section (`threshold` 1), not paged. With
-/// HDF5's default (free space tracked only while the file is open), the space of an object
-/// replaced by `to_file` was never used again: the file grew by the object's size on every
-/// replacement. With this, a replaced object's space goes to later writes, in this session
-/// or the next. Needs the superblock version 2 of HDF5 1.10 (h5py and HDF5 >= 1.10 read
-/// it); see `docs/FORMAT.md`, "File space".
-const FILE_SPACE_STRATEGY: hdf5::file::FileSpaceStrategy =
-    hdf5::file::FileSpaceStrategy::FreeSpaceManager {
-        paged: false,
-        persist: true,
-        threshold: 1,
-    };
-
 /// A new file being written under a temporary name in its directory; [`NewFile::commit`]
 /// makes it appear at its path complete, or not at all.
 pub(crate) struct NewFile {
@@ -449,10 +435,7 @@ impl NewFile {
         let temp = dir.map_or_else(|| PathBuf::from(&temp_name), |d| d.join(&temp_name));
         let mut builder = ffi::file_access(false)?;
         // No timestamp on the root group either (see `ffi::group_create_list`).
-        builder.with_fcpl(|fcpl| {
-            fcpl.obj_track_times(false)
-                .file_space_strategy(FILE_SPACE_STRATEGY)
-        });
+        builder.with_fcpl(|fcpl| fcpl.obj_track_times(false));
         let file = builder
             .create_excl(&temp)
             .map_err(|source| file_error(path, source))?;
@@ -474,7 +457,6 @@ impl NewFile {
         let file = self.file.take().expect("open until committed");
         file.flush()?;
         drop(file);
-        clear_extension_times(&self.temp)?;
         sync_file(&self.temp)?;
         match std::fs::hard_link(&self.temp, &self.path) {
             Ok(()) => {}
@@ -507,142 +489,4 @@ fn sync_file(path: &Path) -> Result<()> {
         .open(path)
         .and_then(|f| f.sync_all())
         .map_err(|e| io_error(path, "cannot sync the new file to disk", e))
-}
-
-/// Zeroes the timestamps of a new file's superblock extension, the object header that
-/// holds [`FILE_SPACE_STRATEGY`], and recomputes its checksum. HDF5 makes that header with
-/// its default group-creation property list, which stores times (the program's settings
-/// cannot reach it: HDF5 2.x refuses changes to default lists), and with them two files of
-/// the same values would differ (`tests/correctness.rs`,
-/// `the_same_maps_give_the_same_file_byte_for_byte`). The header is changed only if it is
-/// what this expects, its stored checksum included; otherwise the file is left as it is.
-fn clear_extension_times(path: &Path) -> Result<()> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| io_error(path, "cannot open the new file", e))?;
-    let read = |offset: u64, len: usize| -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; len];
-        file.read_exact_at(&mut buf, offset).ok()?;
-        Some(buf)
-    };
-    let Some(patch) = extension_times_patch(read) else {
-        return Ok(());
-    };
-    for (offset, bytes) in patch {
-        file.write_all_at(&bytes, offset)
-            .map_err(|e| io_error(path, "cannot write the new file", e))?;
-    }
-    Ok(())
-}
-
-/// The writes that zero the superblock extension's timestamps (offset, bytes), given a
-/// reader of the file; `None` if there is nothing to do or the layout is not as expected.
-fn extension_times_patch(
-    read: impl Fn(u64, usize) -> Option<Vec<u8>>,
-) -> Option<Vec<(u64, Vec<u8>)>> {
-    // Superblock version 2 or 3: signature, version, size of offsets at 9.
-    let sb = read(0, 12)?;
-    if &sb[..8] != b"\x89HDF\r\n\x1a\n" || !(2..=3).contains(&sb[8]) {
-        return None;
-    }
-    let width = usize::from(sb[9]);
-    if !(2..=8).contains(&width) {
-        return None;
-    }
-    // The extension's address follows the base address.
-    let field = read(12 + width as u64, width)?;
-    let mut address = [0u8; 8];
-    address[..width].copy_from_slice(&field);
-    let ext = u64::from_le_bytes(address);
-    if ext == u64::MAX >> (64 - 8 * width as u32) || ext == 0 {
-        return None; // undefined: no extension
-    }
-    // Object header version 2: "OHDR", version, flags, times if flag 0x20, attribute
-    // phase change values if flag 0x10, then the size of chunk 0 in 1 << (flags & 3) bytes.
-    let prefix = read(ext, 6 + 16 + 4 + 8)?;
-    let flags = prefix[5];
-    if &prefix[..4] != b"OHDR" || prefix[4] != 2 || flags & 0x20 == 0 {
-        return None;
-    }
-    let mut at = 6 + 16 + if flags & 0x10 != 0 { 4 } else { 0 };
-    let size_width = 1usize << (flags & 3);
-    let mut size = [0u8; 8];
-    size[..size_width].copy_from_slice(&prefix[at..at + size_width]);
-    at += size_width;
-    let chunk = usize::try_from(u64::from_le_bytes(size)).ok()?;
-    let covered = at.checked_add(chunk).filter(|&n| n <= 1 << 20)?;
-    let mut header = read(ext, covered + 4)?;
-    let stored = u32::from_le_bytes(header[covered..].try_into().ok()?);
-    if lookup3(&header[..covered]) != stored {
-        return None;
-    }
-    header[6..22].fill(0);
-    let sum = lookup3(&header[..covered]).to_le_bytes().to_vec();
-    Some(vec![(ext + 6, vec![0u8; 16]), (ext + covered as u64, sum)])
-}
-
-/// HDF5's metadata checksum: Bob Jenkins' lookup3 `hashlittle` with initial value 0.
-fn lookup3(key: &[u8]) -> u32 {
-    let word = |k: &[u8]| {
-        let mut w = [0u8; 4];
-        w[..k.len()].copy_from_slice(k);
-        u32::from_le_bytes(w)
-    };
-    let init = 0xdead_beef_u32.wrapping_add(key.len() as u32);
-    let (mut a, mut b, mut c) = (init, init, init);
-    let mut k = key;
-    while k.len() > 12 {
-        a = a.wrapping_add(word(&k[0..4]));
-        b = b.wrapping_add(word(&k[4..8]));
-        c = c.wrapping_add(word(&k[8..12]));
-        // mix
-        a = a.wrapping_sub(c);
-        a ^= c.rotate_left(4);
-        c = c.wrapping_add(b);
-        b = b.wrapping_sub(a);
-        b ^= a.rotate_left(6);
-        a = a.wrapping_add(c);
-        c = c.wrapping_sub(b);
-        c ^= b.rotate_left(8);
-        b = b.wrapping_add(a);
-        a = a.wrapping_sub(c);
-        a ^= c.rotate_left(16);
-        c = c.wrapping_add(b);
-        b = b.wrapping_sub(a);
-        b ^= a.rotate_left(19);
-        a = a.wrapping_add(c);
-        c = c.wrapping_sub(b);
-        c ^= b.rotate_left(4);
-        b = b.wrapping_add(a);
-        k = &k[12..];
-    }
-    if k.is_empty() {
-        return c;
-    }
-    a = a.wrapping_add(word(&k[..k.len().min(4)]));
-    if k.len() > 4 {
-        b = b.wrapping_add(word(&k[4..k.len().min(8)]));
-    }
-    if k.len() > 8 {
-        c = c.wrapping_add(word(&k[8..]));
-    }
-    // final
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(14));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(11));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(25));
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(16));
-    a ^= c;
-    a = a.wrapping_sub(c.rotate_left(4));
-    b ^= a;
-    b = b.wrapping_sub(a.rotate_left(14));
-    c ^= b;
-    c = c.wrapping_sub(b.rotate_left(24));
-    c
 }

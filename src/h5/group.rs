@@ -4,7 +4,6 @@ use hdf5::Group;
 
 use super::ffi::{self, c_name, OwnedId};
 use super::node::Node;
-use super::reclaim;
 use super::scope;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -259,13 +258,7 @@ pub(crate) fn link_replacing(file: &hdf5::File, mut object: Unlinked, path: &str
     if file.link_exists(path) {
         link(&temp)?;
         file.flush()?;
-        // Held open across the swap: once unlinked, its strings are cleared to free their
-        // heap space, and HDF5 deletes it when it is closed (see `reclaim`).
-        let replaced = reclaim::open_replaced(file, path);
         replace_by_temporary(file, &temp, path)?;
-        if let Some(replaced) = replaced {
-            reclaim::clear_unlinked(replaced);
-        }
     } else {
         link(path)?;
     }

@@ -14,7 +14,6 @@ mod handle;
 mod lazy;
 mod map_order;
 mod node;
-mod reclaim;
 mod scope;
 mod ser;
 mod write_scope;
@@ -134,8 +133,6 @@ pub(crate) fn write_object<T: ?Sized + Serialize>(
     check_group_name(name)?;
     // Groups of a file of HDF5's earliest format (Python's) need it for indexed attributes.
     let _track = ffi::track_attribute_order(ffi::in_earliest_format(&file.as_group()?));
-    // The new object's strings go into the free space of the old one's heap collection.
-    reclaim::load_heap(file, name);
     let object = group::Unlinked::create(file, ser::UNKNOWN_ENTRIES)?;
     ser::to_group(value, &object.group).map_err(|e| e.under(name))?;
     // The new object is on disk before any link to it is.
