@@ -391,3 +391,41 @@ fn push_onto_a_list_and_errors_for_what_is_not_one() {
     assert_eq!(file.len("l").unwrap(), 4);
     assert!(!file.contains("l/LIST_item4"));
 }
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(rename = "space.Big")]
+struct Big {
+    label: String,
+    #[serde(with = "anam::array")]
+    data: anam::ndarray::Array1<f64>,
+}
+
+/// Within one open `File`, HDF5 tracks the space a replaced object frees and gives it to
+/// the next write: replacing an 8 MiB object 1,000 times leaves the file at about twice its
+/// size after the first write (the new object is written before the old one is freed).
+/// Across `to_file` calls (a close between them) the freed space is forgotten (see
+/// `docs/FORMAT.md`, "File space"); `anam repack` makes a compact copy.
+#[test]
+fn replacing_an_object_in_one_open_file_reuses_its_space() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("space.hdf5");
+    let big = |i: usize| Big {
+        label: format!("version {i}"),
+        data: anam::ndarray::Array1::from_elem(1 << 20, i as f64),
+    };
+    let file = File::create(&path).unwrap();
+    file.write("big", &big(0)).unwrap();
+    let first = std::fs::metadata(&path).unwrap().len();
+    for i in 1..=1_000 {
+        file.write("big", &big(i)).unwrap();
+    }
+    assert_eq!(file.read::<Big>("big").unwrap(), big(1_000));
+    drop(file);
+    let after = std::fs::metadata(&path).unwrap().len();
+    println!("8 MiB object: {first} bytes after the first write, {after} after 1,000 more");
+    assert!(
+        after < 3 * first,
+        "{after} bytes after 1,000 replacements, {first} after the first"
+    );
+}
