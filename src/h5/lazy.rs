@@ -213,13 +213,7 @@ pub(crate) fn write_row_bytes(
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
-    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    if n.and_then(|n| n.checked_mul(dtype.size())) != Some(bytes.len()) {
-        return Err(Error::invalid(format!(
-            "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
-            bytes.len()
-        )));
-    }
+    super::node::check_buffer(dtype, shape, bytes)?;
     let shared = ffi::shared()?;
     let h5type = shared.type_of(dtype);
     let count: Vec<u64> = shape.iter().map(|&d| d as u64).collect();

@@ -1247,6 +1247,18 @@ impl Drop for DeferredScope {
     }
 }
 
+/// Checks that `bytes` holds exactly the elements of an array of `dtype` and `shape`.
+pub(crate) fn check_buffer(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<()> {
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if n.and_then(|n| n.checked_mul(dtype.size())) != Some(bytes.len()) {
+        return Err(Error::invalid(format!(
+            "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Creates the dataset `name` of `dtype` and `shape` in `group` and writes `bytes` (the
 /// little-endian buffer of exactly that many elements) into it with one write call:
 /// contiguous, or chunked and filtered as the write's storage options say for an array of
@@ -1262,13 +1274,7 @@ pub(crate) fn write_dataset(
     use hdf5_sys::h5p::H5P_DEFAULT;
     use hdf5_sys::h5s::{H5Sclose, H5Screate_simple, H5S_ALL};
 
-    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    if n.and_then(|n| n.checked_mul(dtype.size())) != Some(bytes.len()) {
-        return Err(Error::invalid(format!(
-            "array buffer of {} bytes does not match shape {shape:?} of {dtype}",
-            bytes.len()
-        )));
-    }
+    check_buffer(dtype, shape, bytes)?;
     if dtype == DType::Bool {
         // A `bool` is 0 or 1; check bytes that came from elsewhere before they are stored.
         crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
