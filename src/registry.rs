@@ -37,6 +37,19 @@ pub type LoadFn = fn(
     &mut dyn erased_serde::Deserializer<'_>,
 ) -> std::result::Result<Box<dyn AnamObject>, erased_serde::Error>;
 
+/// What a field of a registered class is when the class is written: not written
+/// (`bcast_only`), the class's `extra_data` (its entries become members), or a member
+/// stored under `name` (the field's own name, or the stored name its name map gives,
+/// with `mapped_from` the field's name).
+pub(crate) enum FieldRole {
+    Skipped,
+    ExtraData,
+    Stored {
+        name: &'static str,
+        mapped_from: Option<&'static str>,
+    },
+}
+
 impl ClassInfo {
     /// The registration of a class: its tag, Rust type, aliases, default group, name maps
     /// (`(member, stored)`), `bcast_only` members, `extra_data` member and load function.
@@ -112,6 +125,27 @@ impl ClassInfo {
     /// into it, and its entries are written beside the members.
     pub fn extra_data(&self) -> Option<&'static str> {
         self.extra_data
+    }
+
+    /// What the field `key` of this class is when the class is written (see
+    /// [`FieldRole`]).
+    pub(crate) fn field_role(&self, key: &'static str) -> FieldRole {
+        if self.bcast_only.contains(&key) {
+            return FieldRole::Skipped;
+        }
+        if self.extra_data == Some(key) {
+            return FieldRole::ExtraData;
+        }
+        match self.name_maps.iter().find(|(member, _)| *member == key) {
+            Some(&(member, stored)) => FieldRole::Stored {
+                name: stored,
+                mapped_from: Some(member),
+            },
+            None => FieldRole::Stored {
+                name: key,
+                mapped_from: None,
+            },
+        }
     }
 
     /// The storage options of the member `field` (its Serde name), if it has any: they

@@ -303,6 +303,17 @@ pub struct FieldStorage {
     contiguous: bool,
 }
 
+/// The `const` setters of [`FieldStorage`], one per override: `name(arg: T)` sets the
+/// field `name` to `Some(arg)`.
+macro_rules! field_storage_setters {
+    ($($name:ident($arg:ident: $t:ty)),* $(,)?) => {
+        $(pub const fn $name(mut self, $arg: $t) -> FieldStorage {
+            self.$name = Some($arg);
+            self
+        })*
+    };
+}
+
 #[doc(hidden)]
 impl FieldStorage {
     /// Nothing overridden (for `#[anam::class]`, which adds what the field sets).
@@ -318,34 +329,13 @@ impl FieldStorage {
         }
     }
 
-    pub const fn compression(mut self, compression: Compression) -> FieldStorage {
-        self.compression = Some(compression);
-        self
-    }
-
-    pub const fn shuffle(mut self, shuffle: bool) -> FieldStorage {
-        self.shuffle = Some(shuffle);
-        self
-    }
-
-    pub const fn fletcher32(mut self, fletcher32: bool) -> FieldStorage {
-        self.fletcher32 = Some(fletcher32);
-        self
-    }
-
-    pub const fn chunks(mut self, shape: &'static [usize]) -> FieldStorage {
-        self.chunks = Some(shape);
-        self
-    }
-
-    pub const fn chunk_bytes(mut self, bytes: usize) -> FieldStorage {
-        self.chunk_bytes = Some(bytes);
-        self
-    }
-
-    pub const fn min_size(mut self, bytes: usize) -> FieldStorage {
-        self.min_size = Some(bytes);
-        self
+    field_storage_setters! {
+        compression(compression: Compression),
+        shuffle(shuffle: bool),
+        fletcher32(fletcher32: bool),
+        chunks(shape: &'static [usize]),
+        chunk_bytes(bytes: usize),
+        min_size(bytes: usize),
     }
 
     pub const fn contiguous(mut self) -> FieldStorage {

@@ -23,6 +23,7 @@ use crate::protocol::{
     self, Narrow, Narrowed, ARRAY_TOKEN, LAZY_TOKEN, LEGACY_KEY, LIST_TOKEN, NAME_MAPS_KEY,
     OBJECT_TOKEN, SCALAR_TOKEN,
 };
+use crate::registry::FieldRole;
 use crate::registry::{self, ClassInfo};
 use crate::value::{self, Value};
 
@@ -70,15 +71,8 @@ macro_rules! compound_types {
         compound_types!(StructSerializer);
     };
     ($structure:ty) => {
-        type Ok = ();
-        type Error = Error;
-        type SerializeSeq = SeqSerializer;
-        type SerializeTuple = SeqSerializer;
-        type SerializeTupleStruct = SeqSerializer;
-        type SerializeTupleVariant = SeqSerializer;
-        type SerializeMap = MapSerializer;
-        type SerializeStruct = $structure;
-        type SerializeStructVariant = VariantFields;
+        protocol::macros::serializer_types!((), Error; SeqSerializer, SeqSerializer,
+            SeqSerializer, SeqSerializer, MapSerializer, $structure, VariantFields);
     };
 }
 
@@ -179,11 +173,7 @@ impl ser::Serializer for GroupSerializer {
         self.not_a_group("an enum variant name")
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
             OBJECT_TOKEN => value.serialize(Narrowed(MapOnly::new(
                 || Ok(ObjectWriter::new(self.group, self.depth)),
@@ -194,18 +184,12 @@ impl ser::Serializer for GroupSerializer {
             // Sequences written as a group are lists anyway (`LIST_TOKEN`).
             _ => value.serialize(self),
         }
-    }
+    });
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    protocol::macros::serialize_fn!(serialize_newtype_variant(self, _, _, variant, value) => {
         let data = variant_dict(&self.group, variant)?;
         write_member(&data, &format::list_item(0), value)
-    }
+    });
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
         Ok(SeqSerializer::list(
@@ -217,20 +201,14 @@ impl ser::Serializer for GroupSerializer {
 
     protocol::macros::tuples_as_sequences!();
 
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<SeqSerializer> {
+    protocol::macros::serialize_fn!(serialize_tuple_variant(self, _, _, variant, len) => {
         let data = variant_dict(&self.group, variant)?;
         let list = list_group(
             create_group(&data, &format::list_item(0), list_entries(Some(len)))?,
             None,
         )?;
         Ok(SeqSerializer::list(list, Some(len), self.depth))
-    }
+    });
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
         MapSerializer::start(self.group, len, self.depth, self.sort_map)
@@ -252,17 +230,11 @@ impl ser::Serializer for GroupSerializer {
         })
     }
 
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<VariantFields> {
+    protocol::macros::serialize_fn!(serialize_struct_variant(self, _, _, variant, len) => {
         // The fields of a struct variant form a dict (it has no class tag of its own).
         let data = variant_dict(&self.group, variant)?;
         VariantFields::start(&data, len, self.depth)
-    }
+    });
 }
 
 /// A struct: a group with a `class` attribute and one entry per field. A registered class
@@ -304,27 +276,28 @@ impl StructSerializer {
         }
         let mut name = key;
         if let Some(info) = self.info {
-            if info.bcast_only().contains(&key) {
-                return Ok(());
-            }
-            if info.extra_data() == Some(key) {
-                return value
-                    .serialize(Narrowed(MapOnly::new(
-                        || {
-                            Ok(InlineMap {
-                                group: &self.group,
-                                written: &mut self.written,
-                                key: None,
-                            })
-                        },
-                        not_a_map,
-                    )))
-                    .map_err(|e| e.at_with(|| self.group.name()));
-            }
-            if let Some(&(member, stored)) = info.name_maps().iter().find(|(m, _)| *m == key) {
+            let (stored, mapped_from) = match info.field_role(key) {
+                FieldRole::Skipped => return Ok(()),
+                FieldRole::Stored { name, mapped_from } => (name, mapped_from),
+                FieldRole::ExtraData => {
+                    return value
+                        .serialize(Narrowed(MapOnly::new(
+                            || {
+                                Ok(InlineMap {
+                                    group: &self.group,
+                                    written: &mut self.written,
+                                    key: None,
+                                })
+                            },
+                            not_a_map,
+                        )))
+                        .map_err(|e| e.at_with(|| self.group.name()))
+                }
+            };
+            if let Some(member) = mapped_from {
                 self.mapped.push((stored, member));
-                name = stored;
             }
+            name = stored;
             claim(&mut self.written, &self.group, name)?;
         }
         check_member_name(&self.group, name)?;
@@ -486,10 +459,7 @@ impl ser::SerializeMap for ObjectWriter {
     }
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| Error::invalid("object value before its key"))?;
+        let key = crate::protocol::key_of_value(&mut self.key, "object")?;
         let at = |e: Error| e.at_with(|| join(&self.group, &key));
         match key.as_str() {
             format::CLASS_ATTR => {
@@ -654,11 +624,7 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
         node::write_str(self.parent, self.name, variant)
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
             ARRAY_TOKEN => {
                 protocol::capture(value, |dtype, shape, bytes| self.array(dtype, shape, bytes))
@@ -680,18 +646,12 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
                 .serialize_newtype_struct(name, value),
             _ => value.serialize(self),
         }
-    }
+    });
 
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    protocol::macros::serialize_fn!(serialize_newtype_variant(self, name, index, variant, value) => {
         self.subgroup(DICT_ENTRIES)?
             .serialize_newtype_variant(name, index, variant, value)
-    }
+    });
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSerializer> {
         if self.force_list {
@@ -708,16 +668,10 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
         self.serialize_tuple(len)
     }
 
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<SeqSerializer> {
+    protocol::macros::serialize_fn!(serialize_tuple_variant(self, name, index, variant, len) => {
         self.subgroup(DICT_ENTRIES)?
             .serialize_tuple_variant(name, index, variant, len)
-    }
+    });
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
         self.subgroup(DICT_ENTRIES)?.serialize_map(len)
@@ -728,16 +682,10 @@ impl<'a> ser::Serializer for MemberSerializer<'a> {
         ndarray_serde::start(self, name, len)
     }
 
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<VariantFields> {
+    protocol::macros::serialize_fn!(serialize_struct_variant(self, name, index, variant, len) => {
         self.subgroup(DICT_ENTRIES)?
             .serialize_struct_variant(name, index, variant, len)
-    }
+    });
 }
 
 /// A sequence being written.
@@ -950,17 +898,13 @@ impl ser::Serializer for ElementProbe<'_> {
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         value.serialize(self)
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<()> {
+    protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         if protocol::is_token(name) {
             self.entry(|s| s.serialize_newtype_struct(name, value))
         } else {
             value.serialize(self)
         }
-    }
+    });
     serialize_compounds_via!(entry);
 }
 

@@ -345,3 +345,22 @@ macro_rules! serializer_types {
     };
 }
 pub(crate) use serializer_types;
+
+/// A `Deserializer` whose `deserialize_any` is all it has: `Some` for an option, and every
+/// other method forwarded to `deserialize_any`.
+macro_rules! any_but_option {
+    () => {
+        fn deserialize_option<V: ::serde::de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> $crate::error::Result<V::Value> {
+            visitor.visit_some(self)
+        }
+        ::serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf unit unit_struct newtype_struct seq tuple
+            tuple_struct map struct enum identifier ignored_any
+        }
+    };
+}
+pub(crate) use any_but_option;

@@ -61,3 +61,12 @@ pub(crate) const LEGACY_KEY: &str = "$anam::legacy_lists";
 pub(crate) fn is_token(name: &str) -> bool {
     name.starts_with("$anam::private::")
 }
+
+/// The key a map's `serialize_value` (or `next_value_seed`) pairs its value with: taken
+/// from where the key call left it; an error for a value without one (`what`: the kind of
+/// map, for the message).
+pub(crate) fn key_of_value<K>(pending: &mut Option<K>, what: &str) -> crate::error::Result<K> {
+    pending
+        .take()
+        .ok_or_else(|| crate::error::Error::invalid(format!("{what} value before its key")))
+}

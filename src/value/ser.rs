@@ -1,5 +1,6 @@
 //! `Serialize` for [`Value`], and [`to_value`]: any `Serialize` type as a [`Value`].
 
+use crate::registry::FieldRole;
 use serde::ser::{self, Serialize, SerializeMap, Serializer};
 
 use super::{object_from_entries, Object, Value};
@@ -168,15 +169,8 @@ struct ValueBuilder {
 }
 
 impl Serializer for ValueBuilder {
-    type Ok = Value;
-    type Error = Error;
-    type SerializeSeq = SeqBuilder;
-    type SerializeTuple = SeqBuilder;
-    type SerializeTupleStruct = SeqBuilder;
-    type SerializeTupleVariant = SeqBuilder;
-    type SerializeMap = MapBuilder;
-    type SerializeStruct = MaybeNdarray<ObjectTarget>;
-    type SerializeStructVariant = MapBuilder;
+    protocol::macros::serializer_types!(Value, Error; SeqBuilder, SeqBuilder, SeqBuilder,
+        SeqBuilder, MapBuilder, MaybeNdarray<ObjectTarget>, MapBuilder);
 
     protocol::macros::serialize_scalars!(self, v => Ok(Value::from(v)));
 
@@ -391,10 +385,7 @@ impl ser::SerializeMap for MapBuilder {
     }
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| Error::invalid("map value before its key"))?;
+        let key = crate::protocol::key_of_value(&mut self.key, "map")?;
         self.entries.push((key, to_value(value)?));
         Ok(())
     }
@@ -454,18 +445,17 @@ impl StructBuilder {
         }
         let mut name = key;
         if let Some(info) = self.info {
-            if info.bcast_only().contains(&key) {
-                return Ok(());
-            }
-            if info.extra_data() == Some(key) {
-                return self.extra_data(value);
-            }
-            if let Some(&(member, stored)) = info.name_maps().iter().find(|(m, _)| *m == key) {
+            let (stored, mapped_from) = match info.field_role(key) {
+                FieldRole::Skipped => return Ok(()),
+                FieldRole::ExtraData => return self.extra_data(value),
+                FieldRole::Stored { name, mapped_from } => (name, mapped_from),
+            };
+            if let Some(member) = mapped_from {
                 self.object
                     .name_maps
                     .push((stored.to_string(), member.to_string()));
-                name = stored;
             }
+            name = stored;
         }
         self.object
             .fields

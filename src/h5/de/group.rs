@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use hdf5::Group;
 use serde::de::value::{SeqDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Visitor};
-use serde::forward_to_deserialize_any;
 
 use super::array::{visit_all, ArrayDe, ElementDe, Progress};
 use super::node::NodeDe;
@@ -180,12 +179,7 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         }
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_struct(self, name, fields, visitor) => {
         match self.class.as_deref() {
             // A Python dict can stand for a struct.
             Some(format::DICT_CLASS) => visitor.visit_map(self.dict()?),
@@ -220,7 +214,7 @@ impl<'de> de::Deserializer<'de> for GroupDe {
             }
             .into()),
         }
-    }
+    });
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.class.as_deref() {
@@ -249,14 +243,9 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_tuple_struct(self, _, _len, visitor) => {
         self.deserialize_seq(visitor)
-    }
+    });
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_byte_buf(visitor)
@@ -278,19 +267,11 @@ impl<'de> de::Deserializer<'de> for GroupDe {
         visitor.visit_unit()
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_unit_struct(self, _, visitor) => {
         visitor.visit_unit()
-    }
+    });
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_newtype_struct(self, name, visitor) => {
         if name == ARRAY_TOKEN {
             if self.class_is(format::EMPTY_ARRAY_CLASS) {
                 return protocol::hand_over(self.empty_array()?, visitor);
@@ -308,14 +289,9 @@ impl<'de> de::Deserializer<'de> for GroupDe {
             };
         }
         visitor.visit_newtype_struct(self)
-    }
+    });
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    crate::protocol::macros::deserialize_fn!(deserialize_enum(self, _, _, visitor) => {
         if !self.class_is(format::DICT_CLASS) {
             return Err(self.unexpected("an enum variant (a one-entry dict)"));
         }
@@ -327,7 +303,7 @@ impl<'de> de::Deserializer<'de> for GroupDe {
             )));
         }
         visitor.visit_enum(&dict)
-    }
+    });
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_unit()
@@ -523,15 +499,7 @@ impl<'de> de::Deserializer<'de> for Gathered {
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
+    crate::protocol::macros::any_but_option!();
 }
 
 impl<'de> de::MapAccess<'de> for ObjectAccess {
