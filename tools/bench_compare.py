@@ -545,6 +545,10 @@ def render_lazy(res):
                  "≤ %g%%" % (100 * TARGETS["W4 slice"]),
                  check(None if r is None else r <= TARGETS["W4 slice"])])
     w(table(["", "slice / value", "full load", "ratio", "target", ""], rows))
+    w("")
+    return out
+
+
 def render_w5(rust, py):
     """W5: a compressed array, anam and its floor beside h5py, times and file sizes."""
     out = []
