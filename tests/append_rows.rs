@@ -321,17 +321,7 @@ store = anamnesis.obj_from_hdf5file(sys.argv[1], "store")
 a = store.extra_data["series"]
 print(type(a).__name__, a.dtype, a.shape, a[:, 0].tolist(), a[:, 1].tolist())
 "#;
-    let out = std::process::Command::new(python)
-        .args(["-c", script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = python::run_script(python, script, &[&path]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "(5, 2) (None, 2) (3, 2)");
     assert_eq!(

@@ -344,18 +344,7 @@ with h5py.File(sys.argv[1], "r") as f:
         v = parse_hdf5_value(g, name, name, g[name])
         print(name, type(v).__name__, v.dtype, list(v.shape))
 "#;
-    let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = python::run_script(python, script, &[&path]);
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         ["empty ndarray float64 [0]", "full ndarray float64 [2]"]

@@ -1205,6 +1205,31 @@ struct ChildRun {
     stderr: String,
 }
 
+/// Adds to `cmd`, which runs this test binary, the arguments and environment that make it
+/// the child: the loads `kinds` of `file` (a mutant of `source`) within `mem_mib` MiB; no
+/// stdin.
+fn child_test<'c>(
+    cmd: &'c mut Command,
+    file: &Path,
+    source: &str,
+    kinds: &[Kind],
+    mem_mib: u64,
+) -> &'c mut Command {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    cmd.args([
+        "--ignored",
+        "--exact",
+        CHILD_TEST,
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_FILE, file)
+    .env(CHILD_SOURCE, source)
+    .env(CHILD_KINDS, kinds.join(","))
+    .env(CHILD_MEM, mem_mib.to_string())
+    .stdin(Stdio::null())
+}
+
 /// The stack where the last of the loads `kinds` of `file` crashes, run again under gdb
 /// (the loads before it too: a load can crash on heap damage an earlier, failed one left).
 fn gdb_crash_stack(
@@ -1214,25 +1239,13 @@ fn gdb_crash_stack(
     kinds: &[Kind],
     mem_mib: u64,
 ) -> Option<String> {
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
-    let out = Command::new("timeout")
-        .args([
-            "-s", "KILL", "120", "gdb", "-nx", "-batch", "-ex", "run", "-ex", "bt 60",
-        ])
-        .arg("--args")
-        .arg(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            CHILD_TEST,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_FILE, file)
-        .env(CHILD_SOURCE, source)
-        .env(CHILD_KINDS, kinds.join(","))
-        .env(CHILD_MEM, mem_mib.to_string())
-        .stdin(Stdio::null())
+    let mut gdb = Command::new("timeout");
+    gdb.args([
+        "-s", "KILL", "120", "gdb", "-nx", "-batch", "-ex", "run", "-ex", "bt 60",
+    ])
+    .arg("--args")
+    .arg(exe);
+    let out = child_test(&mut gdb, file, source, kinds, mem_mib)
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -1334,21 +1347,8 @@ fn run_child(
     let err_path = file.with_extension("err");
     let stdout = std::fs::File::create(&out_path).expect("child stdout file");
     let stderr = std::fs::File::create(&err_path).expect("child stderr file");
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
-    let mut child = Command::new(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            CHILD_TEST,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_FILE, file)
-        .env(CHILD_SOURCE, source)
-        .env(CHILD_KINDS, kinds.join(","))
-        .env(CHILD_MEM, cfg.mem_mib.to_string())
+    let mut child = child_test(&mut Command::new(exe), file, source, kinds, cfg.mem_mib)
         .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
         .spawn()

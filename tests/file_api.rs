@@ -338,17 +338,7 @@ with h5py.File(sys.argv[1], "r") as f:
     ages = [int(members["LIST_item%d" % i].attrs["age"]) for i in range(n)]
 print(n, ages == list(range(n)))
 "#;
-    let out = std::process::Command::new(python)
-        .args(["-c", script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = python::run_script(python, script, &[&path]);
     assert_eq!(stdout.trim(), format!("{n} True"));
 }
 

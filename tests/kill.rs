@@ -5,6 +5,9 @@
 //! `ANAM_KILL_LONG=1` (`make test-kill`) kills more often and writes 300,000 small
 //! objects in the many-objects case (the default, 10,000, keeps `make test` short).
 
+#[path = "common/python.rs"]
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -156,16 +159,7 @@ fn tools_read_whole(path: &Path) {
     }
     if let Ok(python) = std::env::var("ANAM_PYTHON") {
         let script = "import sys, h5py\nwith h5py.File(sys.argv[1], 'r') as f:\n    f.visititems(lambda n, o: None)\n";
-        let out = Command::new(python)
-            .args(["-c", script])
-            .arg(path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "h5py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        python::run_script(python, script, &[&path]);
     }
 }
 

@@ -549,18 +549,7 @@ import anamnesis, fixture_classes
 o = anamnesis.obj_from_hdf5file(sys.argv[1], "w")
 print(type(o).__name__, type(o.dat).__name__, o.dat.dtype, o.dat.shape, o.dat[39, 2], o.dat.sum())
 "#;
-    let run = std::process::Command::new(python)
-        .args(["-c", script])
-        .arg(&out)
-        .arg(classes)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let stdout = python::run_script(python, script, &[&out, &classes]);
     let sum: usize = (0..120).sum();
     assert_eq!(
         stdout.trim(),

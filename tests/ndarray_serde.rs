@@ -13,7 +13,6 @@ mod h5;
 mod python;
 use python::python;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anam::format::EMPTY_ARRAY_CLASS;
 use anam::hdf5;
@@ -591,19 +590,8 @@ fn python_anamnesis_reads_ndarray_fields_as_numpy_arrays() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_both(dir.path());
     let describe = |group: &str| -> serde_json::Value {
-        let out = Command::new(&python)
-            .arg("-c")
-            .arg(PY_DESCRIBE)
-            .arg(&path)
-            .arg(group)
-            .output()
-            .expect("run Python");
-        assert!(
-            out.status.success(),
-            "Python anamnesis failed on {group}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let out = python::run_script(&python, PY_DESCRIBE, &[&path, &group]);
+        serde_json::from_str(&out).unwrap()
     };
     let ours = describe("plain");
     assert_eq!(ours, describe("anam"));

@@ -283,19 +283,7 @@ with h5py.File(path, "r") as f:
             got.append(None)
     print("items", cnt, same(got, 100000))
 "#;
-    let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .arg(&small)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = python::run_script(python, script, &[&path, &small]);
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         ["from_hdf5 1000 True", "items 100000 True"]

@@ -653,22 +653,6 @@ fn a_filter_missing_on_read_is_an_error_naming_the_dataset_and_the_filter() {
 // read h5py's.
 // ---------------------------------------------------------------------------------------
 
-fn python_run(python: &Path, script: &str, args: &[&Path]) -> String {
-    let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[test]
 fn python_reads_gzip_shuffle_lzf_and_fletcher32_files_and_we_read_h5pys() {
     let Some(python) = python::python() else {
@@ -734,7 +718,7 @@ print("anamnesis ok", type(store).__name__)
     for (name, options, expected) in cases {
         let path = dir.path().join(format!("{name}.hdf5"));
         anam::to_file_with(&path, "g", &store, &options).unwrap();
-        let out = python_run(&python, script, &[&path]);
+        let out = python::run_script(&python, script, &[&path]);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines,
@@ -760,7 +744,7 @@ with h5py.File(sys.argv[1], "w") as f:
     g.create_dataset("lzf_f32", data=x, compression="lzf", shuffle=True, fletcher32=True)
     g.create_dataset("random", data=np.random.default_rng(1).random(20000), compression="lzf")
 "#;
-    python_run(&python, script, &[&path]);
+    python::run_script(&python, script, &[&path]);
     let back: Store = anam::from_file(&path, Some("g")).unwrap();
     let expected = ArrayD::from_shape_fn(vec![300, 200], |d| (d[0] * 200 + d[1]) as f64 * 0.25);
     for name in ["gzip", "lzf", "lzf_f32"] {
@@ -934,7 +918,7 @@ with h5py.File(sys.argv[2], "w") as f:
 print("ok")
 "#;
     let theirs = dir.path().join("hdf5plugin.hdf5");
-    let out = python_run(&python, script, &[&path, &theirs]);
+    let out = python::run_script(&python, script, &[&path, &theirs]);
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         ["['shuffle', '32015']", "ok"]
