@@ -134,25 +134,15 @@ pub(crate) fn create_for_payload(
     len: usize,
     op: impl Fn() -> String + Copy,
 ) -> Result<()> {
-    use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t, H5Dclose, H5Dcreate2, H5Dget_offset};
-    use hdf5_sys::h5p::{H5Pclose, H5Pcopy, H5Pset_alloc_time, H5Pset_fill_time, H5P_DEFAULT};
+    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dget_offset};
+    use hdf5_sys::h5p::H5P_DEFAULT;
     if chunked {
         return Err(Error::invalid(
             "a distributed collection's arrays are written contiguous: storage options \
              (compression, chunks) are not supported for them",
         ));
     }
-    let shared = ffi::shared()?.dcpl;
-    // SAFETY: copies the shared dataset creation list (no timestamps) into one we own.
-    let dcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcopy(shared) })?;
-    // SAFETY: configures a property list we own.
-    call(op, || unsafe {
-        H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY)
-    })?;
-    // SAFETY: configures a property list we own.
-    call(op, || unsafe {
-        H5Pset_fill_time(dcpl.id(), H5D_fill_time_t::H5D_FILL_TIME_NEVER)
-    })?;
+    let dcpl = unfilled_list(op)?;
     // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
     // dataset is owned.
     let ds = OwnedId::new(op, H5Dclose, || unsafe {
@@ -187,18 +177,39 @@ pub(crate) fn create_for_payload(
     Ok(())
 }
 
+/// A dataset creation list (the shared one's: no timestamps) whose datasets get their
+/// space when created and are never filled: every byte of them is written by the ranks.
+/// (HDF5 allocates early in parallel files anyway; in the serial file of a collection it
+/// gives the datasets of other ranks' arrays an address to write at.)
+fn unfilled_list(op: impl Fn() -> String + Copy) -> Result<OwnedId> {
+    use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t};
+    use hdf5_sys::h5p::{H5Pclose, H5Pcopy, H5Pset_alloc_time, H5Pset_fill_time};
+    let shared = ffi::shared()?.dcpl;
+    // SAFETY: copies the shared dataset creation list into one we own.
+    let dcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcopy(shared) })?;
+    // SAFETY: configures a property list we own.
+    call(op, || unsafe {
+        H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY)
+    })?;
+    // SAFETY: configures a property list we own.
+    call(op, || unsafe {
+        H5Pset_fill_time(dcpl.id(), H5D_fill_time_t::H5D_FILL_TIME_NEVER)
+    })?;
+    Ok(dcpl)
+}
+
 /// Rank 0's part of a distributed collection's write: `value` written as
 /// [`to_file`](super::to_file) writes it, except that the arrays whose buffers are in
 /// `wanted` (address -> owner and index) get their space and nothing else; `payloads` is
-/// then given the file written (a new file's temporary path, or `path`) and where those
-/// arrays go, and returns once their owners have written them; last, the object is linked
-/// (or the new file moved) into place.
+/// then given the file (open, and its path: a new file's temporary one, or `path`) and
+/// where those arrays go, and returns once their owners have written them; last, the
+/// object is linked (or the new file moved) into place.
 pub(crate) fn write_structure<V: ?Sized + Serialize>(
     path: &Path,
     name: &str,
     value: &V,
     wanted: HashMap<usize, (usize, usize)>,
-    payloads: impl FnOnce(&Path, Vec<Placed>) -> Result<()>,
+    payloads: impl FnOnce(&hdf5::File, &Path, Vec<Placed>) -> Result<()>,
 ) -> Result<()> {
     struct Scope;
     impl Drop for Scope {
@@ -226,7 +237,7 @@ pub(crate) fn write_structure<V: ?Sized + Serialize>(
             )));
         }
         match payloads.take() {
-            Some(f) => f(Path::new(&file.filename()), placed),
+            Some(f) => f(file, Path::new(&file.filename()), placed),
             None => Err(Error::invalid(format!(
                 "{}: another writer created the file during the parallel write",
                 path.display()
@@ -522,6 +533,8 @@ fn create_and_write_rows(
     let file_space = OwnedId::new(op, H5Sclose, || unsafe {
         H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
     })?;
+    // Every row is written below, by one rank or another: no fill values first.
+    let dcpl = unfilled_list(op)?;
     // SAFETY: a valid group id, NUL-terminated name, type, dataspace and property list; the
     // dataset is owned.
     let ds = OwnedId::new(op, H5Dclose, || unsafe {
@@ -531,7 +544,7 @@ fn create_and_write_rows(
             h5type,
             file_space.id(),
             H5P_DEFAULT,
-            shared.dcpl,
+            dcpl.id(),
             H5P_DEFAULT,
         )
     })?;

@@ -126,17 +126,19 @@ impl MpiHandler {
                 )
             })
         })?;
-        let members = self.gather_list(&mine, me == 0);
+        // Rank 0 keeps its own members (not sent to itself through the wire format).
+        let sent: &[Value] = if me == 0 { &[] } else { &mine };
+        let members = self.gather_list(sent, me == 0);
         let members = self.settle(members.map_err(Failure::from), "write_collection")?;
 
         // 2. Rank 0 writes the structure; every rank then writes its big arrays where rank 0
         //    placed them; rank 0 links the collection into place.
         if me == 0 {
-            let written = self.write_as_root::<K>(path, group, parts, members, kept);
+            let written = self.write_as_root::<K>(path, group, parts, mine, members, kept);
             self.settle(written.map_err(Failure::from), "write_collection")?;
         } else {
             let (target, placed): (String, Vec<Placed>) = self.bcast(None, 0)?;
-            let written = write_payloads(Path::new(&target), &placed, me, &kept);
+            let written = write_payloads(Path::new(&target), &placed, me, &kept, true);
             self.settle(written.map_err(Failure::from), "write_collection")?;
             // Written: rank 0 may link.
             self.gather_list(&[()], false)?;
@@ -155,15 +157,17 @@ impl MpiHandler {
         path: &Path,
         group: &str,
         parts: Vec<Part>,
-        members: Vec<Value>,
+        mine: Vec<Value>,
+        theirs: Vec<Value>,
         kept: Vec<TypedArray>,
     ) -> Result<()> {
-        let mut members = members.into_iter();
-        let mut all = Vec::with_capacity(members.len());
+        let mut all = Vec::with_capacity(mine.len() + theirs.len());
         let mut wanted = HashMap::new();
+        let (mut mine, mut theirs) = (mine.into_iter(), theirs.into_iter());
         for (owner, part) in parts.iter().enumerate() {
+            let members = if owner == 0 { &mut mine } else { &mut theirs };
             let mut index = 0;
-            for mut v in members.by_ref().take(part.count as usize) {
+            for mut v in members.take(part.count as usize) {
                 expand_placeholders(&mut v, &mut |buffer: usize| {
                     wanted.insert(buffer, (owner, index));
                     index += 1;
@@ -172,12 +176,15 @@ impl MpiHandler {
             }
         }
         let collection = AnamCollection::<Value, K>::from(all);
-        write_structure(path, group, &collection, wanted, |target, placed| {
+        write_structure(path, group, &collection, wanted, |file, target, placed| {
             self.bcast(
                 Some((target.to_string_lossy().into_owned(), placed.clone())),
                 0,
             )?;
-            write_payloads(target, &placed, 0, &kept)?;
+            // Not synced here: the whole file is, before it is linked into place.
+            write_payloads(target, &placed, 0, &kept, false)?;
+            // Our metadata written while the other ranks write their arrays.
+            file.flush()?;
             // Every rank has written its arrays (or aborted the job).
             self.gather_list(&[()], true).map(drop)
         })
@@ -532,8 +539,15 @@ fn expand_placeholders(v: &mut Value, stand_in: &mut dyn FnMut(usize)) {
 }
 
 /// Writes this rank's big arrays (`kept`, by index) where rank 0 `placed` them in the file
-/// at `target`; in a new file, synced to disk (rank 0 links it into place after).
-fn write_payloads(target: &Path, placed: &[Placed], me: usize, kept: &[TypedArray]) -> Result<()> {
+/// at `target`; with `sync`, synced to disk (rank 0 links the object into place after: on a
+/// file system shared by several machines, a rank's writes are its machine's to sync).
+fn write_payloads(
+    target: &Path,
+    placed: &[Placed],
+    me: usize,
+    kept: &[TypedArray],
+    sync: bool,
+) -> Result<()> {
     use std::os::unix::fs::FileExt;
     let io = |what: &str, e: std::io::Error| {
         Error::invalid(format!("{}: {what}: {e}", target.display()))
@@ -560,8 +574,11 @@ fn write_payloads(target: &Path, placed: &[Placed], me: usize, kept: &[TypedArra
                 .map_err(|e| io("cannot write this rank's arrays", e))
         })?;
     }
-    file.sync_data()
-        .map_err(|e| io("cannot sync this rank's arrays to disk", e))
+    if sync {
+        file.sync_data()
+            .map_err(|e| io("cannot sync this rank's arrays to disk", e))?;
+    }
+    Ok(())
 }
 
 fn is_placeholder(v: &Value) -> bool {
