@@ -109,6 +109,13 @@ fn write_and_check(m: &MpiHandler, dir: &Path) -> anam::Result<()> {
     let serial = dir.join("serial.hdf5");
 
     // The collection: each rank its members.
+    // First other members, then (into the existing file: built unlinked, replacing) the
+    // members the file must hold.
+    let other: AnamCollection<Sample> = my_range(size, rank)
+        .map(|i| sample(i + 1000))
+        .collect::<Vec<_>>()
+        .into();
+    m.write_collection(&parallel, "results", &other)?;
     let share: AnamCollection<Sample> = my_range(size, rank).map(sample).collect::<Vec<_>>().into();
     m.write_collection(&parallel, "results", &share)?;
     // The arrays, into the same (now existing) file, as members of an object rank 0 writes
