@@ -33,7 +33,7 @@ EXAMPLES   := $(filter $(EXAMPLES_FOUND),$(EXAMPLES_ORDER)) \
 EXAMPLES_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/examples
 
 # Debian/Ubuntu packages providing what the build needs.
-APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev
+APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev libhdf5-mpich-dev
 
 # The two builds. System (the default, and the supported one): the system's libhdf5
 # (Debian's 1.10.8), in `target/` (or $CARGO_TARGET_DIR). Bundled (feature `bundled`):
@@ -56,7 +56,16 @@ BUNDLED_TESTS := roundtrip data_model storage value fixtures interop_python bad_
 # Tests of those suites skipped on the bundled build, each with its reason here (none now).
 BUNDLED_SKIP :=
 
-.PHONY: help deps deps-bundled venv test test-bundled hdf5-version examples demo mpi-demo \
+# The parallel build (feature `mpio`): the MPI-enabled HDF5 that installs beside the serial
+# one (Debian's libhdf5-mpich-dev, built with the MPICH that rsmpi links), found through
+# HDF5_DIR (MPIO_HDF5_DIR, or Debian's directory for it, looked up when the recipe runs:
+# `make deps` may have just installed it), in its own target directory.
+MPIO_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/mpio
+MPIO_HDF5_DIR ?=
+MPIO_ENV = env HDF5_DIR="$(or $(MPIO_HDF5_DIR),$$(dirname "$$(ls -d /usr/lib/*/hdf5/mpich/libhdf5.so | head -n1)"))" \
+  CARGO_TARGET_DIR=$(MPIO_TARGET_DIR)
+
+.PHONY: help deps deps-bundled venv test test-bundled test-mpio hdf5-version examples demo mpi-demo \
   test-large clean distclean
 
 help: ## Show this help
@@ -81,6 +90,9 @@ have_libclang() {
   done
   return 1
 }
+have_hdf5_mpich() {
+  [ -f /usr/include/hdf5/mpich/hdf5.h ] && compgen -G "/usr/lib/*/hdf5/mpich/libhdf5.so" >/dev/null
+}
 have_hdf5() {
   { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists hdf5; } && return 0
   [ -f /usr/include/hdf5/serial/hdf5.h ] && compgen -G "/usr/lib/*/hdf5/serial/libhdf5.so" >/dev/null
@@ -92,6 +104,7 @@ check() {
   have_hdf5                                || need libhdf5-dev "HDF5 headers/library (pkg-config hdf5)"
   command -v mpiexec >/dev/null 2>&1       || need mpich "mpiexec"
   command -v mpicc >/dev/null 2>&1         || need libmpich-dev "mpicc (MPI headers)"
+  [ -n "$(MPIO_HDF5_DIR)" ] || have_hdf5_mpich || need libhdf5-mpich-dev "parallel HDF5 (MPICH), for the mpio feature"
   have_libclang                            || need libclang-dev "libclang (bindgen, for the mpi crate)"
   if ! command -v $(PYTHON3) >/dev/null 2>&1; then
     need python3 "python3"; missing+=(python3-venv)
@@ -266,7 +279,13 @@ test: deps venv deps-bundled ## fmt, clippy, fixture self-check, every cargo tes
 	$(CARGO) test --test mpi_local
 	$(CARGO) test --workspace --doc --features mpi
 	ANAM_REQUIRE_INTEROP=1 $(MAKE) examples
+	$(MAKE) test-mpio
 	$(MAKE) test-bundled
+
+test-mpio: deps venv ## Parallel HDF5 (feature mpio, against libhdf5-mpich-dev): clippy, tests/mpio.rs under mpiexec -n 1, 2, 3
+	$(MPIO_ENV) $(CARGO) clippy --all-targets --features mpio -- -D warnings
+	ANAM_PYTHON=$(VENV_PY) ANAM_REQUIRE_INTEROP=1 HYDRA_LAUNCHER=fork $(MPIO_ENV) \
+	  $(CARGO) test --features mpio --test mpio
 
 test-bundled: deps-bundled ## The BUNDLED_TESTS suites (format, fixtures, Python interop, bad input) on the bundled HDF5 2.2 build
 	@echo "test-bundled: suites: $(strip $(BUNDLED_TESTS)); skipped tests (see BUNDLED_SKIP in the Makefile): $(or $(BUNDLED_SKIP),none)"

@@ -20,6 +20,9 @@ Runs, in order, and records each command exactly as run:
 8. the `anam` command line (`anam-cli`, release): `anam tree` of collections of 1,000 and
    100,000 members (written by `anam-cli/examples/bench_collection.rs`), time and the
    child's peak RSS (`getrusage` of that child, through `os.wait4`);
+9. parallel HDF5 (`benches/mpio.rs`, feature `mpio`, built against Debian's MPI-enabled
+   HDF5 in target/mpio) under `mpiexec -n 2`: a 512 MiB distributed array and a 20,000-member
+   collection, beside gather-to-rank-0 plus a serial write and a C-API parallel HDF5 floor;
 
 then writes BENCHMARKS.md: machine, versions, commands, and one table per workload
 (medians, ratio to the floor, speed-up over Python, the target and whether it is met),
@@ -66,7 +69,27 @@ TARGETS = {
     # and its write and read times within 1.2x of h5py's.
     "W5 size": 0.05,
     "W5 time": 1.2,
+    # Parallel HDF5 (2 ranks): the distributed array within 1.15x of the C-API floor; the
+    # distributed collection faster than gathering to rank 0 and writing serially.
+    "PA": 1.15,
+    "PB": 1.0,
 }
+
+# The MPI-enabled HDF5 of the parallel build (as the Makefile's MPIO_ENV), and its target
+# directory.
+MPIO_TARGET = os.path.join(os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or
+                                           os.path.join(ROOT, "target")), "mpio")
+
+
+def mpio_hdf5_dir():
+    if os.environ.get("MPIO_HDF5_DIR"):
+        return os.environ["MPIO_HDF5_DIR"]
+    import glob
+    found = sorted(glob.glob("/usr/lib/*/hdf5/mpich/libhdf5.so"))
+    if not found:
+        raise SystemExit("bench-compare: no MPI-enabled HDF5 (apt-get install libhdf5-mpich-dev, "
+                         "or set MPIO_HDF5_DIR)")
+    return os.path.dirname(found[0])
 
 COMMANDS = []  # (description, command line) in the order run
 
@@ -272,6 +295,17 @@ def run_all(args, quick_env, meta):
 
     cli_tree(quick_env, scratch, bool(quick_env))
 
+    mpio_env = dict(quick_env, HDF5_DIR=mpio_hdf5_dir(), CARGO_TARGET_DIR=MPIO_TARGET)
+    out = run("build the parallel HDF5 bench (release, MPI-enabled HDF5)",
+              ["cargo", "bench", "--features", "mpio", "--bench", "mpio", "--no-run",
+               "--message-format=json-render-diagnostics"], env=mpio_env)
+    mpio_exes, _ = cargo_artifacts(out, ("mpio",))
+    mpio_out = run("parallel HDF5 workloads (Rust, 2 ranks)",
+                   ["timeout", "900", "mpiexec", "-n", "2", mpio_exes["mpio"], "--bench"],
+                   env=dict(mpi_env, ANAM_BENCH_DIR=scratch, **quick_env))
+    with open(os.path.join(RAW, "rust_mpio.txt"), "w") as f:
+        f.write(mpio_out)
+
     py_mpi_json = os.path.join(RAW, "python_mpi.json")
     run("MPI workloads (Python anamnesis + mpi4py, 2 ranks)",
         ["timeout", "600", "mpiexec", "-n", "2", args.python,
@@ -309,6 +343,63 @@ def cli_tree(env, scratch, quick):
     with open(os.path.join(RAW, "cli_tree.json"), "w") as f:
         json.dump({"results": rows}, f, indent=1)
     return rows
+
+
+def parse_mpio(text):
+    """The rows of benches/mpio.rs's table: name -> [seconds or None, ...] (anam, gather +
+    serial, floor, floor + sync)."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.match(r"P[AB] ", cells[0]):
+            rows[cells[0]] = [float(c[:-3]) * 1e-6 if c.endswith(" us") else None
+                              for c in cells[1:]]
+    return rows
+
+
+def render_mpio(text):
+    """The section of BENCHMARKS.md on parallel HDF5 (benches/mpio.rs, 2 ranks)."""
+    rows = parse_mpio(text)
+    out = []
+    w = out.append
+    w("## Parallel HDF5 (feature `mpio`, 2 ranks)")
+    w("")
+    w("`benches/mpio.rs` under `mpiexec -n 2`, built against Debian's MPI-enabled HDF5 "
+      "(libhdf5-mpich-dev). Each write makes a new file; each sample is `barrier; start; "
+      "write; barrier; stop` on rank 0, the variants in turns. *PA*: a distributed f64 array "
+      "(half the rows on each rank) with `write_array_rows` (one collective hyperslab write); "
+      "*gather + serial*: `gather` to rank 0 and `to_file` there; *floor*: a C-API parallel "
+      "HDF5 program writing the same hyperslabs (`H5Pset_fapl_mpio`, `H5Dcreate2`, one "
+      "collective `H5Dwrite`), which does not sync; *floor + sync*: the same, then rank 0 "
+      "syncs the file to disk, as every anam write of a new file does before linking it into "
+      "place (failure-atomic new files). *PB*: a collection of members of a name, an index "
+      "and 1,000 f64 each, `write_collection` against `gather_list` to rank 0 plus `to_file`.")
+    w("")
+    table_rows = []
+    for name, (anam, gathered, floor, floor_sync) in rows.items():
+        if name.startswith("PA"):
+            r_sync = ratio(anam, floor_sync)
+            r_plain = ratio(anam, floor)
+            table_rows.append([name, fmt_time(anam), fmt_time(gathered), fmt_time(floor),
+                               fmt_time(floor_sync), fmt_ratio(r_plain), fmt_ratio(r_sync),
+                               fmt_ratio(ratio(anam, gathered)),
+                               "<= %.2fx floor + sync" % TARGETS["PA"],
+                               check(None if r_sync is None else r_sync <= TARGETS["PA"])])
+        else:
+            r = ratio(anam, gathered)
+            table_rows.append([name, fmt_time(anam), fmt_time(gathered), "", "", "", "",
+                               fmt_ratio(r), "< 1x gather + serial",
+                               check(None if r is None else r < TARGETS["PB"])])
+    w(table(["", "anam", "gather + serial", "floor", "floor + sync", "anam / floor",
+             "anam / floor + sync", "anam / gather + serial", "target", ""], table_rows))
+    w("")
+    pa = next((v for k, v in rows.items() if k.startswith("PA")), None)
+    if pa and pa[2] and pa[0] / pa[2] > TARGETS["PA"]:
+        w("Against the floor that does not sync, the array is %.2fx: the difference is the "
+          "`fsync` of the new file (compare *floor + sync*), which anam keeps so that a new "
+          "file is complete on disk before it appears under its name." % (pa[0] / pa[2]))
+        w("")
+    return "\n".join(out)
 
 
 def render_cli_tree(cli):
@@ -945,6 +1036,8 @@ def main():
         meta["elapsed_s"] = time.time() - started
         with open(os.path.join(RAW, "rust_mpi.txt")) as f:
             meta["mpi_text"] = f.read()
+        with open(os.path.join(RAW, "rust_mpio.txt")) as f:
+            meta["mpio_text"] = f.read()
         with open(meta_path, "w") as f:
             json.dump(meta, f, indent=1)
 
@@ -956,6 +1049,8 @@ def main():
     cli = load_json("cli_tree.json", missing_ok=True)
     if cli:
         text += "\n" + render_cli_tree(cli)
+    if meta.get("mpio_text"):
+        text += "\n" + render_mpio(meta["mpio_text"])
     with open(args.out, "w") as f:
         f.write(text + "\n")
     print("bench-compare: wrote %s%s" % (rel(args.out), (" in %.0f s" % meta["elapsed_s"])

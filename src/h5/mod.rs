@@ -14,6 +14,8 @@ mod handle;
 mod lazy;
 mod map_order;
 mod node;
+#[cfg(feature = "mpio")]
+pub(crate) mod parallel;
 mod scope;
 mod ser;
 mod write_scope;
@@ -93,6 +95,19 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
     group_name: &str,
     value: &T,
 ) -> Result<()> {
+    write_file(path, group_name, value, &mut |_| Ok(()))
+}
+
+/// [`to_file`], with `before_link` run once the object is written, before it is linked into
+/// place (given the file written: a new file still under its temporary name, or the file
+/// at `path`). If another writer created the file meanwhile, our object goes into theirs,
+/// `before_link` called again (it may refuse).
+pub(crate) fn write_file<T: ?Sized + Serialize>(
+    path: &Path,
+    group_name: &str,
+    value: &T,
+    before_link: &mut dyn FnMut(&hdf5::File) -> Result<()>,
+) -> Result<()> {
     check_group_name(group_name)?;
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -100,10 +115,16 @@ pub(crate) fn to_file<T: ?Sized + Serialize>(
             let group = group::create_group(new.file(), group_name, ser::UNKNOWN_ENTRIES)?;
             ser::to_group(value, &group)?;
             drop(group);
-            // If another writer created the file meanwhile, our object goes into theirs.
-            new.commit(|| to_existing_file(path, group_name, value))
+            before_link(new.file())?;
+            new.commit(|| {
+                let file = file::open_write(path)?;
+                write_object_then(&file, group_name, value, before_link)
+            })
         }
-        _ => to_existing_file(path, group_name, value),
+        _ => {
+            let file = file::open_write(path)?;
+            write_object_then(&file, group_name, value, before_link)
+        }
     }
 }
 
@@ -117,18 +138,23 @@ pub(crate) fn to_file_with<T: ?Sized + Serialize>(
     with_write_options(options, || to_file(path, group_name, value))
 }
 
-/// [`to_file`] into a file that exists.
-fn to_existing_file<T: ?Sized + Serialize>(path: &Path, name: &str, value: &T) -> Result<()> {
-    let file = file::open_write(path)?;
-    write_object(&file, name, value)
-}
-
 /// Writes `value` as the object `name` of the open `file`, failure-atomic: built unlinked,
 /// flushed, then linked in place of an object of that name (see [`to_file`]).
 pub(crate) fn write_object<T: ?Sized + Serialize>(
     file: &hdf5::File,
     name: &str,
     value: &T,
+) -> Result<()> {
+    write_object_then(file, name, value, &mut |_| Ok(()))
+}
+
+/// [`write_object`], with `before_link` run once the object is
+/// written and flushed, before it is linked.
+fn write_object_then<T: ?Sized + Serialize>(
+    file: &hdf5::File,
+    name: &str,
+    value: &T,
+    before_link: &mut dyn FnMut(&hdf5::File) -> Result<()>,
 ) -> Result<()> {
     check_group_name(name)?;
     // Groups of a file of HDF5's earliest format (Python's) need it for indexed attributes.
@@ -137,6 +163,7 @@ pub(crate) fn write_object<T: ?Sized + Serialize>(
     ser::to_group(value, &object.group).map_err(|e| e.under(name))?;
     // The new object is on disk before any link to it is.
     file.flush()?;
+    before_link(file)?;
     group::link_replacing(file, object, name)?;
     file.flush()?;
     Ok(())

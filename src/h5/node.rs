@@ -481,7 +481,7 @@ impl Node {
     /// enums by member name, and files name complex parts `r`/`i`, `real`/`imag` or
     /// `re`/`im`), checked to have the element's size. The second value owns a type made
     /// for this read.
-    fn memory_type(&self, dtype: DType) -> Result<(hid_t, Option<OwnedId>)> {
+    pub(crate) fn memory_type(&self, dtype: DType) -> Result<(hid_t, Option<OwnedId>)> {
         use hdf5_sys::h5t::{H5T_direction_t, H5Tclose, H5Tget_native_type, H5Tget_size};
         if dtype.is_plain_number() {
             return Ok((ffi::shared()?.type_of(dtype), None));
@@ -1296,6 +1296,21 @@ pub(crate) fn write_dataset(
     };
     let space_id = space.as_ref().map_or(shared.scalar, OwnedId::id);
     let chunked = write_scope::create_list(shape, dtype.size())?;
+    // Rank 0 writing a distributed collection: another rank writes this array's bytes.
+    #[cfg(feature = "mpio")]
+    if let Some(owner) = super::parallel::payload_elsewhere(bytes) {
+        let chunked = chunked.is_some();
+        return super::parallel::create_for_payload(
+            group,
+            &cname,
+            h5type,
+            space_id,
+            chunked,
+            owner,
+            bytes.len(),
+            op,
+        );
+    }
     let dcpl = chunked.as_ref().map_or(shared.dcpl, OwnedId::id);
     // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
     // dataset is owned.
@@ -1310,6 +1325,11 @@ pub(crate) fn write_dataset(
             H5P_DEFAULT,
         )
     })?;
+    // A collective write: rank 0 writes this dataset's contents.
+    #[cfg(feature = "mpio")]
+    if !super::parallel::writes_raw_data() {
+        return Ok(());
+    }
     // SAFETY: `bytes` holds exactly the elements of `shape` in `h5type` (checked above),
     // and HDF5 only reads from it.
     call(op, || unsafe {

@@ -41,6 +41,8 @@ mod collective;
 mod finish;
 #[cfg(feature = "mpi")]
 mod frame;
+#[cfg(feature = "mpio")]
+mod pio;
 #[cfg(feature = "mpi")]
 mod point_to_point;
 #[cfg(feature = "mpi")]

@@ -46,6 +46,19 @@ pub(crate) fn from_member<'de, T: de::Deserialize<'de>>(parent: &Group, name: &s
     read().map_err(|e| e.at_with(|| crate::h5::group::join(parent, name)))
 }
 
+/// Reads the value `seed` deserializes from `group` (a parallel read of one rank's share).
+#[cfg(feature = "mpio")]
+pub(crate) fn from_group_seed<'de, S: de::DeserializeSeed<'de>>(
+    group: &Group,
+    seed: S,
+) -> Result<S::Value> {
+    let read = || {
+        let _depth = DepthGuard::enter()?;
+        crate::depth::grow(|| GroupDe::new(group.clone()).and_then(|d| seed.deserialize(d)))
+    };
+    read().map_err(|e| e.at_with(|| group.name()))
+}
+
 /// Loads the object in `group` as the registered class its tag names.
 pub(crate) fn object_from_group(group: &Group) -> Result<Box<dyn AnamObject>> {
     let at = || group.name();

@@ -1,0 +1,856 @@
+//! Parallel HDF5 (feature `mpio`): one file written by every rank of an MPI job at once
+//! through HDF5's MPI-IO driver, and read back a share per rank.
+//!
+//! Two ways, chosen by what is measured to be fast (`benches/mpio.rs`):
+//!
+//! - **A distributed array** is one dataset whose rows every rank writes with one collective
+//!   hyperslab write through HDF5's MPI-IO driver ([`ParallelFile::write_rows`]). Parallel
+//!   HDF5 asks every rank to make the same metadata calls in the same order; here there are
+//!   few (one dataset), and they are.
+//! - **A distributed collection** has many small objects, and parallel HDF5's metadata
+//!   calls are slow. With every rank making all of them through the MPI-IO driver (each
+//!   dataset's contents written by its own rank), 20,000 members of 8 KiB on 2 ranks took
+//!   1.90 s, no faster than gathering everything to rank 0 and writing serially (1.80-1.89 s
+//!   in the runs of that hour, same machine); collective metadata writes and a larger
+//!   metadata cache did not change it. So rank 0 writes the whole structure with the serial
+//!   writer ([`write_structure`]): the big arrays (every rank's, its own too) reach it only
+//!   as their dtype and shape, it creates their datasets with their space allocated and
+//!   nothing written, and tells each rank where its arrays go in the file ([`Placed`]);
+//!   every rank then writes its arrays' bytes there itself, all at once (plain positioned
+//!   writes: a contiguous dataset without filters holds exactly the little-endian bytes
+//!   HDF5 would write), and rank 0 links the object (or the new file) into place once all
+//!   have.
+//!
+//! The file and its objects are those of the serial writer: a new file is made under a
+//! temporary name and moved into place by one rank once every rank has closed it; into an
+//! existing file, an object is built unlinked (or a dataset under a temporary name) and
+//! linked last (`docs/FORMAT.md`, "Writes"). What no rank may do is fail between two
+//! collective calls and leave the others waiting: the callers (`crate::mpi`'s `pio`) decide
+//! what a failure does; errors here say which rank's rows failed ([`Failure`]).
+//!
+//! Without a communicator (`Comm` = `None`: one process, no MPI) the same code writes
+//! through HDF5's default driver.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hdf5::Group;
+use hdf5_sys::h5i::hid_t;
+use serde::{Deserialize, Serialize};
+
+use super::ffi::{self, c_name, call, OwnedId};
+use super::file::{self, FileHandle};
+use super::group::{self, create_group, Linked, TEMPORARY_PREFIX};
+use super::ser::{self, MemberSerializer};
+use super::{de, scope};
+use crate::dtype::{DType, TypedArray};
+use crate::error::{Error, Result};
+use crate::format;
+use crate::options::ReadOptions;
+use crate::value::Value;
+
+/// The communicator a parallel file is opened on: `None` for one process without MPI.
+pub(crate) type Comm = Option<mpi::ffi::MPI_Comm>;
+
+// ---------------------------------------------------------------------------------------
+// Whose raw data
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// Whether the datasets created now get their contents written by this rank (in a
+    /// collective write, the small datasets of an empty array's group are written by rank 0
+    /// only).
+    static RAW_DATA: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether [`node::write_dataset`](super::node) writes the contents of the dataset it
+/// creates (false on the ranks that leave it to rank 0).
+pub(crate) fn writes_raw_data() -> bool {
+    RAW_DATA.get()
+}
+
+/// Runs `f` with the datasets' contents written (`on`) or left to another rank.
+fn with_raw_data<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RAW_DATA.set(self.0);
+        }
+    }
+    let _restore = Restore(RAW_DATA.replace(on));
+    f()
+}
+
+// ---------------------------------------------------------------------------------------
+// A distributed collection: rank 0 writes the structure, each rank its arrays
+// ---------------------------------------------------------------------------------------
+
+/// Where an array another rank writes was given its space: the array is that rank's
+/// `index`-th, its `len` bytes go at `offset` in the file.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Placed {
+    pub owner: usize,
+    pub index: usize,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// While rank 0 writes a collection's structure: the arrays whose contents other ranks
+/// write, by the address of the (zeroed, never read) buffer that stands for each, and where
+/// each was placed.
+struct Payloads {
+    wanted: HashMap<usize, (usize, usize)>,
+    placed: Vec<Placed>,
+}
+
+thread_local! {
+    static PAYLOADS: RefCell<Option<Payloads>> = const { RefCell::new(None) };
+}
+
+/// The owner and index of the array whose stand-in buffer is `bytes`, when rank 0 is
+/// writing a collection's structure and `bytes` is one ([`node::write_dataset`] then
+/// creates the dataset with [`create_for_payload`] instead of writing it).
+///
+/// [`node::write_dataset`]: super::node::write_dataset
+pub(crate) fn payload_elsewhere(bytes: &[u8]) -> Option<(usize, usize)> {
+    if bytes.is_empty() {
+        return None;
+    }
+    PAYLOADS.with_borrow(|p| p.as_ref()?.wanted.get(&(bytes.as_ptr() as usize)).copied())
+}
+
+/// Creates the dataset `name` for an array another rank writes: contiguous, its space
+/// allocated now (so that it has an address) and never filled, and records where it is.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn create_for_payload(
+    group: &Group,
+    name: &std::ffi::CStr,
+    h5type: hid_t,
+    space: hid_t,
+    chunked: bool,
+    (owner, index): (usize, usize),
+    len: usize,
+    op: impl Fn() -> String + Copy,
+) -> Result<()> {
+    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dget_offset};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    if chunked {
+        return Err(Error::invalid(
+            "a distributed collection's arrays are written contiguous: storage options \
+             (compression, chunks) are not supported for them",
+        ));
+    }
+    let dcpl = unfilled_list(op)?;
+    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
+    // dataset is owned.
+    let ds = OwnedId::new(op, H5Dclose, || unsafe {
+        H5Dcreate2(
+            group.id(),
+            name.as_ptr(),
+            h5type,
+            space,
+            H5P_DEFAULT,
+            dcpl.id(),
+            H5P_DEFAULT,
+        )
+    })?;
+    // SAFETY: a valid dataset id.
+    let offset = hdf5::sync::sync(|| unsafe { H5Dget_offset(ds.id()) });
+    if offset == hdf5_sys::h5::HADDR_UNDEF {
+        return Err(Error::invalid(format!(
+            "{}: HDF5 gave the dataset no address",
+            op()
+        )));
+    }
+    PAYLOADS.with_borrow_mut(|p| {
+        if let Some(p) = p {
+            p.placed.push(Placed {
+                owner,
+                index,
+                offset,
+                len: len as u64,
+            });
+        }
+    });
+    Ok(())
+}
+
+/// A dataset creation list (the shared one's: no timestamps) whose datasets get their
+/// space when created and are never filled: every byte of them is written by the ranks.
+/// (HDF5 allocates early in parallel files anyway; in the serial file of a collection it
+/// gives the datasets of other ranks' arrays an address to write at.)
+fn unfilled_list(op: impl Fn() -> String + Copy) -> Result<OwnedId> {
+    use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t};
+    use hdf5_sys::h5p::{H5Pclose, H5Pcopy, H5Pset_alloc_time, H5Pset_fill_time};
+    let shared = ffi::shared()?.dcpl;
+    // SAFETY: copies the shared dataset creation list into one we own.
+    let dcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcopy(shared) })?;
+    // SAFETY: configures a property list we own.
+    call(op, || unsafe {
+        H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY)
+    })?;
+    // SAFETY: configures a property list we own.
+    call(op, || unsafe {
+        H5Pset_fill_time(dcpl.id(), H5D_fill_time_t::H5D_FILL_TIME_NEVER)
+    })?;
+    Ok(dcpl)
+}
+
+/// Rank 0's part of a distributed collection's write: `value` written as
+/// [`to_file`](super::to_file) writes it, except that the arrays whose buffers are in
+/// `wanted` (address -> owner and index) get their space and nothing else; `payloads` is
+/// then given the file (open, and its path: a new file's temporary one, or `path`) and
+/// where those arrays go, and returns once their owners have written them; last, the
+/// object is linked (or the new file moved) into place.
+pub(crate) fn write_structure<V: ?Sized + Serialize>(
+    path: &Path,
+    name: &str,
+    value: &V,
+    wanted: HashMap<usize, (usize, usize)>,
+    payloads: impl FnOnce(&hdf5::File, &Path, Vec<Placed>) -> Result<()>,
+) -> Result<()> {
+    struct Scope;
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            PAYLOADS.set(None);
+        }
+    }
+    let expected = wanted.len();
+    PAYLOADS.set(Some(Payloads {
+        wanted,
+        placed: Vec::with_capacity(expected),
+    }));
+    let _scope = Scope;
+    let mut payloads = Some(payloads);
+    let mut before_link = |file: &hdf5::File| -> Result<()> {
+        let placed = PAYLOADS
+            .with_borrow_mut(|p| p.take())
+            .map(|p| p.placed)
+            .unwrap_or_default();
+        if placed.len() != expected {
+            return Err(Error::invalid(format!(
+                "{}: {} of the other ranks' {expected} arrays were placed in the file",
+                path.display(),
+                placed.len()
+            )));
+        }
+        match payloads.take() {
+            Some(f) => f(file, Path::new(&file.filename()), placed),
+            None => Err(Error::invalid(format!(
+                "{}: another writer created the file during the parallel write",
+                path.display()
+            ))),
+        }
+    };
+    super::write_file(path, name, value, &mut before_link)
+}
+
+/// A failure of a parallel write, and the rank whose value (or rows) it was, when it was
+/// one rank's: that rank reports it.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub owner: Option<usize>,
+    pub error: Error,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure { owner: None, error }
+    }
+}
+
+impl From<hdf5::Error> for Failure {
+    fn from(error: hdf5::Error) -> Failure {
+        Error::from(error).into()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The file
+// ---------------------------------------------------------------------------------------
+
+/// How a parallel write reaches its file, decided by one rank for all (the ranks must not
+/// see the file system differently, e.g. one finding the file created by another).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub(crate) enum Plan {
+    /// The file does not exist: written under `temp` (in its directory), then moved into
+    /// place complete.
+    New { temp: PathBuf },
+    /// The file exists: the new object is built unlinked and linked in last.
+    Existing,
+}
+
+impl Plan {
+    /// The plan for a write to `path`, as the file system is now.
+    pub(crate) fn for_path(path: &Path) -> Result<Plan> {
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Plan::New {
+                temp: temp_path(path)?,
+            }),
+            _ => Ok(Plan::Existing),
+        }
+    }
+}
+
+/// A temporary name for a new file at `path`, in its directory (as the serial writer's).
+fn temp_path(path: &Path) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("{}: not a file name", path.display())))?;
+    let temp = format!(
+        ".{}.anam-{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    Ok(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.join(temp),
+        None => PathBuf::from(temp),
+    })
+}
+
+/// File access: the serial writer's (the 1.8 format, HDF5's locking off), through MPI-IO
+/// on `comm`.
+fn access(comm: Comm) -> Result<hdf5::FileBuilder> {
+    let mut builder = ffi::file_access(false)?;
+    if let Some(comm) = comm {
+        builder.with_fapl(|fapl| fapl.mpio(comm, None));
+    }
+    Ok(builder)
+}
+
+/// A file open for a parallel write.
+pub(crate) struct ParallelFile {
+    file: Option<hdf5::File>,
+    plan: Plan,
+    path: PathBuf,
+    comm: Comm,
+}
+
+impl ParallelFile {
+    /// Creates (collectively, on every rank of `comm`) the new file of `plan`, or opens the
+    /// existing one for writing.
+    pub(crate) fn open(comm: Comm, path: &Path, plan: Plan) -> Result<ParallelFile> {
+        let mut builder = access(comm)?;
+        let file = match &plan {
+            Plan::New { temp } => {
+                // No timestamp on the root group (as the serial writer's new files).
+                builder.with_fcpl(|fcpl| fcpl.obj_track_times(false));
+                builder.create_excl(temp)
+            }
+            Plan::Existing => builder.open_rw(path),
+        }
+        .map_err(|source| file::file_error(path, source))?;
+        if comm.is_none() {
+            ffi::close_on_exec(&file);
+        }
+        Ok(ParallelFile {
+            file: Some(file),
+            plan,
+            path: path.to_path_buf(),
+            comm,
+        })
+    }
+
+    fn file(&self) -> &hdf5::File {
+        self.file.as_ref().expect("open until closed")
+    }
+
+    /// Writes one array of `shape` (`dtype`) as the dataset `name` (a path: `group/member`;
+    /// missing groups are made), whose rows `first..first + rows.len()` are this rank's
+    /// `bytes` (rows of `shape[1..]`). Every rank calls it with the same `name`, `dtype` and
+    /// `shape`, and its own rows; the rows are written with one collective hyperslab write.
+    /// An array without elements is an `AnamEmptyArray` group, as the serial writer's.
+    ///
+    /// In an existing file, an object linked as `name` is replaced: the dataset is made
+    /// under a temporary name and renamed once written.
+    pub(crate) fn write_rows(
+        &self,
+        name: &str,
+        dtype: DType,
+        shape: &[usize],
+        first: usize,
+        bytes: &[u8],
+        me: usize,
+    ) -> std::result::Result<(), Failure> {
+        let (parent_path, leaf) = split_member_path(name)?;
+        let file = self.file();
+        let parent = if parent_path.is_empty() {
+            file.group("/")?
+        } else if file.link_exists(parent_path) {
+            match group::open_link(file, parent_path)? {
+                Linked::Group(g) => g,
+                Linked::Dataset(_) => {
+                    return Err(Error::invalid(format!(
+                        "`{parent_path}` is a dataset, not a group"
+                    ))
+                    .into())
+                }
+            }
+        } else {
+            create_group(file, parent_path, ser::UNKNOWN_ENTRIES)?
+        };
+        let replacing = parent.link_exists(leaf);
+        let temp = format!("{TEMPORARY_PREFIX}{leaf}");
+        let target = if replacing { temp.as_str() } else { leaf };
+        if replacing && parent.link_exists(&temp) {
+            // A temporary link left by a writer that was killed.
+            delete_link(&parent, &temp)?;
+        }
+        let row_bytes = shape[1..].iter().product::<usize>() * dtype.size();
+        if shape.contains(&0) {
+            // No elements: the empty-array group, whose small datasets rank 0 fills.
+            with_raw_data(me == 0, || {
+                MemberSerializer::new(&parent, target).array(dtype, shape, &[])
+            })?;
+        } else {
+            let rows = bytes.len().checked_div(row_bytes).unwrap_or(0);
+            create_and_write_rows(&parent, target, dtype, shape, first, rows, bytes, self.comm)
+                .map_err(|error| Failure {
+                    owner: Some(me),
+                    error,
+                })?;
+        }
+        if replacing {
+            file.flush()?;
+            replace_link(&parent, &temp, leaf)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the file (collectively). For a new file, the rank `committer`
+    /// then makes it durable and moves it into place ([`commit`](Self::commit)); the others
+    /// only close it.
+    pub(crate) fn close(mut self) -> Result<Closed> {
+        let file = self.file.take().expect("open until closed");
+        file.flush()?;
+        drop(file);
+        Ok(Closed {
+            plan: std::mem::replace(&mut self.plan, Plan::Existing),
+            path: std::mem::take(&mut self.path),
+        })
+    }
+}
+
+impl Drop for ParallelFile {
+    fn drop(&mut self) {
+        // Not closed (an error): a new file is left nowhere.
+        drop(self.file.take());
+        if let Plan::New { temp } = &self.plan {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// A parallel file every rank has closed.
+pub(crate) struct Closed {
+    plan: Plan,
+    path: PathBuf,
+}
+
+impl Closed {
+    /// On one rank, after every rank has closed the file: a new file is synced to disk and
+    /// linked at its path (as the serial writer's new files: complete or absent).
+    pub(crate) fn commit(self) -> Result<()> {
+        let Plan::New { temp } = &self.plan else {
+            return Ok(());
+        };
+        let io = |what: &str, e: std::io::Error| {
+            Error::invalid(format!("{}: {what}: {e}", self.path.display()))
+        };
+        std::fs::File::options()
+            .read(true)
+            .open(temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io("cannot sync the new file to disk", e))?;
+        match std::fs::hard_link(temp, &self.path) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(temp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::invalid(format!(
+                    "{}: another writer created the file during the parallel write; the \
+                     file written is left at {}",
+                    self.path.display(),
+                    temp.display()
+                )))
+            }
+            // No hard links on this file system: a rename.
+            Err(_) => std::fs::rename(temp, &self.path)
+                .map_err(|e| io("cannot move the new file into place", e))?,
+        }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+/// `group/member` as (`group`, `member`); a member of the root group has an empty group
+/// path. The group path follows the rules of group names, the member those of members.
+fn split_member_path(name: &str) -> Result<(&str, &str)> {
+    super::check_group_name(name)?;
+    let name = name.trim_start_matches('/');
+    let (parent, leaf) = name.rsplit_once('/').unwrap_or(("", name));
+    if let Some(problem) = format::member_name_problem(leaf) {
+        return Err(Error::invalid(format!(
+            "the member name `{leaf}` {problem}"
+        )));
+    }
+    Ok((parent, leaf))
+}
+
+/// Creates the dataset `name` of `shape` in `parent` and writes this rank's `rows` rows
+/// (`bytes`) at row `first`, collectively when the file is parallel.
+#[allow(clippy::too_many_arguments)]
+fn create_and_write_rows(
+    parent: &Group,
+    name: &str,
+    dtype: DType,
+    shape: &[usize],
+    first: usize,
+    rows: usize,
+    bytes: &[u8],
+    comm: Comm,
+) -> Result<()> {
+    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dwrite};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple};
+
+    if dtype == DType::Bool {
+        crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
+    }
+    let shared = ffi::shared()?;
+    let h5type = shared.type_of(dtype);
+    let cname = c_name(name, "dataset")?;
+    let op = || format!("cannot write the dataset `{name}`");
+    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
+    // SAFETY: `dims` has `rank` entries; the dataspace is owned.
+    let file_space = OwnedId::new(op, H5Sclose, || unsafe {
+        H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
+    })?;
+    // Every row is written below, by one rank or another: no fill values first.
+    let dcpl = unfilled_list(op)?;
+    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and property list; the
+    // dataset is owned.
+    let ds = OwnedId::new(op, H5Dclose, || unsafe {
+        H5Dcreate2(
+            parent.id(),
+            cname.as_ptr(),
+            h5type,
+            file_space.id(),
+            H5P_DEFAULT,
+            dcpl.id(),
+            H5P_DEFAULT,
+        )
+    })?;
+    let mut mem_dims = dims.clone();
+    mem_dims[0] = rows as u64;
+    let (mem_space, selection) = select_rows(&file_space, &mem_dims, first, op)?;
+    let dxpl = transfer_list(comm, op)?;
+    // SAFETY: `bytes` holds this rank's `rows` rows of `h5type` (the memory dataspace's
+    // elements; none when nothing is selected); HDF5 only reads from it.
+    call(op, || unsafe {
+        H5Dwrite(
+            ds.id(),
+            h5type,
+            mem_space.id(),
+            selection,
+            dxpl.id(),
+            bytes.as_ptr().cast(),
+        )
+    })?;
+    Ok(())
+}
+
+/// The memory dataspace of this rank's rows (`mem_dims`: the rows, then the other
+/// dimensions) and the selection of those rows, at row `first`, in `file_space` (which is
+/// changed: its selection). Without rows, nothing is selected in either.
+fn select_rows(
+    file_space: &OwnedId,
+    mem_dims: &[u64],
+    first: usize,
+    op: impl Fn() -> String + Copy,
+) -> Result<(OwnedId, hid_t)> {
+    use hdf5_sys::h5s::{
+        H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab, H5Sselect_none,
+    };
+    let rows = mem_dims[0];
+    let rank = mem_dims.len() as i32;
+    if rows == 0 {
+        let one = [1u64];
+        // SAFETY: a one-element dataspace, owned.
+        let mem = OwnedId::new(op, H5Sclose, || unsafe {
+            H5Screate_simple(1, one.as_ptr(), std::ptr::null())
+        })?;
+        // SAFETY: dataspaces we own.
+        call(op, || unsafe { H5Sselect_none(mem.id()) })?;
+        // SAFETY: as above.
+        call(op, || unsafe { H5Sselect_none(file_space.id()) })?;
+        return Ok((mem, file_space.id()));
+    }
+    // SAFETY: `mem_dims` has `rank` entries; owned.
+    let mem = OwnedId::new(op, H5Sclose, || unsafe {
+        H5Screate_simple(rank, mem_dims.as_ptr(), std::ptr::null())
+    })?;
+    let mut start = vec![0u64; mem_dims.len()];
+    start[0] = first as u64;
+    // SAFETY: a dataspace we own, `start` and `count` of its rank.
+    call(op, || unsafe {
+        H5Sselect_hyperslab(
+            file_space.id(),
+            H5S_seloper_t::H5S_SELECT_SET,
+            start.as_ptr(),
+            std::ptr::null(),
+            mem_dims.as_ptr(),
+            std::ptr::null(),
+        )
+    })?;
+    Ok((mem, file_space.id()))
+}
+
+/// A data-transfer property list: collective MPI-IO when the file is parallel.
+fn transfer_list(comm: Comm, op: impl Fn() -> String + Copy) -> Result<OwnedId> {
+    use hdf5_sys::h5p::{H5Pclose, H5Pcreate, H5P_CLS_DATASET_XFER};
+    // SAFETY: a new property list, owned.
+    let dxpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcreate(*H5P_CLS_DATASET_XFER) })?;
+    if comm.is_some() {
+        use hdf5_sys::h5p::{H5FD_mpio_xfer_t, H5Pset_dxpl_mpio};
+        // SAFETY: configures a property list we own.
+        call(op, || unsafe {
+            H5Pset_dxpl_mpio(dxpl.id(), H5FD_mpio_xfer_t::H5FD_MPIO_COLLECTIVE)
+        })?;
+    }
+    Ok(dxpl)
+}
+
+fn delete_link(group: &Group, name: &str) -> Result<()> {
+    use hdf5_sys::h5l::H5Ldelete;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    let cname = c_name(name, "link")?;
+    // SAFETY: a valid group id and a NUL-terminated name.
+    call(
+        || format!("cannot remove the link `{name}`"),
+        || unsafe { H5Ldelete(group.id(), cname.as_ptr(), H5P_DEFAULT) },
+    )
+    .map(drop)
+}
+
+/// Removes the link `name` of `group` and renames `temp` to it.
+fn replace_link(group: &Group, temp: &str, name: &str) -> Result<()> {
+    use hdf5_sys::h5l::H5Lmove;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    let (ctemp, cname) = (c_name(temp, "link")?, c_name(name, "link")?);
+    hdf5::sync::sync(|| {
+        delete_link(group, name)?;
+        call(
+            || format!("cannot rename `{temp}` to `{name}`"),
+            // SAFETY: a valid group id, NUL-terminated names and default property lists.
+            || unsafe {
+                H5Lmove(
+                    group.id(),
+                    ctemp.as_ptr(),
+                    group.id(),
+                    cname.as_ptr(),
+                    H5P_DEFAULT,
+                    H5P_DEFAULT,
+                )
+            },
+        )
+        .map(drop)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a share
+// ---------------------------------------------------------------------------------------
+
+/// A file open for reading: through MPI-IO on a communicator (opened and closed
+/// collectively), or, without one, as the serial reader opens files.
+pub(crate) enum ReadFile {
+    Parallel(hdf5::File),
+    Serial(FileHandle),
+}
+
+impl std::ops::Deref for ReadFile {
+    type Target = hdf5::File;
+    fn deref(&self) -> &hdf5::File {
+        match self {
+            ReadFile::Parallel(f) => f,
+            ReadFile::Serial(f) => f,
+        }
+    }
+}
+
+impl ReadFile {
+    /// Opens `path` for reading (collectively on `comm`).
+    pub(crate) fn open(comm: Comm, path: &Path) -> Result<ReadFile> {
+        if comm.is_none() {
+            return file::open_read(path).map(ReadFile::Serial);
+        }
+        access(comm)?
+            .open(path)
+            .map(ReadFile::Parallel)
+            .map_err(|source| file::file_error(path, source))
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            ReadFile::Parallel(f) => f.size(),
+            ReadFile::Serial(f) => f.size,
+        }
+    }
+
+    /// Reads what `seed` deserializes from the group `name` (or the first group), with the
+    /// default [`ReadOptions`], as [`from_file`](super::from_file) reads a value.
+    pub(crate) fn read_group<'de, S: serde::de::DeserializeSeed<'de>>(
+        &self,
+        name: Option<&str>,
+        seed: S,
+    ) -> Result<S::Value> {
+        let _scope = scope::enter(&ReadOptions::default(), self.size());
+        let group = group::open_group_or_first(self, name)?;
+        de::from_group_seed(&group, seed)
+    }
+
+    /// Reads this rank's rows of the array stored as `name` (a dataset, or an empty array's
+    /// group): `rows_of` gives them (`start..end`) from the array's number of rows. One
+    /// independent hyperslab read, in the dataset's stored dtype.
+    pub(crate) fn read_rows(
+        &self,
+        name: &str,
+        rows_of: impl FnOnce(usize) -> (usize, usize),
+    ) -> Result<TypedArray> {
+        let _scope = scope::enter(&ReadOptions::default(), self.size());
+        let (parent_path, leaf) = split_member_path(name)?;
+        let parent = if parent_path.is_empty() {
+            self.group("/")?
+        } else {
+            match group::open_link(self, parent_path)? {
+                Linked::Group(g) => g,
+                Linked::Dataset(_) => {
+                    return Err(Error::invalid(format!(
+                        "`{parent_path}` is a dataset, not a group"
+                    )))
+                }
+            }
+        };
+        let at = |e: Error| e.at_with(|| group::join(&parent, leaf));
+        let node = match group::open_link(&parent, leaf).map_err(at)? {
+            // An empty array's group: no data to read.
+            Linked::Group(g) => {
+                let all = match de::from_group::<Value>(&g).map_err(at)? {
+                    Value::Array(a) => a,
+                    other => {
+                        return Err(at(Error::invalid(format!(
+                            "expected an array, found {}",
+                            other.describe()
+                        ))))
+                    }
+                };
+                if all.shape().is_empty() {
+                    return Err(at(Error::invalid("a 0-d array has no rows")));
+                }
+                let (start, end) = rows_of(all.shape()[0]);
+                let mut shape = all.shape().to_vec();
+                shape[0] = end - start;
+                return Ok(TypedArray::zeros(all.dtype(), &shape));
+            }
+            Linked::Dataset(node) => node,
+        };
+        let dtype = match node.stored {
+            super::node::Stored::Num(d) => d,
+            ref other => {
+                return Err(at(Error::invalid(format!(
+                    "expected a numeric array, found {}",
+                    other.describe()
+                ))))
+            }
+        };
+        if node.shape.is_empty() || node.null {
+            return Err(at(Error::invalid("a 0-d array has no rows")));
+        }
+        TypedArray::check_shape(&node.shape).map_err(at)?;
+        let (start, end) = rows_of(node.shape[0]);
+        let mut shape = node.shape.clone();
+        shape[0] = end - start;
+        read_hyperslab(&node, dtype, &shape, start).map_err(at)
+    }
+}
+
+/// Reads `shape[0]` rows at row `start` of a dataset into a new array of `shape`.
+fn read_hyperslab(
+    node: &super::node::Node,
+    dtype: DType,
+    shape: &[usize],
+    start: usize,
+) -> Result<TypedArray> {
+    use hdf5_sys::h5d::{H5Dget_space, H5Dread};
+    use hdf5_sys::h5s::H5Sclose;
+
+    let n: usize = shape.iter().product();
+    let nbytes = n
+        .checked_mul(dtype.size())
+        .ok_or_else(|| Error::invalid(format!("array shape {shape:?} is too large")))?;
+    if n == 0 {
+        return Ok(TypedArray::zeros(dtype, shape));
+    }
+    scope::charge(nbytes as u64, || {
+        format!("rows of shape {shape:?} ({nbytes} bytes of {dtype})")
+    })?;
+    let op = || "cannot read the dataset's rows".to_string();
+    let node_id = node.id()?;
+    // SAFETY: a new dataspace of an open dataset, owned.
+    let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(node_id) })?;
+    let mem_dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let (mem_space, selection) = select_rows(&file_space, &mem_dims, start, op)?;
+    let dxpl = transfer_list(None, op)?;
+    let (mem, _native) = node.memory_type(dtype)?;
+    let allocated = storage_allocated(node_id);
+    let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
+        if !allocated {
+            // HDF5 leaves the buffer as it is where a dataset has no storage and no fill
+            // value to write.
+            bytes.fill(std::mem::MaybeUninit::new(0));
+        }
+        // SAFETY: `bytes` holds the selected elements in `mem` (of `dtype.size()` bytes,
+        // checked by `memory_type`), and HDF5 writes every one of them (zeroed above where
+        // it might not).
+        call(op, || unsafe {
+            H5Dread(
+                node_id,
+                mem,
+                mem_space.id(),
+                selection,
+                dxpl.id(),
+                bytes.as_mut_ptr().cast(),
+            )
+        })
+        .map(drop)
+    };
+    if dtype == DType::Bool {
+        // SAFETY: `fill` writes every byte when it succeeds (above).
+        let raw = unsafe { crate::dtype::filled_bytes(nbytes, fill)? };
+        return TypedArray::from_le_bytes(dtype, shape, &raw);
+    }
+    crate::dtype::with_dtype!(dtype, T => {
+        // SAFETY: as above; every bit pattern is a valid number (bool is handled above).
+        let elements: Vec<T> = unsafe { crate::dtype::filled_elements(n, fill)? };
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), elements)
+            .map(<T as crate::dtype::Element>::wrap)
+            .map_err(|e| Error::invalid(e.to_string()))
+    })
+}
+
+/// Whether a dataset's storage is allocated (then a read writes every element it selects).
+fn storage_allocated(dataset: hid_t) -> bool {
+    use hdf5_sys::h5d::{H5D_space_status_t, H5Dget_space_status};
+    let mut status = H5D_space_status_t::H5D_SPACE_STATUS_ERROR;
+    // SAFETY: a valid dataset id and a place for the status.
+    let ok = hdf5::sync::sync(|| unsafe { H5Dget_space_status(dataset, &mut status) }) >= 0;
+    ok && status == H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED
+}

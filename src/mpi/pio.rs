@@ -1,0 +1,687 @@
+//! Parallel HDF5 (feature `mpio`): every rank writes its part of one file, collectively,
+//! and reads its share of it back. See [`MpiHandler::write_collection`],
+//! [`MpiHandler::write_array_rows`], [`MpiHandler::read_collection_share`] and
+//! [`MpiHandler::read_array_rows`].
+//!
+//! A write goes in two steps:
+//!
+//! 1. **Exchange.** Each rank tells the others what it will write (the file, the name, the
+//!    class or dtype and shape, how many members, whether it could make them; rank 0 adds
+//!    whether the file exists) in the wire format (`gather_list`), and every rank checks
+//!    every rank's description the same way.
+//! 2. **Write.** A distributed array: every rank opens the file through HDF5's MPI-IO driver
+//!    and writes its rows with one collective hyperslab write. A distributed collection:
+//!    the members go to rank 0 as the [`Value`]s the serial writer would store, arrays of
+//!    1 KiB and more as their dtype and shape only; rank 0 writes the structure with the
+//!    serial writer, giving those arrays their space in the file, and every rank writes its
+//!    arrays' bytes there (`h5::parallel` says why this and not parallel HDF5's collective
+//!    metadata calls: measured 10x slower).
+//!
+//! A rank that fails aborts the job with its message (`rank N: <message>`), whether it
+//! fails before the exchange (every rank learns it there; the others wait for the abort) or
+//! during the write (where the others may be waiting in a collective call).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::time::Duration;
+
+use ndarray::{Array, ArrayBase, Data, Dimension};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{scatter_indices, Backend, MpiHandler};
+use crate::collection::{AnamCollection, CollectionKind};
+use crate::dtype::{self, DType, Element, TypedArray};
+use crate::error::{Error, Result};
+use crate::h5::parallel::{write_structure, Comm, Failure, ParallelFile, Placed, Plan, ReadFile};
+use crate::value::{to_value_as_written, Object, Value};
+
+/// Arrays of at least this many bytes travel in the exchange as their dtype and shape only:
+/// their contents are written by their own rank, the others only create the dataset.
+const PLACEHOLDER_BYTES: usize = 1024;
+
+/// The class of an array's placeholder in the exchange. No written value has it: HDF5
+/// strings cannot hold a NUL.
+const PLACEHOLDER_CLASS: &str = "\0anam.parallel.array";
+
+/// How long a rank whose part is fine waits for a failing rank to abort the job, before it
+/// aborts it itself.
+const WAIT_FOR_ABORT: Duration = Duration::from_secs(5);
+
+/// What each rank tells the others before a parallel write.
+#[derive(Serialize, Deserialize)]
+struct Part {
+    /// The file, and the group (collection) or dataset (array) written.
+    path: String,
+    name: String,
+    /// The collection's class, or the array's dtype.
+    kind: String,
+    /// The array's shape on this rank (empty for a collection).
+    shape: Vec<u64>,
+    /// Why this rank cannot write its part.
+    failed: Option<String>,
+    /// Rank 0's: how the file is reached.
+    plan: Option<Plan>,
+    /// How many members a collection has on this rank.
+    count: u64,
+}
+
+impl MpiHandler {
+    /// Writes an [`AnamCollection`] whose members are spread over the ranks, collectively:
+    /// every rank calls it with its own members (`share`, possibly none) and the same `path`
+    /// and `group`; the file then holds, as the group `group`, one collection of class
+    /// `K::CLASS` whose members are every rank's members in rank order: the file that
+    /// [`anam::to_file`](crate::to_file) writes for the concatenated collection (the same
+    /// groups, attributes, datasets, class tags, dtypes and shapes), which Python anamnesis
+    /// loads.
+    ///
+    /// As with `to_file`, a new file appears at `path` complete (written under a temporary
+    /// name, synced, linked into place by rank 0), and in an existing file the group is
+    /// built unlinked and linked last, replacing an object of that name. No rank returns
+    /// before the file is in place. No file lock is taken: no other program may use the
+    /// file meanwhile.
+    ///
+    /// Under MPI, a rank that fails (a member that cannot be written, another `path`,
+    /// `group` or class than rank 0's, an HDF5 error) aborts the whole job with its message
+    /// (`rank N: <message>`), so that no rank is left waiting in a collective call; this
+    /// returns only `Ok`. With the local backend (one process) the error is returned.
+    ///
+    /// Needs the `mpio` feature (parallel HDF5).
+    pub fn write_collection<T, K>(
+        &self,
+        path: impl AsRef<Path>,
+        group: &str,
+        share: &AnamCollection<T, K>,
+    ) -> Result<()>
+    where
+        T: Serialize,
+        K: CollectionKind,
+    {
+        let path = path.as_ref();
+        if !self.is_mpi() {
+            return crate::to_file(path, group, share);
+        }
+        let me = self.rank();
+        // 1. This rank's members as the Values the serial writer would store; the big arrays
+        //    stay here (rank 0 gets their dtype and shape).
+        let (mut mine, error) = match share.iter().map(to_value_as_written).collect() {
+            Ok(values) => (values, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        let mut kept = Vec::new();
+        for v in &mut mine {
+            take_arrays(v, &mut kept);
+        }
+        let part = Part {
+            count: mine.len() as u64,
+            ..self.part(path, group, K::CLASS, Vec::new(), error.as_ref())
+        };
+        let (parts, _) = self.exchange_parts(part, error, "write_collection")?;
+        self.check_parts(&parts, "write_collection", |mine, first| {
+            (mine.kind != first.kind).then(|| {
+                format!(
+                    "writes a collection of class `{}`, rank 0 one of class `{}`",
+                    mine.kind, first.kind
+                )
+            })
+        })?;
+        // Rank 0 keeps its own members (not sent to itself through the wire format).
+        let sent: &[Value] = if me == 0 { &[] } else { &mine };
+        let members = self.gather_list(sent, me == 0);
+        let members = self.settle(members.map_err(Failure::from), "write_collection")?;
+
+        // 2. Rank 0 writes the structure; every rank then writes its big arrays where rank 0
+        //    placed them; rank 0 links the collection into place.
+        if me == 0 {
+            let written = self.write_as_root::<K>(path, group, parts, mine, members, kept);
+            self.settle(written.map_err(Failure::from), "write_collection")?;
+        } else {
+            let (target, placed): (String, Vec<Placed>) = self.bcast(None, 0)?;
+            let written = write_payloads(Path::new(&target), &placed, me, &kept, true);
+            self.settle(written.map_err(Failure::from), "write_collection")?;
+            // Written: rank 0 may link.
+            self.gather_list(&[()], false)?;
+        }
+        self.wait_for_commit()
+    }
+
+    /// Rank 0's part of [`write_collection`](Self::write_collection): the collection of every
+    /// rank's `members` (in rank order, `parts` saying how many each), every big array
+    /// standing in as a zeroed buffer that [`write_structure`] only gives space; then where
+    /// those go, to every rank, this rank's own arrays (`kept`) written there too, and the
+    /// link once every rank has written its arrays. (Rank 0's own arrays wait for the
+    /// structure too, so that every rank writes its bytes at the same time.)
+    fn write_as_root<K: CollectionKind>(
+        &self,
+        path: &Path,
+        group: &str,
+        parts: Vec<Part>,
+        mine: Vec<Value>,
+        theirs: Vec<Value>,
+        kept: Vec<TypedArray>,
+    ) -> Result<()> {
+        let mut all = Vec::with_capacity(mine.len() + theirs.len());
+        let mut wanted = HashMap::new();
+        let (mut mine, mut theirs) = (mine.into_iter(), theirs.into_iter());
+        for (owner, part) in parts.iter().enumerate() {
+            let members = if owner == 0 { &mut mine } else { &mut theirs };
+            let mut index = 0;
+            for mut v in members.take(part.count as usize) {
+                expand_placeholders(&mut v, &mut |buffer: usize| {
+                    wanted.insert(buffer, (owner, index));
+                    index += 1;
+                });
+                all.push(v);
+            }
+        }
+        let collection = AnamCollection::<Value, K>::from(all);
+        write_structure(path, group, &collection, wanted, |file, target, placed| {
+            self.bcast(
+                Some((target.to_string_lossy().into_owned(), placed.clone())),
+                0,
+            )?;
+            // Not synced here: the whole file is, before it is linked into place.
+            write_payloads(target, &placed, 0, &kept, false)?;
+            // Our metadata written while the other ranks write their arrays.
+            file.flush()?;
+            // Every rank has written its arrays (or aborted the job).
+            self.gather_list(&[()], true).map(drop)
+        })
+    }
+
+    /// Writes an array whose rows are spread over the ranks, collectively: every rank
+    /// calls it with its own rows (`rows`, any array or view of one dtype and the same
+    /// shape after axis 0 everywhere, possibly with no rows) and the same `path` and `name`;
+    /// the file then holds one dataset `name` (a path: `group/member`, groups made where
+    /// missing, an object of that name replaced) whose rows are every rank's rows in rank
+    /// order, written with one collective hyperslab write. An array with no elements is
+    /// stored as Python anamnesis stores one (an `AnamEmptyArray` group).
+    ///
+    /// To make the array a member of an object, write the object first (say on rank 0,
+    /// with [`anam::to_file`](crate::to_file)), then the rows as `object/member`: every
+    /// rank enters this call before the file is opened. The file is written as
+    /// [`write_collection`](Self::write_collection) writes it (new files complete or absent,
+    /// no rank returning before the file is in place), and failures abort the job alike
+    /// (another `path`, `name`, dtype or shape after axis 0 than rank 0's, a 0-d array).
+    ///
+    /// Needs the `mpio` feature (parallel HDF5).
+    pub fn write_array_rows<T, S, D>(
+        &self,
+        path: impl AsRef<Path>,
+        name: &str,
+        rows: &ArrayBase<S, D>,
+    ) -> Result<()>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let path = path.as_ref();
+        let me = self.rank();
+        let error = (rows.ndim() == 0).then(|| Error::invalid("a 0-d array has no rows"));
+        let shape: Vec<u64> = rows.shape().iter().map(|&d| d as u64).collect();
+        let part = self.part(path, name, T::DTYPE.name(), shape, error.as_ref());
+        let (mut parts, _) = self.exchange_parts(part, error, "write_array_rows")?;
+        self.check_parts(&parts, "write_array_rows", |mine, first| {
+            (mine.kind != first.kind || mine.shape.get(1..) != first.shape.get(1..)).then(|| {
+                format!(
+                    "passes rows of {} and shape {:?}, rank 0 of {} and shape {:?}: the rows \
+                     of every rank must have one dtype and the same shape after axis 0",
+                    mine.kind, mine.shape, first.kind, first.shape
+                )
+            })
+        })?;
+        let plan = parts[0].plan.take().expect("checked by check_parts");
+        let counts: Vec<usize> = parts.iter().map(|p| p.shape[0] as usize).collect();
+        let first: usize = counts[..me].iter().sum();
+        let mut shape: Vec<usize> = rows.shape().to_vec();
+        shape[0] = counts.iter().sum();
+        let standard = rows.as_standard_layout();
+        let bytes = dtype::as_bytes(standard.as_slice().expect("standard layout is contiguous"));
+
+        let written = (|| -> std::result::Result<(), Failure> {
+            let file = ParallelFile::open(self.comm(), path, plan)?;
+            file.write_rows(name, T::DTYPE, &shape, first, bytes, me)?;
+            Ok(file.close()?.commit_on(me == 0)?)
+        })();
+        self.settle(written, "write_array_rows")?;
+        self.wait_for_commit()
+    }
+
+    /// Reads this rank's share of the members of the collection in the group `group` (or,
+    /// with `None`, the first group) of the file at `path`: the members
+    /// [`get_scatter_indices`](Self::get_scatter_indices) gives this rank for the
+    /// collection's length, read as [`from_file`](crate::from_file) reads them (the
+    /// collection's class checked, the other members not opened).
+    ///
+    /// Every rank must call it (the file is opened and closed collectively). Errors are
+    /// returned as from a serial read, on the rank that meets them.
+    ///
+    /// Needs the `mpio` feature (parallel HDF5).
+    pub fn read_collection_share<T, K>(
+        &self,
+        path: impl AsRef<Path>,
+        group: Option<&str>,
+    ) -> Result<AnamCollection<T, K>>
+    where
+        T: DeserializeOwned,
+        K: CollectionKind,
+    {
+        let file = ReadFile::open(self.comm(), path.as_ref())?;
+        file.read_group(
+            group,
+            ShareSeed::<T, K> {
+                size: self.size(),
+                rank: self.rank(),
+                kind: PhantomData,
+            },
+        )
+    }
+
+    /// Reads this rank's rows of the array stored as `name` (a dataset, or an empty array's
+    /// group) in the file at `path`: the rows
+    /// [`get_scatter_indices`](Self::get_scatter_indices) gives this rank, with one
+    /// hyperslab read, converted to `T` without loss as
+    /// [`TypedArray::into_array`](crate::TypedArray::into_array) does.
+    ///
+    /// Every rank must call it (the file is opened and closed collectively). Errors are
+    /// returned as from a serial read, on the rank that meets them.
+    ///
+    /// Needs the `mpio` feature (parallel HDF5).
+    pub fn read_array_rows<T, D>(&self, path: impl AsRef<Path>, name: &str) -> Result<Array<T, D>>
+    where
+        T: Element,
+        D: Dimension,
+    {
+        let (size, rank) = (self.size(), self.rank());
+        let file = ReadFile::open(self.comm(), path.as_ref())?;
+        let rows = file.read_rows(name, |n| scatter_indices(n, size)[rank]);
+        drop(file);
+        let rows = rows?.into_array::<T>()?;
+        let shape = rows.shape().to_vec();
+        rows.into_dimensionality::<D>().map_err(|_| {
+            Error::invalid(format!(
+                "read_array_rows: `{name}` has {} dimensions (rows of shape {shape:?}), not {}",
+                shape.len(),
+                D::NDIM.unwrap_or(0)
+            ))
+        })
+    }
+
+    // ---- the steps of a write -----------------------------------------------------------
+
+    /// The communicator HDF5 opens files on (`None` for the local backend).
+    fn comm(&self) -> Comm {
+        match &self.backend {
+            Backend::Local(_) => None,
+            Backend::Mpi(w) => {
+                use mpi::traits::AsRaw;
+                Some(w.internal.as_raw())
+            }
+        }
+    }
+
+    /// This rank's part, but for a collection's members; rank 0 adds the plan.
+    fn part(
+        &self,
+        path: &Path,
+        name: &str,
+        kind: &str,
+        shape: Vec<u64>,
+        error: Option<&Error>,
+    ) -> Part {
+        let mut failed = error.map(|e| e.to_string());
+        let plan = if self.rank() == 0 {
+            match Plan::for_path(path) {
+                Ok(plan) => Some(plan),
+                Err(e) => {
+                    failed.get_or_insert_with(|| e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Part {
+            path: path.to_string_lossy().into_owned(),
+            name: name.to_string(),
+            kind: kind.to_string(),
+            shape,
+            failed,
+            plan,
+            count: 0,
+        }
+    }
+
+    /// Every rank's part, in rank order, and this rank's own (as it was). With the local
+    /// backend, a part that failed returns its error.
+    fn exchange_parts(
+        &self,
+        part: Part,
+        error: Option<Error>,
+        what: &str,
+    ) -> Result<(Vec<Part>, Part)> {
+        if let Backend::Local(_) = self.backend {
+            if let Some(e) = error {
+                return Err(e);
+            }
+            if let Some(failed) = &part.failed {
+                return Err(Error::invalid(failed.clone()));
+            }
+            // One process: its part is every part (the members stay with the caller).
+            let header = Part {
+                count: part.count,
+                plan: part.plan.clone(),
+                shape: part.shape.clone(),
+                path: part.path.clone(),
+                name: part.name.clone(),
+                kind: part.kind.clone(),
+                failed: None,
+            };
+            return Ok((vec![header], part));
+        }
+        let parts = self.gather_list(std::slice::from_ref(&part), true);
+        let parts = self.settle(parts.map_err(Failure::from), what)?;
+        Ok((parts, part))
+    }
+
+    /// Checks the parts before anything is written: a rank that failed, or whose `path` or
+    /// `name` differs from rank 0's (or whose part `differs` otherwise), aborts the job
+    /// with its message; the other ranks wait for that.
+    fn check_parts(
+        &self,
+        parts: &[Part],
+        what: &str,
+        differs: impl Fn(&Part, &Part) -> Option<String>,
+    ) -> Result<()> {
+        let first = &parts[0];
+        let problem = |r: usize, p: &Part| -> Option<String> {
+            if let Some(failed) = &p.failed {
+                return Some(failed.clone());
+            }
+            if r == 0 && p.plan.is_none() {
+                return Some("rank 0 sent no plan".into());
+            }
+            if (&p.path, &p.name) != (&first.path, &first.name) {
+                return Some(format!(
+                    "writes `{}` in `{}`, rank 0 `{}` in `{}`: every rank must pass the same \
+                     file and name",
+                    p.name, p.path, first.name, first.path
+                ));
+            }
+            differs(p, first)
+        };
+        let problems: Vec<(usize, String)> = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(r, p)| problem(r, p).map(|m| (r, m)))
+            .collect();
+        let Some((culprit, message)) = problems.first() else {
+            return Ok(());
+        };
+        if !self.is_mpi() {
+            return Err(Error::invalid(format!("{what}: {message}")));
+        }
+        let me = self.rank();
+        if let Some((_, message)) = problems.iter().find(|(r, _)| *r == me) {
+            self.fail(&format!("{what}: {message}"));
+        }
+        std::thread::sleep(WAIT_FOR_ABORT);
+        self.fail(&format!(
+            "{what}: rank {culprit} failed and did not end the job: {message}"
+        ))
+    }
+
+    /// The outcome of a step of a write on this rank: `Ok`, an error returned (local
+    /// backend), or, under MPI, the job aborted with the message of the rank the failure
+    /// belongs to (this rank at once if it is its own or nobody's; otherwise after waiting
+    /// for that rank to do it).
+    fn settle<R>(&self, outcome: std::result::Result<R, Failure>, what: &str) -> Result<R> {
+        let failure = match outcome {
+            Ok(r) => return Ok(r),
+            Err(f) => f,
+        };
+        if !self.is_mpi() {
+            return Err(failure.error);
+        }
+        let me = self.rank();
+        match failure.owner {
+            Some(owner) if owner != me => {
+                std::thread::sleep(WAIT_FOR_ABORT);
+                self.fail(&format!(
+                    "{what}: a value of rank {owner} failed, and rank {owner} did not end the \
+                     job: {}",
+                    failure.error
+                ))
+            }
+            _ => self.fail(&format!("{what}: {}", failure.error)),
+        }
+    }
+
+    /// The end of a write: rank 0 has committed the file (or aborted the job); the others
+    /// wait for it, so that no rank returns before the file is in place.
+    fn wait_for_commit(&self) -> Result<()> {
+        if self.is_mpi() {
+            self.bcast(self.is_master().then_some(()), 0)?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::h5::parallel::Closed {
+    /// Commits the file on the rank that does it, for all.
+    fn commit_on(self, here: bool) -> Result<()> {
+        if here {
+            self.commit()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Placeholders of big arrays
+// ---------------------------------------------------------------------------------------
+
+/// Takes the arrays of at least [`PLACEHOLDER_BYTES`] out of `v` (depth first), leaving
+/// placeholders that hold their dtype and shape.
+fn take_arrays(v: &mut Value, out: &mut Vec<TypedArray>) {
+    crate::depth::grow(|| match v {
+        Value::Array(a)
+            if a.shape().iter().product::<usize>() * a.dtype().size() >= PLACEHOLDER_BYTES =>
+        {
+            let mut o = Object::new(PLACEHOLDER_CLASS);
+            o.insert("dtype", Value::from(a.dtype().name()));
+            o.insert(
+                "shape",
+                Value::List(a.shape().iter().map(|&d| Value::U64(d as u64)).collect()),
+            );
+            match std::mem::replace(v, Value::Object(o)) {
+                Value::Array(a) => out.push(a),
+                _ => unreachable!("matched an array"),
+            }
+        }
+        _ => each_child(v, &mut |c| take_arrays(c, out)),
+    })
+}
+
+/// Replaces the placeholders of another rank's arrays by arrays of zeros of their dtype and
+/// shape, in order, telling `stand_in` the address of each one's buffer (what the HDF5
+/// writer will be given for it). The zeros are memory the kernel maps on first touch and
+/// nothing touches: their contents are not written.
+fn expand_placeholders(v: &mut Value, stand_in: &mut dyn FnMut(usize)) {
+    crate::depth::grow(|| {
+        if is_placeholder(v) {
+            let o = v.as_object().expect("a placeholder is an object");
+            let dtype = o
+                .get("dtype")
+                .and_then(Value::as_str)
+                .and_then(DType::from_name)
+                .expect("placeholders are made here");
+            let shape: Vec<usize> = o
+                .get("shape")
+                .and_then(Value::as_list)
+                .map(|s| {
+                    s.iter()
+                        .filter_map(Value::as_u64)
+                        .map(|d| d as usize)
+                        .collect()
+                })
+                .expect("placeholders are made here");
+            let zeros = TypedArray::zeros(dtype, &shape);
+            stand_in(dtype::with_typed_array!(&zeros, a => a.as_ptr() as usize));
+            *v = Value::Array(zeros);
+        } else {
+            each_child(v, &mut |c| expand_placeholders(c, stand_in));
+        }
+    })
+}
+
+/// Writes this rank's big arrays (`kept`, by index) where rank 0 `placed` them in the file
+/// at `target`; with `sync`, synced to disk (rank 0 links the object into place after: on a
+/// file system shared by several machines, a rank's writes are its machine's to sync).
+fn write_payloads(
+    target: &Path,
+    placed: &[Placed],
+    me: usize,
+    kept: &[TypedArray],
+    sync: bool,
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let io = |what: &str, e: std::io::Error| {
+        Error::invalid(format!("{}: {what}: {e}", target.display()))
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(|e| io("cannot open the file to write this rank's arrays", e))?;
+    for p in placed.iter().filter(|p| p.owner == me) {
+        let array = kept.get(p.index).ok_or_else(|| {
+            Error::invalid(format!("rank 0 placed array {} of {}", p.index, kept.len()))
+        })?;
+        dtype::with_typed_array!(array, a => {
+            let standard = a.as_standard_layout();
+            let bytes = dtype::as_bytes(standard.as_slice().expect("standard layout"));
+            if bytes.len() as u64 != p.len {
+                return Err(Error::invalid(format!(
+                    "rank 0 placed {} bytes for an array of {}",
+                    p.len,
+                    bytes.len()
+                )));
+            }
+            file.write_all_at(bytes, p.offset)
+                .map_err(|e| io("cannot write this rank's arrays", e))
+        })?;
+    }
+    if sync {
+        file.sync_data()
+            .map_err(|e| io("cannot sync this rank's arrays to disk", e))?;
+    }
+    Ok(())
+}
+
+fn is_placeholder(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.class == PLACEHOLDER_CLASS)
+}
+
+fn each_child(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    match v {
+        Value::List(items) => items.iter_mut().for_each(f),
+        Value::Dict(entries) => entries.iter_mut().for_each(|(k, x)| {
+            f(k);
+            f(x);
+        }),
+        Value::Object(o) => o.fields.iter_mut().for_each(|(_, x)| f(x)),
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a collection's share
+// ---------------------------------------------------------------------------------------
+
+/// Reads a collection of class `K` as [`AnamCollection`]'s `Deserialize` does, keeping only
+/// the members of rank `rank` of `size` (the others are skipped unopened).
+struct ShareSeed<T, K> {
+    size: usize,
+    rank: usize,
+    kind: PhantomData<fn() -> (T, K)>,
+}
+
+impl<'de, T: DeserializeOwned, K: CollectionKind> DeserializeSeed<'de> for ShareSeed<T, K> {
+    type Value = AnamCollection<T, K>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_struct(K::CLASS, &["members"], self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, K: CollectionKind> Visitor<'de> for ShareSeed<T, K> {
+    type Value = AnamCollection<T, K>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a collection of class `{}`", K::CLASS)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut members = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "members" {
+                members = Some(map.next_value_seed(RangeSeed::<T> {
+                    size: self.size,
+                    rank: self.rank,
+                    item: PhantomData,
+                })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(AnamCollection::from(members.unwrap_or_default()))
+    }
+}
+
+/// This rank's items of a sequence whose length the reader knows in advance.
+struct RangeSeed<T> {
+    size: usize,
+    rank: usize,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for RangeSeed<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for RangeSeed<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of members")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<T>, A::Error> {
+        let n = seq
+            .size_hint()
+            .ok_or_else(|| de::Error::custom("the collection's length is not stored"))?;
+        let (start, end) = scatter_indices(n, self.size)[self.rank];
+        let mut out = Vec::with_capacity(end - start);
+        for i in 0..n {
+            let read = if (start..end).contains(&i) {
+                seq.next_element::<T>()?.map(|v| out.push(v))
+            } else {
+                seq.next_element::<IgnoredAny>()?.map(drop)
+            };
+            if read.is_none() {
+                return Err(de::Error::invalid_length(i, &self));
+            }
+        }
+        Ok(out)
+    }
+}
