@@ -389,3 +389,87 @@ pub(crate) fn close_on_exec(file: &hdf5::File) {
         }
     }
 }
+
+/// A new simple dataspace of `dims` (with `max`, as many maximum dimensions), owned.
+pub(crate) fn simple_space(
+    dims: &[u64],
+    max: Option<&[u64]>,
+    op: impl FnOnce() -> String,
+) -> Result<OwnedId> {
+    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple};
+    let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
+    if max.is_some_and(|m| m.len() != dims.len()) {
+        return Err(Error::invalid("maximum dimensions of another rank"));
+    }
+    // SAFETY: `dims` (and `max`) have `rank` entries; the dataspace made is owned.
+    OwnedId::new(op, H5Sclose, || unsafe {
+        H5Screate_simple(
+            rank,
+            dims.as_ptr(),
+            max.map_or(std::ptr::null(), <[u64]>::as_ptr),
+        )
+    })
+}
+
+/// Selects in the dataspace `space` the block of `count` elements per axis from `start`
+/// (every `stride`-th element, or each), replacing its selection.
+pub(crate) fn select_block(
+    space: hid_t,
+    start: &[u64],
+    stride: Option<&[u64]>,
+    count: &[u64],
+    op: impl FnOnce() -> String,
+) -> Result<()> {
+    use hdf5_sys::h5s::{H5S_seloper_t, H5Sget_simple_extent_ndims, H5Sselect_hyperslab};
+    // SAFETY: a dataspace id; HDF5 checks it.
+    let rank = hdf5::sync::sync(|| unsafe { H5Sget_simple_extent_ndims(space) });
+    let axes = count.len();
+    if usize::try_from(rank).ok() != Some(axes)
+        || start.len() != axes
+        || stride.is_some_and(|s| s.len() != axes)
+    {
+        return Err(Error::invalid(format!(
+            "{}: a selection of {axes} axes in a dataspace of {rank}",
+            op()
+        )));
+    }
+    // SAFETY: `start`, `count` (and `stride`) have one entry per axis of the dataspace
+    // (checked above); HDF5 checks them against its extent.
+    call(op, || unsafe {
+        H5Sselect_hyperslab(
+            space,
+            H5S_seloper_t::H5S_SELECT_SET,
+            start.as_ptr(),
+            stride.map_or(std::ptr::null(), <[u64]>::as_ptr),
+            count.as_ptr(),
+            std::ptr::null(),
+        )
+    })
+    .map(drop)
+}
+
+/// Creates the dataset `name` (of `h5type`, in `space`, with the creation list `dcpl`) in
+/// the group `location`, owned.
+pub(crate) fn create_dataset(
+    location: hid_t,
+    name: &std::ffi::CStr,
+    h5type: hid_t,
+    space: hid_t,
+    dcpl: hid_t,
+    op: impl FnOnce() -> String,
+) -> Result<OwnedId> {
+    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2};
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    // SAFETY: a NUL-terminated name; HDF5 checks the ids; the dataset made is owned.
+    OwnedId::new(op, H5Dclose, || unsafe {
+        H5Dcreate2(
+            location,
+            name.as_ptr(),
+            h5type,
+            space,
+            H5P_DEFAULT,
+            dcpl,
+            H5P_DEFAULT,
+        )
+    })
+}

@@ -418,21 +418,26 @@ pub(crate) struct NewFile {
     path: PathBuf,
 }
 
+/// A temporary name for a new file at `path`, in its directory (`.NAME.anam-PID-N.tmp`).
+pub(crate) fn temporary_path(path: &Path) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("{}: not a file name", path.display())))?;
+    let temp_name = format!(
+        ".{}.anam-{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    Ok(dir.map_or_else(|| PathBuf::from(&temp_name), |d| d.join(&temp_name)))
+}
+
 impl NewFile {
     /// Creates the temporary file for `path`.
     pub(crate) fn create(path: &Path) -> Result<NewFile> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::invalid(format!("{}: not a file name", path.display())))?;
-        let temp_name = format!(
-            ".{}.anam-{}-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let temp = dir.map_or_else(|| PathBuf::from(&temp_name), |d| d.join(&temp_name));
+        let temp = temporary_path(path)?;
         let mut builder = ffi::file_access(false)?;
         // No timestamp on the root group either (see `ffi::group_create_list`).
         builder.with_fcpl(|fcpl| fcpl.obj_track_times(false));

@@ -268,8 +268,8 @@ pub(crate) fn link_replacing(file: &hdf5::File, mut object: Unlinked, path: &str
     Ok(())
 }
 
-/// Removes the link `path` and renames `temp` to it.
-fn replace_by_temporary(file: &hdf5::File, temp: &str, path: &str) -> Result<()> {
+/// Removes the link `path` of `file` (or of any group) and renames `temp` to it.
+pub(crate) fn replace_by_temporary(file: &Group, temp: &str, path: &str) -> Result<()> {
     use hdf5_sys::h5l::H5Lmove;
     use hdf5_sys::h5p::H5P_DEFAULT;
 

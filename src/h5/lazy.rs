@@ -20,7 +20,7 @@ use serde::de::{self, Visitor};
 use serde::{ser, Deserialize, Deserializer, Serialize, Serializer};
 
 use super::ffi::{self, c_name, call, OwnedId};
-use super::node::{Node, Stored};
+use super::node::Node;
 use crate::dtype::{as_bytes, with_typed_array, DType, Element, TypedArray};
 use crate::error::{Error, Result};
 use crate::protocol::LAZY_TOKEN;
@@ -72,15 +72,7 @@ fn names(id: hid_t) -> (String, String) {
 
 /// Passes the dataset `node` (numeric, not null) to [`Lazy`]'s visitor.
 pub(crate) fn hand_over<'de, V: Visitor<'de>>(node: Node, visitor: V) -> Result<V::Value> {
-    let dtype = match node.stored {
-        Stored::Num(d) => d,
-        ref other => {
-            return Err(Error::invalid(format!(
-                "expected a numeric array, found {}",
-                other.describe()
-            )))
-        }
-    };
+    let dtype = node.numeric()?;
     let (file, object) = names(node.id()?);
     let source = Source {
         dtype,
@@ -139,9 +131,8 @@ pub(crate) fn create_dataset(
     shape: &[usize],
     chunk_rows: Option<usize>,
 ) -> Result<OwnedId> {
-    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2};
-    use hdf5_sys::h5p::{H5Pclose, H5Pcopy, H5Pset_chunk, H5P_DEFAULT};
-    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple, H5S_UNLIMITED};
+    use hdf5_sys::h5p::{H5Pclose, H5Pcopy, H5Pset_chunk};
+    use hdf5_sys::h5s::H5S_UNLIMITED;
 
     let shared = ffi::shared()?;
     let h5type = shared.type_of(dtype);
@@ -154,14 +145,7 @@ pub(crate) fn create_dataset(
         max[0] = H5S_UNLIMITED;
         max
     });
-    // SAFETY: `dims` (and `max`) have `rank` entries; the dataspace made is owned.
-    let space = OwnedId::new(op, H5Sclose, || unsafe {
-        H5Screate_simple(
-            rank,
-            dims.as_ptr(),
-            max.as_ref().map_or(std::ptr::null(), |m| m.as_ptr()),
-        )
-    })?;
+    let space = ffi::simple_space(&dims, max.as_deref(), op)?;
     // SAFETY: copies the shared dataset creation list (no timestamps); owned.
     let dcpl = OwnedId::new(op, H5Pclose, || unsafe { H5Pcopy(shared.dcpl) })?;
     if let Some(rows) = chunk_rows {
@@ -172,19 +156,7 @@ pub(crate) fn create_dataset(
             H5Pset_chunk(dcpl.id(), rank, chunk.as_ptr())
         })?;
     }
-    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and property list; the
-    // dataset is owned.
-    OwnedId::new(op, H5Dclose, || unsafe {
-        H5Dcreate2(
-            group.id(),
-            cname.as_ptr(),
-            h5type,
-            space.id(),
-            H5P_DEFAULT,
-            dcpl.id(),
-            H5P_DEFAULT,
-        )
-    })
+    ffi::create_dataset(group.id(), &cname, h5type, space.id(), dcpl.id(), op)
 }
 
 /// Writes `block` (an array of the dataset's rank and dtype, whose trailing axes are the
@@ -211,7 +183,7 @@ pub(crate) fn write_row_bytes(
 ) -> Result<()> {
     use hdf5_sys::h5d::{H5Dget_space, H5Dwrite};
     use hdf5_sys::h5p::H5P_DEFAULT;
-    use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
+    use hdf5_sys::h5s::H5Sclose;
 
     super::node::check_buffer(dtype, shape, bytes)?;
     let shared = ffi::shared()?;
@@ -225,22 +197,8 @@ pub(crate) fn write_row_bytes(
     let op = || "cannot write rows into the dataset".to_string();
     // SAFETY: the dataspace made is owned.
     let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(dataset) })?;
-    // SAFETY: `start` and `count` have one entry per axis of the block; HDF5 checks them
-    // against the dataspace's rank and extent.
-    call(op, || unsafe {
-        H5Sselect_hyperslab(
-            file_space.id(),
-            H5S_seloper_t::H5S_SELECT_SET,
-            start.as_ptr(),
-            std::ptr::null(),
-            count.as_ptr(),
-            std::ptr::null(),
-        )
-    })?;
-    // SAFETY: `count` has one entry per axis; the dataspace made is owned.
-    let mem_space = OwnedId::new(op, H5Sclose, || unsafe {
-        H5Screate_simple(count.len() as i32, count.as_ptr(), std::ptr::null())
-    })?;
+    ffi::select_block(file_space.id(), &start, None, &count, op)?;
+    let mem_space = ffi::simple_space(&count, None, op)?;
     // SAFETY: `bytes` holds exactly the selected elements in `h5type` (checked above; the
     // memory dataspace is the block's shape), and HDF5 only reads from it.
     call(op, || unsafe {

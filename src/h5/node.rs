@@ -307,7 +307,7 @@ impl Node {
     }
 
     /// The stored dtype of a numeric node, or an error naming what it holds.
-    fn numeric(&self) -> Result<DType> {
+    pub(crate) fn numeric(&self) -> Result<DType> {
         match self.stored {
             Stored::Num(d) => Ok(d),
             ref other => Err(Error::invalid(format!(
@@ -404,7 +404,7 @@ impl Node {
     ) -> Result<TypedArray> {
         use hdf5_sys::h5d::{H5Dget_space, H5Dread};
         use hdf5_sys::h5p::H5P_DEFAULT;
-        use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
+        use hdf5_sys::h5s::H5Sclose;
 
         let dtype = self.numeric()?;
         if self.kind != NodeKind::Dataset || self.null || count.len() != self.shape.len() {
@@ -426,22 +426,8 @@ impl Node {
         let id = self.id()?;
         // SAFETY: the dataspace made is owned.
         let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(id) })?;
-        // SAFETY: `start`, `stride` and `count` have one entry per axis of the dataspace.
-        call(op, || unsafe {
-            H5Sselect_hyperslab(
-                file_space.id(),
-                H5S_seloper_t::H5S_SELECT_SET,
-                start.as_ptr(),
-                stride.as_ptr(),
-                count.as_ptr(),
-                std::ptr::null(),
-            )
-        })?;
-        let rank = count.len() as i32;
-        // SAFETY: `count` has `rank` entries; the dataspace made is owned.
-        let mem_space = OwnedId::new(op, H5Sclose, || unsafe {
-            H5Screate_simple(rank, count.as_ptr(), std::ptr::null())
-        })?;
+        ffi::select_block(file_space.id(), start, Some(stride), count, op)?;
+        let mem_space = ffi::simple_space(count, None, op)?;
         let (mem, _native) = self.memory_type(dtype)?;
         let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
             if !self.read_fills_all() {
@@ -1270,30 +1256,15 @@ pub(crate) fn write_dataset(
     shape: &[usize],
     bytes: &[u8],
 ) -> Result<()> {
-    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dwrite};
+    use hdf5_sys::h5d::H5Dwrite;
     use hdf5_sys::h5p::H5P_DEFAULT;
-    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple, H5S_ALL};
+    use hdf5_sys::h5s::H5S_ALL;
 
     check_buffer(dtype, shape, bytes)?;
-    if dtype == DType::Bool {
-        // A `bool` is 0 or 1; check bytes that came from elsewhere before they are stored.
-        crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
-    }
     let shared = ffi::shared()?;
-    let h5type = shared.type_of(dtype);
     let cname = c_name(name, "dataset")?;
     let op = || format!("cannot write the dataset `{name}`");
-    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
-    // SAFETY: `dims` has `rank` entries; the ids made are owned.
-    let space = if dims.is_empty() {
-        None
-    } else {
-        // SAFETY: `dims` has `rank` entries; the dataspace made is owned.
-        Some(OwnedId::new(op, H5Sclose, || unsafe {
-            H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
-        })?)
-    };
+    let (h5type, space) = new_dataset_parts(dtype, shape, bytes, op)?;
     let space_id = space.as_ref().map_or(shared.scalar, OwnedId::id);
     let chunked = write_scope::create_list(shape, dtype.size())?;
     // Rank 0 writing a distributed collection: another rank writes this array's bytes.
@@ -1312,19 +1283,7 @@ pub(crate) fn write_dataset(
         );
     }
     let dcpl = chunked.as_ref().map_or(shared.dcpl, OwnedId::id);
-    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
-    // dataset is owned.
-    let ds = OwnedId::new(op, H5Dclose, || unsafe {
-        H5Dcreate2(
-            group.id(),
-            cname.as_ptr(),
-            h5type,
-            space_id,
-            H5P_DEFAULT,
-            dcpl,
-            H5P_DEFAULT,
-        )
-    })?;
+    let ds = ffi::create_dataset(group.id(), &cname, h5type, space_id, dcpl, op)?;
     // A collective write: rank 0 writes this dataset's contents.
     #[cfg(feature = "mpio")]
     if !super::parallel::writes_raw_data() {
@@ -1343,6 +1302,28 @@ pub(crate) fn write_dataset(
         )
     })?;
     Ok(())
+}
+
+/// What a new dataset of `dtype` and `shape` holding `bytes` needs: its type, and its
+/// dataspace (`None`: a scalar), once the bytes are known to be valid elements (a `bool` is
+/// 0 or 1: bytes that came from elsewhere are checked before they are stored).
+pub(crate) fn new_dataset_parts(
+    dtype: DType,
+    shape: &[usize],
+    bytes: &[u8],
+    op: impl Fn() -> String + Copy,
+) -> Result<(hid_t, Option<OwnedId>)> {
+    if dtype == DType::Bool {
+        crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
+    }
+    let h5type = ffi::shared()?.type_of(dtype);
+    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let space = if dims.is_empty() {
+        None
+    } else {
+        Some(ffi::simple_space(&dims, None, op)?)
+    };
+    Ok((h5type, space))
 }
 
 /// The element type `T`'s size agrees with its dtype (a compile-time property the read

@@ -34,7 +34,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use hdf5::Group;
 use hdf5_sys::h5i::hid_t;
@@ -134,8 +133,7 @@ pub(crate) fn create_for_payload(
     len: usize,
     op: impl Fn() -> String + Copy,
 ) -> Result<()> {
-    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dget_offset};
-    use hdf5_sys::h5p::H5P_DEFAULT;
+    use hdf5_sys::h5d::H5Dget_offset;
     if chunked {
         return Err(Error::invalid(
             "a distributed collection's arrays are written contiguous: storage options \
@@ -143,19 +141,7 @@ pub(crate) fn create_for_payload(
         ));
     }
     let dcpl = unfilled_list(op)?;
-    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and creation list; the
-    // dataset is owned.
-    let ds = OwnedId::new(op, H5Dclose, || unsafe {
-        H5Dcreate2(
-            group.id(),
-            name.as_ptr(),
-            h5type,
-            space,
-            H5P_DEFAULT,
-            dcpl.id(),
-            H5P_DEFAULT,
-        )
-    })?;
+    let ds = ffi::create_dataset(group.id(), name, h5type, space, dcpl.id(), op)?;
     // SAFETY: a valid dataset id.
     let offset = hdf5::sync::sync(|| unsafe { H5Dget_offset(ds.id()) });
     if offset == hdf5_sys::h5::HADDR_UNDEF {
@@ -287,29 +273,11 @@ impl Plan {
     pub(crate) fn for_path(path: &Path) -> Result<Plan> {
         match std::fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Plan::New {
-                temp: temp_path(path)?,
+                temp: file::temporary_path(path)?,
             }),
             _ => Ok(Plan::Existing),
         }
     }
-}
-
-/// A temporary name for a new file at `path`, in its directory (as the serial writer's).
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("{}: not a file name", path.display())))?;
-    let temp = format!(
-        ".{}.anam-{}-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    Ok(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => dir.join(temp),
-        None => PathBuf::from(temp),
-    })
 }
 
 /// File access: the serial writer's (the 1.8 format, HDF5's locking off), through MPI-IO
@@ -398,7 +366,7 @@ impl ParallelFile {
         let target = if replacing { temp.as_str() } else { leaf };
         if replacing && parent.link_exists(&temp) {
             // A temporary link left by a writer that was killed.
-            delete_link(&parent, &temp)?;
+            group::delete_link(&parent, &temp)?;
         }
         let row_bytes = shape[1..].iter().product::<usize>() * dtype.size();
         if shape.contains(&0) {
@@ -416,7 +384,7 @@ impl ParallelFile {
         }
         if replacing {
             file.flush()?;
-            replace_link(&parent, &temp, leaf)?;
+            group::replace_by_temporary(&parent, &temp, leaf)?;
         }
         Ok(())
     }
@@ -516,39 +484,17 @@ fn create_and_write_rows(
     bytes: &[u8],
     comm: Comm,
 ) -> Result<()> {
-    use hdf5_sys::h5d::{H5Dclose, H5Dcreate2, H5Dwrite};
-    use hdf5_sys::h5p::H5P_DEFAULT;
-    use hdf5_sys::h5s::{H5Sclose, H5Screate_simple};
+    use hdf5_sys::h5d::H5Dwrite;
 
-    if dtype == DType::Bool {
-        crate::dtype::from_bytes::<bool>(bytes).map_err(Error::invalid)?;
-    }
-    let shared = ffi::shared()?;
-    let h5type = shared.type_of(dtype);
     let cname = c_name(name, "dataset")?;
     let op = || format!("cannot write the dataset `{name}`");
-    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let rank = i32::try_from(dims.len()).map_err(|_| Error::invalid("too many dimensions"))?;
-    // SAFETY: `dims` has `rank` entries; the dataspace is owned.
-    let file_space = OwnedId::new(op, H5Sclose, || unsafe {
-        H5Screate_simple(rank, dims.as_ptr(), std::ptr::null())
-    })?;
+    let (h5type, file_space) = super::node::new_dataset_parts(dtype, shape, bytes, op)?;
+    let file_space =
+        file_space.ok_or_else(|| Error::invalid("a 0-d array has no rows to write"))?;
     // Every row is written below, by one rank or another: no fill values first.
     let dcpl = unfilled_list(op)?;
-    // SAFETY: a valid group id, NUL-terminated name, type, dataspace and property list; the
-    // dataset is owned.
-    let ds = OwnedId::new(op, H5Dclose, || unsafe {
-        H5Dcreate2(
-            parent.id(),
-            cname.as_ptr(),
-            h5type,
-            file_space.id(),
-            H5P_DEFAULT,
-            dcpl.id(),
-            H5P_DEFAULT,
-        )
-    })?;
-    let mut mem_dims = dims.clone();
+    let ds = ffi::create_dataset(parent.id(), &cname, h5type, file_space.id(), dcpl.id(), op)?;
+    let mut mem_dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     mem_dims[0] = rows as u64;
     let (mem_space, selection) = select_rows(&file_space, &mem_dims, first, op)?;
     let dxpl = transfer_list(comm, op)?;
@@ -576,40 +522,19 @@ fn select_rows(
     first: usize,
     op: impl Fn() -> String + Copy,
 ) -> Result<(OwnedId, hid_t)> {
-    use hdf5_sys::h5s::{
-        H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab, H5Sselect_none,
-    };
-    let rows = mem_dims[0];
-    let rank = mem_dims.len() as i32;
-    if rows == 0 {
-        let one = [1u64];
-        // SAFETY: a one-element dataspace, owned.
-        let mem = OwnedId::new(op, H5Sclose, || unsafe {
-            H5Screate_simple(1, one.as_ptr(), std::ptr::null())
-        })?;
+    use hdf5_sys::h5s::H5Sselect_none;
+    if mem_dims[0] == 0 {
+        let mem = ffi::simple_space(&[1], None, op)?;
         // SAFETY: dataspaces we own.
         call(op, || unsafe { H5Sselect_none(mem.id()) })?;
         // SAFETY: as above.
         call(op, || unsafe { H5Sselect_none(file_space.id()) })?;
         return Ok((mem, file_space.id()));
     }
-    // SAFETY: `mem_dims` has `rank` entries; owned.
-    let mem = OwnedId::new(op, H5Sclose, || unsafe {
-        H5Screate_simple(rank, mem_dims.as_ptr(), std::ptr::null())
-    })?;
+    let mem = ffi::simple_space(mem_dims, None, op)?;
     let mut start = vec![0u64; mem_dims.len()];
     start[0] = first as u64;
-    // SAFETY: a dataspace we own, `start` and `count` of its rank.
-    call(op, || unsafe {
-        H5Sselect_hyperslab(
-            file_space.id(),
-            H5S_seloper_t::H5S_SELECT_SET,
-            start.as_ptr(),
-            std::ptr::null(),
-            mem_dims.as_ptr(),
-            std::ptr::null(),
-        )
-    })?;
+    ffi::select_block(file_space.id(), &start, None, mem_dims, op)?;
     Ok((mem, file_space.id()))
 }
 
@@ -626,43 +551,6 @@ fn transfer_list(comm: Comm, op: impl Fn() -> String + Copy) -> Result<OwnedId> 
         })?;
     }
     Ok(dxpl)
-}
-
-fn delete_link(group: &Group, name: &str) -> Result<()> {
-    use hdf5_sys::h5l::H5Ldelete;
-    use hdf5_sys::h5p::H5P_DEFAULT;
-    let cname = c_name(name, "link")?;
-    // SAFETY: a valid group id and a NUL-terminated name.
-    call(
-        || format!("cannot remove the link `{name}`"),
-        || unsafe { H5Ldelete(group.id(), cname.as_ptr(), H5P_DEFAULT) },
-    )
-    .map(drop)
-}
-
-/// Removes the link `name` of `group` and renames `temp` to it.
-fn replace_link(group: &Group, temp: &str, name: &str) -> Result<()> {
-    use hdf5_sys::h5l::H5Lmove;
-    use hdf5_sys::h5p::H5P_DEFAULT;
-    let (ctemp, cname) = (c_name(temp, "link")?, c_name(name, "link")?);
-    hdf5::sync::sync(|| {
-        delete_link(group, name)?;
-        call(
-            || format!("cannot rename `{temp}` to `{name}`"),
-            // SAFETY: a valid group id, NUL-terminated names and default property lists.
-            || unsafe {
-                H5Lmove(
-                    group.id(),
-                    ctemp.as_ptr(),
-                    group.id(),
-                    cname.as_ptr(),
-                    H5P_DEFAULT,
-                    H5P_DEFAULT,
-                )
-            },
-        )
-        .map(drop)
-    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -762,95 +650,18 @@ impl ReadFile {
             }
             Linked::Dataset(node) => node,
         };
-        let dtype = match node.stored {
-            super::node::Stored::Num(d) => d,
-            ref other => {
-                return Err(at(Error::invalid(format!(
-                    "expected a numeric array, found {}",
-                    other.describe()
-                ))))
-            }
-        };
         if node.shape.is_empty() || node.null {
             return Err(at(Error::invalid("a 0-d array has no rows")));
         }
         TypedArray::check_shape(&node.shape).map_err(at)?;
         let (start, end) = rows_of(node.shape[0]);
-        let mut shape = node.shape.clone();
-        shape[0] = end - start;
-        read_hyperslab(&node, dtype, &shape, start).map_err(at)
+        let mut first = vec![0u64; node.shape.len()];
+        first[0] = start as u64;
+        let mut count: Vec<u64> = node.shape.iter().map(|&d| d as u64).collect();
+        count[0] = (end - start) as u64;
+        let nbytes = count.iter().product::<u64>() * node.numeric().map_err(at)?.size() as u64;
+        scope::charge(nbytes, || format!("rows {start}..{end} ({nbytes} bytes)")).map_err(at)?;
+        node.read_selection(&first, &vec![1; count.len()], &count)
+            .map_err(at)
     }
-}
-
-/// Reads `shape[0]` rows at row `start` of a dataset into a new array of `shape`.
-fn read_hyperslab(
-    node: &super::node::Node,
-    dtype: DType,
-    shape: &[usize],
-    start: usize,
-) -> Result<TypedArray> {
-    use hdf5_sys::h5d::{H5Dget_space, H5Dread};
-    use hdf5_sys::h5s::H5Sclose;
-
-    let n: usize = shape.iter().product();
-    let nbytes = n
-        .checked_mul(dtype.size())
-        .ok_or_else(|| Error::invalid(format!("array shape {shape:?} is too large")))?;
-    if n == 0 {
-        return Ok(TypedArray::zeros(dtype, shape));
-    }
-    scope::charge(nbytes as u64, || {
-        format!("rows of shape {shape:?} ({nbytes} bytes of {dtype})")
-    })?;
-    let op = || "cannot read the dataset's rows".to_string();
-    let node_id = node.id()?;
-    // SAFETY: a new dataspace of an open dataset, owned.
-    let file_space = OwnedId::new(op, H5Sclose, || unsafe { H5Dget_space(node_id) })?;
-    let mem_dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let (mem_space, selection) = select_rows(&file_space, &mem_dims, start, op)?;
-    let dxpl = transfer_list(None, op)?;
-    let (mem, _native) = node.memory_type(dtype)?;
-    let allocated = storage_allocated(node_id);
-    let fill = |bytes: &mut [std::mem::MaybeUninit<u8>]| {
-        if !allocated {
-            // HDF5 leaves the buffer as it is where a dataset has no storage and no fill
-            // value to write.
-            bytes.fill(std::mem::MaybeUninit::new(0));
-        }
-        // SAFETY: `bytes` holds the selected elements in `mem` (of `dtype.size()` bytes,
-        // checked by `memory_type`), and HDF5 writes every one of them (zeroed above where
-        // it might not).
-        call(op, || unsafe {
-            H5Dread(
-                node_id,
-                mem,
-                mem_space.id(),
-                selection,
-                dxpl.id(),
-                bytes.as_mut_ptr().cast(),
-            )
-        })
-        .map(drop)
-    };
-    if dtype == DType::Bool {
-        // SAFETY: `fill` writes every byte when it succeeds (above).
-        let raw = unsafe { crate::dtype::filled_bytes(nbytes, fill)? };
-        return TypedArray::from_le_bytes(dtype, shape, &raw);
-    }
-    crate::dtype::with_dtype!(dtype, T => {
-        // SAFETY: as above; every bit pattern is a valid number (bool is handled above).
-        let elements: Vec<T> = unsafe { crate::dtype::filled_elements(n, fill)? };
-        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), elements)
-            .map(<T as crate::dtype::Element>::wrap)
-            .map_err(|e| Error::invalid(e.to_string()))
-    })
-}
-
-/// Whether a dataset's storage is allocated (then a read writes every element it selects).
-fn storage_allocated(dataset: hid_t) -> bool {
-    use hdf5_sys::h5d::{H5D_space_status_t, H5Dget_space_status};
-    let mut status = H5D_space_status_t::H5D_SPACE_STATUS_ERROR;
-    // SAFETY: a valid dataset id and a place for the status.
-    let ok = hdf5::sync::sync(|| unsafe { H5Dget_space_status(dataset, &mut status) }) >= 0;
-    ok && status == H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED
 }
