@@ -16,6 +16,8 @@ mod map_order;
 mod node;
 #[cfg(feature = "mpio")]
 pub(crate) mod parallel;
+#[cfg(feature = "mpio")]
+mod raw_data;
 mod scope;
 mod ser;
 mod write_scope;

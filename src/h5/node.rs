@@ -1269,9 +1269,9 @@ pub(crate) fn write_dataset(
     let chunked = write_scope::create_list(shape, dtype.size())?;
     // Rank 0 writing a distributed collection: another rank writes this array's bytes.
     #[cfg(feature = "mpio")]
-    if let Some(owner) = super::parallel::payload_elsewhere(bytes) {
+    if let Some(owner) = super::raw_data::payload_elsewhere(bytes) {
         let chunked = chunked.is_some();
-        return super::parallel::create_for_payload(
+        return super::raw_data::create_for_payload(
             group,
             &cname,
             h5type,
@@ -1286,7 +1286,7 @@ pub(crate) fn write_dataset(
     let ds = ffi::create_dataset(group.id(), &cname, h5type, space_id, dcpl, op)?;
     // A collective write: rank 0 writes this dataset's contents.
     #[cfg(feature = "mpio")]
-    if !super::parallel::writes_raw_data() {
+    if !super::raw_data::writes_raw_data() {
         return Ok(());
     }
     // SAFETY: `bytes` holds exactly the elements of `shape` in `h5type` (checked above),
