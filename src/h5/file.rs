@@ -458,6 +458,16 @@ impl NewFile {
 
     /// Flushes and closes the file, makes it durable (`fsync`) and puts it at its path.
     /// If a file appeared at the path meanwhile, `merge` writes our objects into it instead.
+    ///
+    /// The two `fsync`s (the file, then its directory) are most of what this costs beyond
+    /// HDF5's own work, in time but not in instructions: W1's write (2,000 objects, a
+    /// 1.4 MB file, ext4) took a median of about 80 ms with them and 62 ms with a no-op
+    /// `fsync` preloaded (interleaved runs, a loaded 2-core machine). Leaving out only the
+    /// directory's saved nothing and only the file's about 4 ms: whichever comes first
+    /// waits for the device to write the file and the journal. Neither starting that
+    /// writeback before the close (`sync_file_range`: 93.6 ms against 90.5 ms) nor
+    /// `fdatasync` for the file (96.0 ms against 91.1 ms) helped. Both stay: they are what
+    /// makes a write that returned survive a power loss.
     pub(crate) fn commit(mut self, merge: impl FnOnce() -> Result<()>) -> Result<()> {
         let file = self.file.take().expect("open until committed");
         file.flush()?;
