@@ -225,3 +225,53 @@ fn a_second_process_reading_a_file_being_written() {
     assert!(writes > 0, "the writer never wrote");
     assert!(line.ends_with("other 0"), "{stdout}");
 }
+
+/// A file `to_file` has written is unlocked when it returns, even while another thread
+/// starts child processes (each holds copies of the parent's descriptors until it `exec`s):
+/// HDF5's own open (which locks the file with `flock`) must never find it locked.
+#[test]
+fn a_written_file_is_unlocked_at_once_while_children_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let spawners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut children = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if let Ok(mut c) = Command::new("true").spawn() {
+                        let _ = c.wait();
+                    }
+                    children += 1;
+                }
+                children
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let start = Instant::now();
+    let mut rounds = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        let path = dir.path().join(format!("f{rounds}.hdf5"));
+        anam::to_file(&path, "r", &record(rounds)).unwrap();
+        // An existing file too (the writer's lock is the same).
+        anam::to_file(&path, "s", &record(rounds)).unwrap();
+        if let Err(e) = anam::hdf5::File::open(&path) {
+            failures.push(e.to_string());
+        }
+        rounds += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let children: usize = spawners.into_iter().map(|s| s.join().unwrap()).sum();
+    eprintln!(
+        "{rounds} rounds, {children} children, {} failures",
+        failures.len()
+    );
+    assert!(children > 10, "only {children} children started");
+    assert!(
+        failures.is_empty(),
+        "{} of {rounds}: {:?}",
+        failures.len(),
+        &failures[..1]
+    );
+}

@@ -116,7 +116,13 @@ fn unregister(entries: &mut HashMap<Key, Entry>, key: Key, reader: Option<Thread
         }
     }
     if entry.writers == 0 && entry.readers.is_empty() && entry.waiting_writers == 0 {
-        // Closing the descriptor releases the lock.
+        // Unlocked before the descriptor is closed: a child another thread is starting
+        // holds a copy of the descriptor until it `exec`s (`O_CLOEXEC` closes it only
+        // then), and closing ours alone would leave the lock held by that copy meanwhile
+        // (seen in CI: a test's `hdf5::File::open` right after a failed `to_file` got
+        // "unable to lock file" while other tests spawned Python). `LOCK_UN` releases
+        // the lock of the open file description, whichever copy holds it.
+        let _ = flock(&entry.lock, libc::LOCK_UN);
         entries.remove(&key);
     } else if entry.writers == 0 && entry.exclusive {
         let _ = flock(&entry.lock, libc::LOCK_SH);
