@@ -143,9 +143,10 @@ where
     (per_item(written - start), per_item(read - written))
 }
 
-/// Writes and reads `make(small)` three times and `make(big)` once, and asserts that the
-/// per-item times of the big one are under `bound` times the small one's (the fastest of
-/// its three runs, the one least disturbed by the tests running beside this one).
+/// Writes and reads `make(small)` three times and `make(big)` once (twice when the first is
+/// over the bound), and asserts that the per-item times of the big one are under `bound`
+/// times the small one's (the fastest runs, the ones least disturbed by the tests running
+/// beside this one).
 fn assert_linear<T>(what: &str, small: usize, big: usize, bound: f64, make: impl Fn(usize) -> T)
 where
     T: Serialize + serde::de::DeserializeOwned + PartialEq,
@@ -157,7 +158,15 @@ where
         let (w, r) = per_item_times(dir.path(), small, &value);
         (small_write, small_read) = (small_write.min(w), small_read.min(r));
     }
-    let (big_write, big_read) = per_item_times(dir.path(), big, &make(big));
+    let big_value = make(big);
+    let (mut big_write, mut big_read) = per_item_times(dir.path(), big, &big_value);
+    if big_write / small_write >= bound || big_read / small_read >= bound {
+        // Measured once more before failing, the faster kept as for the small one: in CI,
+        // beside the other tests of this binary, a 100,000-entry dict once took 1.55x per
+        // item; alone, 1.04-1.07x.
+        let (w, r) = per_item_times(dir.path(), big, &big_value);
+        (big_write, big_read) = (big_write.min(w), big_read.min(r));
+    }
     let (write, read) = (big_write / small_write, big_read / small_read);
     eprintln!(
         "{what}, per item: {small}: write {small_write:.2} us, read {small_read:.2} us; \
