@@ -79,8 +79,9 @@ impl MpiHandler {
     /// As with `to_file`, a new file appears at `path` complete (written under a temporary
     /// name, synced, linked into place by rank 0), and in an existing file the group is
     /// built unlinked and linked last, replacing an object of that name. No rank returns
-    /// before the file is in place. No file lock is taken: no other program may use the
-    /// file meanwhile.
+    /// before the file is in place. Rank 0 holds the file's lock while it writes (as
+    /// `to_file` does); the other ranks write their arrays' bytes without one, so no other
+    /// program may use the file meanwhile.
     ///
     /// Under MPI, a rank that fails (a member that cannot be written, another `path`,
     /// `group` or class than rank 0's, an HDF5 error) aborts the whole job with its message
