@@ -33,7 +33,7 @@ EXAMPLES   := $(filter $(EXAMPLES_FOUND),$(EXAMPLES_ORDER)) \
 EXAMPLES_BIN := $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/examples
 
 # Debian/Ubuntu packages providing what the build needs.
-APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev libhdf5-mpich-dev
+APT_PKGS := libhdf5-dev hdf5-tools pkg-config mpich libmpich-dev libclang-dev libhdf5-mpich-dev strace
 
 # The two builds. System (the default, and the supported one): the system's libhdf5
 # (Debian's 1.10.8), in `target/` (or $CARGO_TARGET_DIR). Bundled (feature `bundled`):

@@ -73,6 +73,7 @@ pub struct WriteOptions {
     pub(crate) fletcher32: bool,
     pub(crate) chunking: Chunking,
     pub(crate) min_size: usize,
+    pub(crate) sync: bool,
 }
 
 /// The default chunk size: 1 MiB, HDF5's default chunk cache (a chunk that fits in it is
@@ -90,6 +91,7 @@ impl Default for WriteOptions {
             fletcher32: false,
             chunking: Chunking::Auto,
             min_size: DEFAULT_MIN_SIZE,
+            sync: true,
         }
     }
 }
@@ -141,6 +143,27 @@ impl WriteOptions {
     /// 0 filters every array).
     pub fn min_size(mut self, bytes: usize) -> WriteOptions {
         self.min_size = bytes;
+        self
+    }
+
+    /// Whether a new file is made durable before it appears at its path (default `true`).
+    ///
+    /// A write that creates a file (`to_file_with` where no file is) writes it under a
+    /// temporary name in the same directory, `fsync`s it and then its directory, and only
+    /// then links it at its path: once the call returns, the file survives a power loss or
+    /// an operating-system crash. With `false` the two `fsync`s are left out. The write
+    /// stays failure-atomic against errors and a killed process (the path holds the
+    /// complete file or none), but after a power loss or OS crash within the next seconds
+    /// (until the kernel has written the file back) the file may be missing, empty or
+    /// incomplete at its path. No earlier data is at risk: a new file is only ever written
+    /// where there was none. This is what h5py and the `hdf5` crate do, and what scratch
+    /// files or a file system where `fsync` is slow may want: the `fsync`s cost about as
+    /// much as writing the data to the page cache (`BENCHMARKS.md`, W1 and W2: a 192 MiB
+    /// write took 2.4 times as long with them).
+    ///
+    /// Writes into an existing file are flushed to it, never synced, either way.
+    pub fn sync(mut self, sync: bool) -> WriteOptions {
+        self.sync = sync;
         self
     }
 

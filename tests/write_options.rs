@@ -945,3 +945,58 @@ fn zstd_without_the_cargo_feature_is_an_error_naming_it() {
     );
     assert!(!path.exists());
 }
+
+/// A new file written with `sync` on (the default) and off: the same file either way, no
+/// temporary left beside it; the `fsync`s counted with `strace` in a child process (this test
+/// binary again, running [`sync_child`]): two (the file, its directory) by default, none
+/// with `sync(false)`.
+#[test]
+fn sync_false_leaves_out_the_fsyncs_and_writes_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fsyncs = Vec::new();
+    for sync in [true, false] {
+        let path = dir.path().join(format!("sync-{sync}.h5"));
+        let log = dir.path().join(format!("strace-{sync}.log"));
+        let exe = std::env::current_exe().unwrap();
+        let status = std::process::Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=fsync,fdatasync,syncfs,sync", "-o"])
+            .arg(&log)
+            .arg(&exe)
+            .args(["--exact", "sync_child", "--nocapture", "--test-threads=1"])
+            .env("ANAM_SYNC_CHILD", format!("{sync} {}", path.display()))
+            .status()
+            .expect("strace (make deps installs it)");
+        assert!(status.success(), "the child writing {path:?} failed");
+        let calls = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("sync") && !l.contains("exited"))
+            .count();
+        fsyncs.push(calls);
+        let back: Arrays = anam::from_file(&path, Some("arrays")).unwrap();
+        assert_eq!(back, arrays());
+    }
+    assert_eq!(fsyncs, [2, 0], "fsync calls with sync(true), sync(false)");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".h5") || n.contains("tmp"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["sync-false.h5", "sync-true.h5"]);
+    let a = std::fs::read(dir.path().join("sync-true.h5")).unwrap();
+    let b = std::fs::read(dir.path().join("sync-false.h5")).unwrap();
+    assert!(a == b, "the two files differ");
+}
+
+/// The child of [`sync_false_leaves_out_the_fsyncs_and_writes_the_same_file`]: writes
+/// [`arrays`] to a new file with `sync` as `ANAM_SYNC_CHILD` says (does nothing without it).
+#[test]
+fn sync_child() {
+    let Ok(job) = std::env::var("ANAM_SYNC_CHILD") else {
+        return;
+    };
+    let (sync, path) = job.split_once(' ').unwrap();
+    let options = WriteOptions::new().sync(sync == "true");
+    anam::to_file_with(path, "arrays", &arrays(), &options).unwrap();
+}

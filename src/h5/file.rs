@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use hdf5_sys::h5i::hid_t;
 
-use super::ffi;
+use super::{ffi, write_scope};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How long a writer waits for the file's readers in other threads of this process, and
@@ -462,7 +462,8 @@ impl NewFile {
         self.file.as_ref().expect("open until committed")
     }
 
-    /// Flushes and closes the file, makes it durable (`fsync`) and puts it at its path.
+    /// Flushes and closes the file, makes it durable (`fsync`, unless the write's options
+    /// say not: [`WriteOptions::sync`](crate::WriteOptions::sync)) and puts it at its path.
     /// If a file appeared at the path meanwhile, `merge` writes our objects into it instead.
     ///
     /// The two `fsync`s (the file, then its directory) are most of what this costs beyond
@@ -478,7 +479,10 @@ impl NewFile {
         let file = self.file.take().expect("open until committed");
         file.flush()?;
         drop(file);
-        sync_file(&self.temp)?;
+        let sync = write_scope::sync_new_file();
+        if sync {
+            sync_file(&self.temp)?;
+        }
         match std::fs::hard_link(&self.temp, &self.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => merge()?,
@@ -487,7 +491,11 @@ impl NewFile {
                 .map_err(|e| io_error(&self.path, "cannot move the new file into place", e))?,
         }
         let _ = std::fs::remove_file(&self.temp);
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = self
+            .path
+            .parent()
+            .filter(|d| sync && !d.as_os_str().is_empty())
+        {
             // The new directory entry, durable too (best effort: not every file system
             // can sync a directory).
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());

@@ -2,7 +2,7 @@
 //! by the write's entry point and by each field of a class that overrides them, so that the
 //! dataset writer below can ask how to store an array without the serializers carrying it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use hdf5_sys::h5i::hid_t;
 
@@ -14,6 +14,26 @@ use crate::write_options::{Compression, FieldStorage, Storage, WriteOptions};
 thread_local! {
     /// The storage of the datasets written now; `None`: contiguous, as without options.
     static STORAGE: RefCell<Option<Storage>> = const { RefCell::new(None) };
+    /// Whether a new file is synced before it is linked ([`WriteOptions::sync`]).
+    static SYNC: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Restores the options that were in force before a write's own, when dropped.
+pub(crate) struct WriteGuard {
+    _storage: StorageGuard,
+    sync_before: bool,
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        SYNC.set(self.sync_before);
+    }
+}
+
+/// Whether the write in progress makes a new file durable (`fsync`) before linking it:
+/// [`WriteOptions::sync`], `true` without options.
+pub(crate) fn sync_new_file() -> bool {
+    SYNC.get()
 }
 
 /// Restores the storage that was in force before, when dropped.
@@ -34,9 +54,12 @@ fn replace(storage: Option<Storage>) -> StorageGuard {
 /// Starts a write with `options` (until the guard is dropped; a write inside it, e.g. a
 /// nested `to_group_with` in a `Serialize` impl, sets its own and gives them back after).
 /// Fails on options no dataset could be written with.
-pub(crate) fn enter(options: &WriteOptions) -> Result<StorageGuard> {
+pub(crate) fn enter(options: &WriteOptions) -> Result<WriteGuard> {
     options.check()?;
-    Ok(replace(Some(Storage::of(options))))
+    Ok(WriteGuard {
+        _storage: replace(Some(Storage::of(options))),
+        sync_before: SYNC.replace(options.sync),
+    })
 }
 
 /// Until the guard is dropped, datasets are stored with the overrides of a class's field.
