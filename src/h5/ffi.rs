@@ -123,7 +123,12 @@ pub(crate) struct Shared {
     /// (callgrind): most of the instructions that write gained when timestamps went (the
     /// rest of its slowdown is time, the `fsync`s of a new file: `file::NewFile::commit`).
     /// Only the creation list can turn a dataset's timestamps off, so that is the cost of
-    /// identical files.
+    /// identical files. HDF5's default list cannot be made to do it for us: turning its
+    /// timestamps off (`H5Pset_obj_track_times(H5P_DATASET_CREATE_DEFAULT, 0)`, under the
+    /// library lock for the time of a write) gets the fast path but not the setting, since
+    /// HDF5 takes a dataset's header flags for the default list from the copy of its
+    /// defaults it made at start (`H5CX_get_ohdr_flags` in `H5O_create_ohdr`): the files
+    /// kept their timestamps (tried: `tests/correctness.rs`'s byte-for-byte test failed).
     pub dcpl: hid_t,
     /// Link access that refuses to follow external links (see
     /// [`ReadOptions`](crate::ReadOptions)).
