@@ -161,7 +161,9 @@ impl WriteOptions {
     /// much as writing the data to the page cache (`BENCHMARKS.md`, W1 and W2: a 192 MiB
     /// write took 2.4 times as long with them).
     ///
-    /// Writes into an existing file are flushed to it, never synced, either way.
+    /// [`File::create_with`](crate::File::create_with) makes its (empty) file the same way;
+    /// writes into an existing file (and through a [`File`](crate::File)) are flushed to it,
+    /// never synced, either way.
     pub fn sync(mut self, sync: bool) -> WriteOptions {
         self.sync = sync;
         self

@@ -948,8 +948,8 @@ fn zstd_without_the_cargo_feature_is_an_error_naming_it() {
 
 /// A new file written with `sync` on (the default) and off: the same file either way, no
 /// temporary left beside it; the `fsync`s counted with `strace` in a child process (this test
-/// binary again, running [`sync_child`]): two (the file, its directory) by default, none
-/// with `sync(false)`.
+/// binary again, running [`sync_child`], which also makes a file with `File::create_with`):
+/// two a new file (the file, its directory) by default, none with `sync(false)`.
 #[test]
 fn sync_false_leaves_out_the_fsyncs_and_writes_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -976,7 +976,8 @@ fn sync_false_leaves_out_the_fsyncs_and_writes_the_same_file() {
         let back: Arrays = anam::from_file(&path, Some("arrays")).unwrap();
         assert_eq!(back, arrays());
     }
-    assert_eq!(fsyncs, [2, 0], "fsync calls with sync(true), sync(false)");
+    // Two each for `to_file_with` and `File::create_with`: the file, then its directory.
+    assert_eq!(fsyncs, [4, 0], "fsync calls with sync(true), sync(false)");
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -999,4 +1000,6 @@ fn sync_child() {
     let (sync, path) = job.split_once(' ').unwrap();
     let options = WriteOptions::new().sync(sync == "true");
     anam::to_file_with(path, "arrays", &arrays(), &options).unwrap();
+    // `File::create_with` makes its new file alike.
+    drop(anam::File::create_with(format!("{path}.created"), options).unwrap());
 }

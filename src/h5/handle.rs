@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::file::{self, FileHandle, NewFile};
 use super::group::{self, join, Linked};
 use super::node::{self, Node, Stored};
-use super::{de, scope, ser};
+use super::{de, scope, ser, write_scope};
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format;
@@ -148,7 +148,11 @@ impl File {
         if std::fs::symlink_metadata(path).is_ok() {
             return Err(exists(path));
         }
-        NewFile::create(path)?.commit(|| Err(exists(path)))?;
+        {
+            // The new (empty) file is synced as `options.sync` says.
+            let _options = write_scope::enter(&options).map_err(|e| bad_options(path, e))?;
+            NewFile::create(path)?.commit(|| Err(exists(path)))?;
+        }
         File::open_rw_with(path, options)
     }
 
