@@ -75,6 +75,20 @@ TARGETS = {
     "PB": 1.0,
 }
 
+# Issue 9's baseline (the architecture change): anam / floor before it, each ratio to stay
+# within ISSUE9_SLACK of it (system build). The write's baseline bounds both writes (the
+# default and `WriteOptions::sync(false)`).
+ISSUE9_BASELINE = {("W1", "write"): 0.47, ("W1", "read"): 0.84,
+                   ("W2", "write"): 0.99, ("W2", "read"): 1.01}
+ISSUE9_SLACK = 1.05
+
+# The sentence under the W1 and W2 tables on the write-only cases (`anam_nosync`,
+# `floor_sync`, benches/hdf5/cases.rs).
+SYNC_NOTE = ("anam's default makes a new file durable (an fsync of the file and of its "
+             "directory before linking it into place); the floor does not; *`sync(false)`* "
+             "(`WriteOptions::new().sync(false)`) leaves the fsyncs out; *floor + fsync* adds "
+             "them to the floor's write.")
+
 # The MPI-enabled HDF5 of the parallel build (as the Makefile's MPIO_ENV), and its target
 # directory.
 MPIO_TARGET = os.path.join(os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or
@@ -537,6 +551,49 @@ def build_label(meta, build):
     return "HDF5 %s" % v if v else build
 
 
+# The rows of the write-only cases beside a write row (W1 with the array, W2): (op label,
+# anam's impl, the floor's impl).
+SYNC_ROWS = (("write, `sync(false)`", "anam_nosync", "floor"),
+             ("write, floor + fsync", "anam", "floor_sync"))
+
+
+def render_issue9(res, sizes):
+    """W1 (N = w1_n) and W2's ratios against issue 9's baseline (system build)."""
+    out = []
+    w = out.append
+    n = sizes["w1_n"]
+    cases = {"W1": ("n=%d" % n, "W1, N = %d" % n),
+             "W2": ("%d MiB" % (sizes["w2_bytes"] >> 20),
+                    "W2, %d MiB" % (sizes["w2_bytes"] >> 20))}
+    w("## Issue 9: the write and read ratios against the architecture baseline")
+    w("")
+    w("The ratios (anam / floor) of W1 and W2 above beside issue 9's baseline, the ratio "
+      "before the change; each must stay within %g× of it (*bound*; the write's baseline "
+      "bounds both writes). *anam / (floor + fsync)*: anam's default write against the "
+      "floor's write followed by the same two fsyncs (file, then directory)." % ISSUE9_SLACK)
+    w("")
+    rows = []
+    for group in ("W1", "W2"):
+        case, label = cases[group]
+        for op, what, impl in (("write", "write (default)", "anam"),
+                               ("write", "write (`sync(false)`)", "anam_nosync"),
+                               ("read", "read", "anam")):
+            a, f = res.median(group, case, op, impl), res.median(group, case, op, "floor")
+            r = ratio(a, f)
+            base = ISSUE9_BASELINE[group, op]
+            bound = base * ISSUE9_SLACK
+            synced = "—"
+            if op == "write" and impl == "anam":
+                synced = fmt_ratio(ratio(a, res.median(group, case, op, "floor_sync")))
+            rows.append(["%s %s" % (label, what), fmt_time(a), fmt_time(f), fmt_ratio(r),
+                         fmt_ratio(base), "≤ %.3g×" % bound,
+                         check(None if r is None else r <= bound), synced])
+    w(table(["", "anam", "floor", "ratio", "issue 9's baseline", "bound", "",
+             "anam / (floor + fsync)"], rows))
+    w("")
+    return out
+
+
 def render_builds(meta, rust, bundled):
     """W1 (N = w1_n, with and without the array) and W2 on the system and the bundled build."""
     out = []
@@ -555,7 +612,9 @@ def render_builds(meta, rust, bundled):
       "linked statically, in `target/bundled`). *ratio*: anam / floor within a build; "
       "*bundled / system*: the bundled build's median over the system build's (below 1: "
       "faster with %s). The targets are W1's and W2's above, checked for each build "
-      "(system, bundled)." % (sys_l, bun_l, bun_l))
+      "(system, bundled). *write, `sync(false)`*: anam's write with "
+      "`WriteOptions::new().sync(false)`, without the fsyncs of the file and its directory "
+      "that its default write does and the floor does not." % (sys_l, bun_l, bun_l))
     w("")
     a_res, b_res = Results(rust["results"]), Results(bundled["results"])
     sizes = rust["sizes"]
@@ -571,14 +630,20 @@ def render_builds(meta, rust, bundled):
               "W2")]
     rows = []
     for group, case, label, key in cases:
-        for op in ("write", "read"):
-            cells, checks = [label, op], []
+        # The write with `WriteOptions::sync(false)` (impl `anam_nosync`) beside the
+        # default's, for W1 with the array and W2.
+        ops = [("write", "write", "anam")]
+        if "noarray" not in case:
+            ops.append(("write, `sync(false)`", "write", "anam_nosync"))
+        ops.append(("read", "read", "anam"))
+        for op_label, op, a_impl in ops:
+            cells, checks = [label, op_label], []
             for res in (a_res, b_res):
-                a, f = res.median(group, case, op, "anam"), res.median(group, case, op, "floor")
+                a, f = res.median(group, case, op, a_impl), res.median(group, case, op, "floor")
                 r = ratio(a, f)
                 cells += [fmt_time(a), fmt_time(f), fmt_ratio(r)]
                 checks.append(check(None if r is None else r <= TARGETS[key]))
-            for impl in ("anam", "floor"):
+            for impl in (a_impl, "floor"):
                 cells.append(fmt_ratio(ratio(b_res.median(group, case, op, impl),
                                              a_res.median(group, case, op, impl))))
             cells += ["≤ %g× floor" % TARGETS[key], " / ".join(checks)]
@@ -777,7 +842,17 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
             rows.append([label, op, fmt_time(a), fmt_time(f), fmt_ratio(r), fmt_timed(pr),
                          ("> " if p_bound else "") + fmt_ratio(ratio(p, a)),
                          "≤ %g× floor" % target, check(None if r is None else r <= target)])
+            if op == "write" and "noarray" not in case:
+                for row_op, a_impl, f_impl in SYNC_ROWS:
+                    a = res.median("W1", case, "write", a_impl)
+                    f = res.median("W1", case, "write", f_impl)
+                    r = ratio(a, f)
+                    rows.append([label, row_op, fmt_time(a), fmt_time(f), fmt_ratio(r), "—",
+                                 "—", "≤ %g× floor" % target,
+                                 check(None if r is None else r <= target)])
     w(table(["", "op", "anam", "floor", "ratio", "Python", "speed-up", "target", ""], rows))
+    w("")
+    w(SYNC_NOTE)
     w("")
     w("Time per object (the curve; Python only where the issue asks for it: its reader "
       "lists the members once per member, so reading is quadratic in N):")
@@ -850,6 +925,13 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
         rows.append([op, fmt_time(a) + gib(a), fmt_time(f) + gib(f), fmt_ratio(r),
                      fmt_time(p) + gib(p), fmt_ratio(ratio(p, a)), "≤ %.3g× floor" % target,
                      check(None if r is None else r <= target)])
+        if op == "write":
+            for row_op, a_impl, f_impl in SYNC_ROWS:
+                a, f = res.median("W2", case, op, a_impl), res.median("W2", case, op, f_impl)
+                r = ratio(a, f)
+                rows.append([row_op, fmt_time(a) + gib(a), fmt_time(f) + gib(f), fmt_ratio(r),
+                             "—", "—", "≤ %.3g× floor" % target,
+                             check(None if r is None else r <= target)])
     rss = {impl: (res.get("W2", "peak_rss", "write+read", impl) or {}).get("max_rss_kib")
            for impl in ("anam", "floor", "data")}
     py_rss = {impl: (res.get("W2", "peak_rss", "write+read", impl) or {}).get("max_rss_kib")
@@ -865,10 +947,15 @@ def render(meta, rust, py, mpi_rows, py_mpi, quick, bundled=None):
                  check(None if r is None else r <= TARGETS["W2 rss"])])
     w(table(["", "anam", "floor", "ratio", "Python", "Python / anam", "target", ""], rows))
     w("")
+    w(SYNC_NOTE)
+    w("")
     w("For scale, a child that only builds the arrays peaks at %s (Rust) and %s (Python); "
       "the data is %d MiB. Peak RSS from `/usr/bin/time -v` (*Maximum resident set size*)." % (
           mib(rss["data"]), mib(py_data), sizes["w2_bytes"] >> 20))
     w("")
+
+    # --- Issue 9 ---
+    out.extend(render_issue9(res, sizes))
 
     # --- W4 ---
     out.extend(render_lazy(res))

@@ -15,16 +15,17 @@ use crate::workloads::*;
 /// A timed operation of a case.
 pub type Op = Box<dyn FnMut()>;
 
-/// One write and one read of one implementation, on its own file.
+/// One write and one read of one implementation, on its own file (or one write only).
 pub struct Case {
-    /// `anam` or `floor`.
+    /// `anam` or `floor`; or, write-only, `anam_nosync` or `floor_sync` ([`sync_cases`]).
     pub imp: &'static str,
     /// The case within the group (`n=2000`, `deep200`, ...).
     pub case: String,
     /// Nodes (objects, entries, items) or bytes the case moves, for per-item times.
     pub items: usize,
     pub write: Op,
-    pub read: Op,
+    /// `None` for a write-only case (its file would read as `anam`'s or `floor`'s).
+    pub read: Option<Op>,
     pub path: PathBuf,
 }
 
@@ -65,9 +66,9 @@ where
         case: case.to_string(),
         items,
         write: Box::new(move || anam::to_file(&pw, group, &*value).unwrap()),
-        read: Box::new(move || {
+        read: Some(Box::new(move || {
             black_box(anam::from_file::<T>(&pr, Some(group)).unwrap());
-        }),
+        })),
         path,
     }
 }
@@ -88,11 +89,62 @@ fn floor_case<R>(
         case: case.to_string(),
         items,
         write: Box::new(move || write(&pw).unwrap()),
-        read: Box::new(move || {
+        read: Some(Box::new(move || {
             black_box(read(&pr).unwrap());
-        }),
+        })),
         path,
     }
+}
+
+/// The write-only cases beside `anam` and `floor`, for like-for-like writes (`anam::to_file`
+/// makes a new file durable, fsyncing it and its directory before linking it; the floor
+/// does not): `anam_nosync` writes `value` as `anam` does but with
+/// `WriteOptions::new().sync(false)` (no fsync), `floor_sync` writes with the floor's
+/// `write` and then fsyncs the file and its directory (what `anam::to_file` does). They
+/// read nothing: their files are `anam`'s and `floor`'s.
+fn sync_cases<T>(
+    dir: &Path,
+    prefix: &str,
+    case: &str,
+    group: &'static str,
+    items: usize,
+    value: Rc<T>,
+    mut write: impl FnMut(&Path) -> floor::Result<()> + 'static,
+) -> [Case; 2]
+where
+    T: Serialize + 'static,
+{
+    let path = case_file(dir, prefix, "anam_nosync", case);
+    let pw = path.clone();
+    let options = anam::WriteOptions::new().sync(false);
+    let nosync = Case {
+        imp: "anam_nosync",
+        case: case.to_string(),
+        items,
+        write: Box::new(move || anam::to_file_with(&pw, group, &*value, &options).unwrap()),
+        read: None,
+        path,
+    };
+    let path = case_file(dir, prefix, "floor_sync", case);
+    let pw = path.clone();
+    let floor_sync = Case {
+        imp: "floor_sync",
+        case: case.to_string(),
+        items,
+        write: Box::new(move || {
+            write(&pw).unwrap();
+            fsync_with_dir(&pw).unwrap();
+        }),
+        read: None,
+        path,
+    };
+    [nosync, floor_sync]
+}
+
+/// `fsync` of the file at `path`, then of its directory.
+fn fsync_with_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()?;
+    std::fs::File::open(path.parent().expect("a file in a directory"))?.sync_all()
 }
 
 /// W1's cases (anam, floor) for `n` objects, with or without their arrays.
@@ -127,13 +179,31 @@ pub fn w1_cases(dir: &Path, n: usize, with_array: bool) -> Vec<Case> {
     vec![anam, floor]
 }
 
-/// W2's cases (anam, floor), on one copy of the arrays.
+/// W1's write-only cases for `n` objects with their arrays (anam_nosync, floor_sync: see
+/// [`sync_cases`]), for the main N only.
+pub fn w1_sync_cases(dir: &Path, n: usize) -> Vec<Case> {
+    let case = format!("n={n}");
+    let plain = floor::plain_small(&small_objects(n));
+    let value = Rc::new(small_objects(n));
+    Vec::from(sync_cases(
+        dir,
+        "w1",
+        &case,
+        "collection",
+        n,
+        value,
+        move |p| floor::w1_write(p, &plain),
+    ))
+}
+
+/// W2's cases (anam, floor, then the write-only anam_nosync and floor_sync of
+/// [`sync_cases`]), on one copy of the arrays.
 pub fn w2_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
     let data = Rc::new(big_arrays(sizes.w2_side));
     let case = format!("{} MiB", sizes.w2_bytes() >> 20);
     let items = sizes.w2_bytes();
-    let arrays = data.clone();
-    vec![
+    let (arrays, sync_value, sync_arrays) = (data.clone(), data.clone(), data.clone());
+    let mut cases = vec![
         anam_case(dir, "w2", &case, "big", items, data),
         floor_case(
             dir,
@@ -143,7 +213,17 @@ pub fn w2_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
             move |p| floor::w2_write(p, &arrays.real, &arrays.cplx),
             floor::w2_read,
         ),
-    ]
+    ];
+    cases.extend(sync_cases(
+        dir,
+        "w2",
+        &case,
+        "big",
+        items,
+        sync_value,
+        move |p| floor::w2_write(p, &sync_arrays.real, &sync_arrays.cplx),
+    ));
+    cases
 }
 
 /// W5's cases (anam with [`w5_options`], floor with the same filters and chunks), on one
@@ -164,12 +244,12 @@ pub fn w5_cases(dir: &Path, sizes: &Sizes) -> Vec<Case> {
         // The file is some 90 times smaller than its data, past the default read budget
         // (64 times the file, at least 256 MiB: a guard against files that claim more than
         // they hold): this trusted file is read with a budget of its data.
-        read: Box::new(move || {
+        read: Some(Box::new(move || {
             let options = anam::ReadOptions::new().max_bytes(2 * items as u64);
             black_box(
                 anam::from_file_with::<CompressedArray>(&pr, Some("compressed"), &options).unwrap(),
             );
-        }),
+        })),
         path,
     };
     let floor = floor_case(
@@ -290,9 +370,9 @@ pub fn write_with_floor(cases: &mut [Case], i: usize) {
 }
 
 /// Up to `writes` writes (each on a new file), then, after one untimed read when `warm`,
-/// up to `reads` reads of the file; each of the two stops early, after at least one
-/// sample, once its samples add up to `budget` seconds. `sample` gets each timing as it
-/// completes. (The measurement of a case in a child process.)
+/// up to `reads` reads of the file (none for a write-only case); each of the two stops
+/// early, after at least one sample, once its samples add up to `budget` seconds. `sample`
+/// gets each timing as it completes. (The measurement of a case in a child process.)
 pub fn measure(
     c: &mut Case,
     writes: usize,
@@ -319,11 +399,11 @@ pub fn measure(
     };
     let w = run(&mut c.write, &remove, writes, "write");
     let mut r = Vec::new();
-    if reads > 0 {
+    if let (true, Some(read)) = (reads > 0, c.read.as_mut()) {
         if warm {
-            (c.read)();
+            read();
         }
-        r = run(&mut c.read, &|| {}, reads, "read");
+        r = run(read, &|| {}, reads, "read");
     }
     remove();
     (w, r)

@@ -23,13 +23,22 @@
 //! (each side reads the other's files), `cases.rs` (the timed writes and reads),
 //! `runner.rs` (the JSON and Criterion modes), `child.rs` (the child processes).
 //!
+//! W1 (N = 2,000 with the array) and W2 have two more cases, write-only, for like-for-like
+//! writes: `anam::to_file` makes a new file durable (it fsyncs the file and its directory
+//! before linking it into place), the floors do not. `anam_nosync` is `anam`'s write with
+//! `anam::to_file_with` and `WriteOptions::new().sync(false)` (no fsync); `floor_sync` is
+//! the floor's write followed by an fsync of the file and then of its directory. Their
+//! reads would be `anam`'s and `floor`'s, and are not timed.
+//!
 //! Modes:
 //!
-//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1` to `W4`, each
-//!   with `anam/...` and `floor/...` functions side by side;
+//! * `cargo bench --bench hdf5` (`make bench`): Criterion groups `W1`, `W2`, `W5` and
+//!   `W3`, each with `anam/...` and `floor/...` functions side by side (and, in W1 and
+//!   W2, `anam_nosync/write` and `floor_sync/write`);
 //! * `ANAM_BENCH_JSON=out.json target/release/deps/hdf5-HASH`: times every workload with a
 //!   fixed number of repetitions and writes the medians as JSON (`make bench-compare`,
-//!   `tools/bench_compare.py`, reads them);
+//!   `tools/bench_compare.py`, reads them): one record per case and op (`group`, `case`,
+//!   `op`, `impl`, `median_s`, ...), the write-only cases with a `write` record only;
 //! * `ANAM_BENCH_QUICK=1` shrinks the sizes and repetitions of either mode (a smoke run);
 //! * `ANAM_BENCH_LARGE=1` adds W1's N = 100,000 to the Criterion mode (10 samples of
 //!   several seconds each; the JSON mode always measures it);

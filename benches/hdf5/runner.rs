@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
-use crate::cases::{w1_cases, w2_cases, w3_cases, w5_cases, write_with_floor, Case};
+use crate::cases::{w1_cases, w1_sync_cases, w2_cases, w3_cases, w5_cases, write_with_floor, Case};
 use crate::child::{peak_rss_kib, run_case, ChildMode};
 use crate::env_flag;
 use crate::workloads::Sizes;
@@ -46,9 +46,9 @@ fn push_records(
     out: &mut Vec<serde_json::Value>,
     group: &str,
     c: &Case,
-    ops: [(&str, &[f64], serde_json::Value); 2],
+    ops: Vec<(&str, &[f64], serde_json::Value)>,
 ) {
-    let mut line = format!("{group} {:<20} {:<5}", c.case, c.imp);
+    let mut line = format!("{group} {:<20} {:<11}", c.case, c.imp);
     for (op, samples, note) in ops {
         let m = median(samples);
         match m {
@@ -74,7 +74,7 @@ fn push_records(
 /// once with every case in turn, then each round reads once with every case, so that
 /// whatever the machine does meanwhile (page-cache writeback of the previous files, other
 /// load) falls on both alike. Stops after `reps` rounds or when a case's samples add up
-/// to `budget` seconds.
+/// to `budget` seconds. A write-only case (no `read`) gets a write record only.
 fn record(
     out: &mut Vec<serde_json::Value>,
     group: &str,
@@ -83,11 +83,11 @@ fn record(
     warm: bool,
     budget: f64,
 ) {
-    let rounds = |cases: &mut [Case], op: &dyn Fn(&mut Case) -> f64| {
+    let rounds = |cases: &mut [Case], op: &dyn Fn(&mut Case) -> Option<f64>| {
         let mut samples = vec![Vec::with_capacity(reps); cases.len()];
         for _ in 0..reps {
             for (c, s) in cases.iter_mut().zip(samples.iter_mut()) {
-                s.push(op(c));
+                s.extend(op(c));
             }
             if samples.iter().any(|s| s.iter().sum::<f64>() >= budget) {
                 break;
@@ -99,17 +99,18 @@ fn record(
         let _ = std::fs::remove_file(&c.path);
         let start = Instant::now();
         (c.write)();
-        start.elapsed().as_secs_f64()
+        Some(start.elapsed().as_secs_f64())
     });
     if warm {
-        for c in cases.iter_mut() {
-            (c.read)();
+        for read in cases.iter_mut().filter_map(|c| c.read.as_mut()) {
+            read();
         }
     }
     let reads = rounds(cases, &|c| {
+        let read = c.read.as_mut()?;
         let start = Instant::now();
-        (c.read)();
-        start.elapsed().as_secs_f64()
+        read();
+        Some(start.elapsed().as_secs_f64())
     });
     let none = serde_json::Value::Null;
     for ((c, w), r) in cases.iter().zip(&writes).zip(&reads) {
@@ -121,12 +122,11 @@ fn record(
             _ => none.clone(),
         };
         let _ = std::fs::remove_file(&c.path);
-        push_records(
-            out,
-            group,
-            c,
-            [("write", w, size), ("read", r, none.clone())],
-        );
+        let mut ops = vec![("write", &w[..], size)];
+        if c.read.is_some() {
+            ops.push(("read", &r[..], none.clone()));
+        }
+        push_records(out, group, c, ops);
     }
 }
 
@@ -169,7 +169,10 @@ fn record_guarded(
         out,
         group,
         c,
-        [("write", &writes, write_note), ("read", &reads, read_note)],
+        vec![
+            ("write", &writes[..], write_note),
+            ("read", &reads[..], read_note),
+        ],
     );
 }
 
@@ -185,10 +188,14 @@ pub fn json_main(sizes: &Sizes, dir: &Path, out_path: &Path) {
             .is_none_or(|o| o.split(',').any(|x| x.trim() == g))
     };
 
-    // W1: the main comparison, with and without the array, then the curve.
+    // W1: the main comparison, with and without the array (with it, also the write-only
+    // anam_nosync and floor_sync), then the curve.
     let reps = if q { 3 } else { 11 };
     for with_array in [true, false].into_iter().filter(|_| run("W1")) {
         let mut cases = w1_cases(dir, sizes.w1_n, with_array);
+        if with_array {
+            cases.extend(w1_sync_cases(dir, sizes.w1_n));
+        }
         record(&mut out, "W1", &mut cases, reps, true, budget);
     }
     for &n in sizes.w1_curve.iter().filter(|_| run("W1")) {
@@ -285,8 +292,9 @@ fn timed(iters: u64, prepare: &mut dyn FnMut(), op: &mut dyn FnMut()) -> Duratio
 }
 
 /// Registers the write and read of each case in `group`: `anam/write`, `floor/write`,
-/// `anam/read`, `floor/read`, with the case as the parameter. The writes of the cases in
-/// `slow` are left out, and their reads read the floor's file.
+/// `anam/read`, `floor/read`, with the case as the parameter (a write-only case, such as
+/// `anam_nosync` and `floor_sync`, has its write only). The writes of the cases in `slow`
+/// are left out, and their reads read the floor's file.
 fn bench_cases(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     cases: &mut [Case],
@@ -318,6 +326,9 @@ fn bench_cases(
     }
     for i in 0..cases.len() {
         let c = &mut cases[i];
+        if c.read.is_none() {
+            continue;
+        }
         group.throughput(throughput(c));
         let _ = std::fs::remove_file(&c.path);
         if is_slow(c) {
@@ -326,7 +337,7 @@ fn bench_cases(
             (c.write)();
         }
         let c = &mut cases[i];
-        let read = &mut c.read;
+        let read = c.read.as_mut().expect("a case with a read");
         group.bench_function(BenchmarkId::new(format!("{}/read", c.imp), &c.case), |b| {
             b.iter_custom(|iters| timed(iters, &mut || {}, read))
         });
@@ -369,6 +380,7 @@ pub fn criterion_main(sizes: &Sizes, dir: &Path) {
             .warm_up_time(short(2))
             .measurement_time(short(5));
         let mut cases = w1_cases(dir, sizes.w1_n, true);
+        cases.extend(w1_sync_cases(dir, sizes.w1_n));
         cases.extend(w1_cases(dir, sizes.w1_n, false));
         bench_cases(&mut g, &mut cases, &[], elements);
         drop(cases);
