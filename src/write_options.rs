@@ -96,29 +96,33 @@ impl Default for WriteOptions {
     }
 }
 
+/// Builder methods that set one field: `fn name(arg: Type) => field;`, each with its docs.
+macro_rules! setters {
+    ($($(#[$doc:meta])* fn $name:ident($arg:ident: $t:ty) => $field:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $t) -> WriteOptions {
+            self.$field = $arg;
+            self
+        }
+    )*};
+}
+
 impl WriteOptions {
     /// The defaults: contiguous, unfiltered arrays (the layout without options).
     pub fn new() -> WriteOptions {
         WriteOptions::default()
     }
 
-    /// Compresses each chunk with `compression` (default [`Compression::None`]).
-    pub fn compression(mut self, compression: Compression) -> WriteOptions {
-        self.compression = compression;
-        self
-    }
+    setters! {
+        /// Compresses each chunk with `compression` (default [`Compression::None`]).
+        fn compression(compression: Compression) => compression;
 
-    /// HDF5's shuffle filter before compression (default off).
-    pub fn shuffle(mut self, shuffle: bool) -> WriteOptions {
-        self.shuffle = shuffle;
-        self
-    }
+        /// HDF5's shuffle filter before compression (default off).
+        fn shuffle(shuffle: bool) => shuffle;
 
-    /// A Fletcher-32 checksum of each stored chunk, checked when it is read (default off):
-    /// a corrupted chunk is then an error instead of wrong values.
-    pub fn fletcher32(mut self, fletcher32: bool) -> WriteOptions {
-        self.fletcher32 = fletcher32;
-        self
+        /// A Fletcher-32 checksum of each stored chunk, checked when it is read (default
+        /// off): a corrupted chunk is then an error instead of wrong values.
+        fn fletcher32(fletcher32: bool) => fletcher32;
     }
 
     /// The chunk shape of the arrays of rank `shape.len()` (clipped to each array's shape);
@@ -139,34 +143,31 @@ impl WriteOptions {
         self
     }
 
-    /// Arrays of fewer than `bytes` bytes stay contiguous and unfiltered (default 64 KiB;
-    /// 0 filters every array).
-    pub fn min_size(mut self, bytes: usize) -> WriteOptions {
-        self.min_size = bytes;
-        self
-    }
+    setters! {
+        /// Arrays of fewer than `bytes` bytes stay contiguous and unfiltered (default 64 KiB;
+        /// 0 filters every array).
+        fn min_size(bytes: usize) => min_size;
 
-    /// Whether a new file is made durable before it appears at its path (default `true`).
-    ///
-    /// A write that creates a file (`to_file_with` where no file is) writes it under a
-    /// temporary name in the same directory, `fsync`s it and then its directory, and only
-    /// then links it at its path: once the call returns, the file survives a power loss or
-    /// an operating-system crash. With `false` the two `fsync`s are left out. The write
-    /// stays failure-atomic against errors and a killed process (the path holds the
-    /// complete file or none), but after a power loss or OS crash within the next seconds
-    /// (until the kernel has written the file back) the file may be missing, empty or
-    /// incomplete at its path. No earlier data is at risk: a new file is only ever written
-    /// where there was none. This is what h5py and the `hdf5` crate do, and what scratch
-    /// files or a file system where `fsync` is slow may want: the `fsync`s cost about as
-    /// much as writing the data to the page cache (`BENCHMARKS.md`, W1 and W2: a 192 MiB
-    /// write took 2.4 times as long with them).
-    ///
-    /// [`File::create_with`](crate::File::create_with) makes its (empty) file the same way;
-    /// writes into an existing file (and through a [`File`](crate::File)) are flushed to it,
-    /// never synced, either way.
-    pub fn sync(mut self, sync: bool) -> WriteOptions {
-        self.sync = sync;
-        self
+        /// Whether a new file is made durable before it appears at its path (default `true`).
+        ///
+        /// A write that creates a file (`to_file_with` where no file is) writes it under a
+        /// temporary name in the same directory, `fsync`s it and then its directory, and
+        /// only then links it at its path: once the call returns, the file survives a power
+        /// loss or an operating-system crash. With `false` the two `fsync`s are left out.
+        /// The write stays failure-atomic against errors and a killed process (the path
+        /// holds the complete file or none), but after a power loss or OS crash within the
+        /// next seconds (until the kernel has written the file back) the file may be
+        /// missing, empty or incomplete at its path. No earlier data is at risk: a new file
+        /// is only ever written where there was none. This is what h5py and the `hdf5` crate
+        /// do, and what scratch files or a file system where `fsync` is slow may want: a new
+        /// file's data is then written to the disk before the call returns (`BENCHMARKS.md`,
+        /// W2: a 192 MiB write took 2.4-3.1 times as long as the page-cache write of the
+        /// `hdf5` crate in our runs, and 0.97-1.11 times as long with `sync(false)`).
+        ///
+        /// [`File::create_with`](crate::File::create_with) makes its (empty) file the same
+        /// way; writes into an existing file (and through a [`File`](crate::File)) are
+        /// flushed to it, never synced, either way.
+        fn sync(sync: bool) => sync;
     }
 
     /// Fails on options no array could be stored with: a gzip level above 9, a zstd level
