@@ -283,14 +283,11 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-#[test]
-fn push_appends_in_flat_time_and_python_reads_every_member() {
-    let _serial = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pushed.hdf5");
-    let file = File::create(&path).unwrap();
+/// Pushes `n` members one at a time onto a new collection in a new file at `path`: the
+/// median time of a push in each thousand, and the open file.
+fn push_thousands(path: &std::path::Path, n: usize) -> (Vec<Duration>, File) {
+    let file = File::create(path).unwrap();
     file.write("c", &AnamCollection::<Person>::new()).unwrap();
-    let n = 10_000;
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
         let start = Instant::now();
@@ -298,21 +295,44 @@ fn push_appends_in_flat_time_and_python_reads_every_member() {
         times.push(start.elapsed());
     }
     let block = |k: usize| median(&mut times[k * 1_000..(k + 1) * 1_000].to_vec());
-    let blocks: Vec<Duration> = (0..10).map(block).collect();
+    let blocks: Vec<Duration> = (0..n / 1_000).map(block).collect();
     println!("push: median per thousand pushes: {blocks:?}");
+    (blocks, file)
+}
+
+#[test]
+fn push_appends_in_flat_time_and_python_reads_every_member() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pushed.hdf5");
+    let n = 10_000;
     // Measured (debug and release alike): the first ~2,000 pushes are cheaper, while
     // HDF5's index of the list's links and its name heap still grow their blocks; from
     // there on a push costs the same (within a few per cent) up to 10,000. So: flat from
     // the third thousand to the last, and nothing like linear growth overall (linear would
     // make the last thousand ~10x the first).
-    let flat = blocks[9].as_secs_f64() / blocks[2].as_secs_f64();
+    let ratios = |b: &[Duration]| {
+        (
+            b[9].as_secs_f64() / b[2].as_secs_f64(),
+            b[9].as_secs_f64() / b[0].as_secs_f64(),
+        )
+    };
+    let (mut blocks, mut file) = push_thousands(&path, n);
+    if let (1.5.., _) | (_, 3.0..) = ratios(&blocks) {
+        // Measured once more, on a new file, before failing: in CI, beside the other tests
+        // of this binary, the last two thousands once took 1.57x the third (alone, on the
+        // same machine, 0.98-1.11x).
+        drop(file);
+        std::fs::remove_file(&path).unwrap();
+        (blocks, file) = push_thousands(&path, n);
+    }
+    let (flat, overall) = ratios(&blocks);
     assert!(
         flat < 1.5,
         "push: last thousand {:?}, third {:?} ({flat:.2}x)",
         blocks[9],
         blocks[2]
     );
-    let overall = blocks[9].as_secs_f64() / blocks[0].as_secs_f64();
     assert!(
         overall < 3.0,
         "push: last thousand {:?}, first {:?} ({overall:.2}x)",
