@@ -143,8 +143,8 @@ where
     (per_item(written - start), per_item(read - written))
 }
 
-/// Writes and reads `make(small)` three times and `make(big)` once (twice when the first is
-/// over the bound), and asserts that the per-item times of the big one are under `bound`
+/// Writes and reads `make(small)` three times and `make(big)` once (up to three times while
+/// it is over the bound), and asserts that the per-item times of the big one are under `bound`
 /// times the small one's (the fastest runs, the ones least disturbed by the tests running
 /// beside this one).
 fn assert_linear<T>(what: &str, small: usize, big: usize, bound: f64, make: impl Fn(usize) -> T)
@@ -160,10 +160,13 @@ where
     }
     let big_value = make(big);
     let (mut big_write, mut big_read) = per_item_times(dir.path(), big, &big_value);
-    if big_write / small_write >= bound || big_read / small_read >= bound {
-        // Measured once more before failing, the faster kept as for the small one: in CI,
-        // beside the other tests of this binary, a 100,000-entry dict once took 1.55x per
-        // item; alone, 1.04-1.07x.
+    for _ in 1..3 {
+        if big_write / small_write < bound && big_read / small_read < bound {
+            break;
+        }
+        // Measured again before failing (up to three times, as the small one), the fastest
+        // kept: in CI, beside the other tests of this binary, a 100,000-entry dict took 1.55x
+        // per item once and, measured twice, 1.97x another time; alone, 0.92-1.21x.
         let (w, r) = per_item_times(dir.path(), big, &big_value);
         (big_write, big_read) = (big_write.min(w), big_read.min(r));
     }
