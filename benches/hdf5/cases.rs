@@ -114,31 +114,36 @@ fn sync_cases<T>(
 where
     T: Serialize + 'static,
 {
-    let path = case_file(dir, prefix, "anam_nosync", case);
-    let pw = path.clone();
     let options = anam::WriteOptions::new().sync(false);
-    let nosync = Case {
-        imp: "anam_nosync",
-        case: case.to_string(),
-        items,
-        write: Box::new(move || anam::to_file_with(&pw, group, &*value, &options).unwrap()),
-        read: None,
-        path,
-    };
-    let path = case_file(dir, prefix, "floor_sync", case);
-    let pw = path.clone();
-    let floor_sync = Case {
-        imp: "floor_sync",
-        case: case.to_string(),
-        items,
-        write: Box::new(move || {
-            write(&pw).unwrap();
-            fsync_with_dir(&pw).unwrap();
-        }),
-        read: None,
-        path,
-    };
+    let nosync = write_only_case(dir, prefix, "anam_nosync", case, items, move |p| {
+        anam::to_file_with(p, group, &*value, &options).unwrap()
+    });
+    let floor_sync = write_only_case(dir, prefix, "floor_sync", case, items, move |p| {
+        write(p).unwrap();
+        fsync_with_dir(p).unwrap();
+    });
     [nosync, floor_sync]
+}
+
+/// A case `imp` that only writes, with `write` given the case's file.
+fn write_only_case(
+    dir: &Path,
+    prefix: &str,
+    imp: &'static str,
+    case: &str,
+    items: usize,
+    mut write: impl FnMut(&Path) + 'static,
+) -> Case {
+    let path = case_file(dir, prefix, imp, case);
+    let pw = path.clone();
+    Case {
+        imp,
+        case: case.to_string(),
+        items,
+        write: Box::new(move || write(&pw)),
+        read: None,
+        path,
+    }
 }
 
 /// `fsync` of the file at `path`, then of its directory.
