@@ -12,7 +12,7 @@
 //! 10 s.
 #![cfg(feature = "mpio")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,7 +31,11 @@ mod python;
 const DIR_ENV: &str = "ANAM_MPIO_DIR";
 
 /// A member of the distributed collection: scalars, a string, a small array (sent to every
-/// rank in the exchange), a big one (written by its own rank only), a list and a map.
+/// rank in the exchange), a big one (written by its own rank only), a list and a map; and
+/// the other things the writer makes datasets of, big enough to be written by their own
+/// rank too (1 KiB and more): a sequence of numbers, bytes, and such sequences as the
+/// values of a map that the writer stores sorted by key (so in another order than a
+/// `HashMap` serializes them).
 #[anam::class(class = "mpio_tests.Sample")]
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -44,6 +48,9 @@ pub struct Sample {
     pub big: Array2<f64>,
     pub counts: Vec<i32>,
     pub tags: BTreeMap<String, i64>,
+    pub waves: Vec<f64>,
+    pub blob: serde_bytes::ByteBuf,
+    pub spectra: HashMap<String, Vec<f64>>,
 }
 
 /// The object the distributed arrays are members of.
@@ -70,6 +77,18 @@ fn sample(i: usize) -> Sample {
             ("rank order".into(), i as i64),
             ("twice".into(), 2 * i as i64),
         ]),
+        waves: (0..200).map(|k| x + k as f64 / 8.0).collect(),
+        blob: serde_bytes::ByteBuf::from((0..1500).map(|k| (i + k) as u8).collect::<Vec<_>>()),
+        spectra: ["d", "a", "c", "b", "e"]
+            .iter()
+            .enumerate()
+            .map(|(j, key)| {
+                (
+                    key.to_string(),
+                    (0..150).map(|k| x * 10.0 + (j * 150 + k) as f64).collect(),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -209,7 +228,8 @@ import numpy as np
 from anamnesis import AbstractAnam, obj_from_hdf5file, register_class
 
 class Sample(AbstractAnam):
-    hdf5_outputs = ["index", "score", "label", "small", "big", "counts", "tags"]
+    hdf5_outputs = ["index", "score", "label", "small", "big", "counts", "tags", "waves",
+                    "blob", "spectra"]
     def __init__(self):
         AbstractAnam.__init__(self)
 Sample.__module__ = "mpio_tests"
@@ -223,14 +243,21 @@ def fields(path):
         out.append([getattr(m, f) for f in Sample.hdf5_outputs])
     return out
 
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), (a, b)
+    elif isinstance(a, dict):
+        assert type(b) is dict and sorted(a) == sorted(b), (a, b)
+        for k in a:
+            same(a[k], b[k])
+    else:
+        assert type(a) is type(b) and a == b, (a, b)
+
 par, ser = fields(sys.argv[1]), fields(sys.argv[2])
 assert len(par) == len(ser) == int(sys.argv[3]), (len(par), len(ser))
 for p, s in zip(par, ser):
     for a, b in zip(p, s):
-        if isinstance(a, np.ndarray):
-            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), (a, b)
-        else:
-            assert type(a) is type(b) and a == b, (a, b)
+        same(a, b)
 print("python: same", len(par))
 "#;
     let out = std::process::Command::new(python)
@@ -280,7 +307,7 @@ struct Refuses;
 #[derive(Serialize)]
 #[serde(untagged)]
 enum MaybeBad {
-    Good(Sample),
+    Good(Box<Sample>),
     Bad(Refuses),
 }
 
@@ -305,9 +332,9 @@ fn child_failing_rank() {
         match mode.as_str() {
             "member" => {
                 let share: AnamCollection<MaybeBad> = if m.rank() == 1 {
-                    vec![MaybeBad::Good(sample(0)), MaybeBad::Bad(Refuses)]
+                    vec![MaybeBad::Good(Box::new(sample(0))), MaybeBad::Bad(Refuses)]
                 } else {
-                    vec![MaybeBad::Good(sample(m.rank()))]
+                    vec![MaybeBad::Good(Box::new(sample(m.rank())))]
                 }
                 .into();
                 m.write_collection(&path, "results", &share)?;

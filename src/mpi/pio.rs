@@ -12,18 +12,21 @@
 //! 2. **Write.** A distributed array: every rank opens the file through HDF5's MPI-IO driver
 //!    and writes its rows with one collective hyperslab write. A distributed collection:
 //!    the members go to rank 0 as the [`Value`]s the serial writer would store, arrays of
-//!    1 KiB and more as their dtype and shape only; rank 0 writes the structure with the
-//!    serial writer, giving those arrays their space in the file, and every rank writes its
-//!    arrays' bytes there (`h5::parallel` says why this and not parallel HDF5's collective
-//!    metadata calls: measured 10x slower).
+//!    1 KiB and more as their dtype and shape only (`value::stand_in`: not copied); rank 0
+//!    writes the structure with the serial writer, giving those arrays their space in the
+//!    file, and every rank writes its arrays' bytes there, serializing its members once more
+//!    (`h5::parallel` says why this and not parallel HDF5's collective metadata calls:
+//!    measured 10x slower).
 //!
 //! A rank that fails aborts the job with its message (`rank N: <message>`), whether it
 //! fails before the exchange (every rank learns it there; the others wait for the abort) or
 //! during the write (where the others may be waiting in a collective call).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 use ndarray::{Array, ArrayBase, Data, Dimension};
@@ -32,18 +35,15 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{scatter_indices, Backend, MpiHandler};
 use crate::collection::{AnamCollection, CollectionKind};
-use crate::dtype::{self, DType, Element, TypedArray};
+use crate::dtype::{self, DType, Element};
 use crate::error::{Error, Result};
 use crate::h5::parallel::{write_structure, Comm, Failure, ParallelFile, Placed, Plan, ReadFile};
-use crate::value::{to_value_as_written, Object, Value};
+use crate::value::stand_in::{self, StandIns};
+use crate::value::{to_value_as_written, Value};
 
 /// Arrays of at least this many bytes travel in the exchange as their dtype and shape only:
 /// their contents are written by their own rank, the others only create the dataset.
 const PLACEHOLDER_BYTES: usize = 1024;
-
-/// The class of an array's placeholder in the exchange. No written value has it: HDF5
-/// strings cannot hold a NUL.
-const PLACEHOLDER_CLASS: &str = "\0anam.parallel.array";
 
 /// How long a rank whose part is fine waits for a failing rank to abort the job, before it
 /// aborts it itself.
@@ -83,6 +83,16 @@ impl MpiHandler {
     /// `to_file` does); the other ranks write their arrays' bytes without one, so no other
     /// program may use the file meanwhile.
     ///
+    /// Memory: the arrays of 1 KiB and more (arrays, bytes, sequences of numbers the file
+    /// stores as datasets) are not copied: each rank serializes its members twice, once to
+    /// describe them to rank 0 (the arrays as dtype and shape) and once to write the arrays'
+    /// bytes where rank 0 placed them, straight from the members' buffers; so `Serialize`
+    /// must give the same arrays both times. Rank 0 holds every member's other values, and
+    /// one zeroed buffer of the largest array that it never touches. (Writing 20,000 members
+    /// of 8 KB, all on rank 1 of 2: rank 0's peak memory grew by 77 MB and rank 1's by
+    /// 37 MB during the call, for 152 MB of arrays; with each array copied and a zeroed
+    /// array on rank 0 for each, 213 MB and 192 MB.)
+    ///
     /// Under MPI, a rank that fails (a member that cannot be written, another `path`,
     /// `group` or class than rank 0's, an HDF5 error) aborts the whole job with its message
     /// (`rank N: <message>`), so that no rank is left waiting in a collective call; this
@@ -104,16 +114,12 @@ impl MpiHandler {
             return crate::to_file(path, group, share);
         }
         let me = self.rank();
-        // 1. This rank's members as the Values the serial writer would store; the big arrays
-        //    stay here (rank 0 gets their dtype and shape).
-        let (mut mine, error) = match share.iter().map(to_value_as_written).collect() {
+        // 1. This rank's members as the Values the serial writer would store, but for the
+        //    big arrays: placeholders (dtype, shape, index), the arrays not copied.
+        let (mine, error) = match describe(share.as_slice()) {
             Ok(values) => (values, None),
             Err(e) => (Vec::new(), Some(e)),
         };
-        let mut kept = Vec::new();
-        for v in &mut mine {
-            take_arrays(v, &mut kept);
-        }
         let part = Part {
             count: mine.len() as u64,
             ..self.part(path, group, K::CLASS, Vec::new(), error.as_ref())
@@ -135,11 +141,11 @@ impl MpiHandler {
         // 2. Rank 0 writes the structure; every rank then writes its big arrays where rank 0
         //    placed them; rank 0 links the collection into place.
         if me == 0 {
-            let written = self.write_as_root::<K>(path, group, parts, mine, members, kept);
+            let written = self.write_as_root(path, group, parts, mine, members, share);
             self.settle(written.map_err(Failure::from), "write_collection")?;
         } else {
             let (target, placed): (String, Vec<Placed>) = self.bcast(None, 0)?;
-            let written = write_payloads(Path::new(&target), &placed, me, &kept, true);
+            let written = write_payloads(Path::new(&target), &placed, me, share.as_slice(), true);
             self.settle(written.map_err(Failure::from), "write_collection")?;
             // Written: rank 0 may link.
             self.gather_list(&[()], false)?;
@@ -148,46 +154,59 @@ impl MpiHandler {
     }
 
     /// Rank 0's part of [`write_collection`](Self::write_collection): the collection of every
-    /// rank's `members` (in rank order, `parts` saying how many each), every big array
-    /// standing in as a zeroed buffer that [`write_structure`] only gives space; then where
-    /// those go, to every rank, this rank's own arrays (`kept`) written there too, and the
-    /// link once every rank has written its arrays. (Rank 0's own arrays wait for the
+    /// rank's `members` (in rank order, `parts` saying how many each), every placeholder
+    /// serialized as a stand-in array that [`write_structure`] only gives space; then where
+    /// those go, to every rank, this rank's own arrays (from `share`) written there too, and
+    /// the link once every rank has written its arrays. (Rank 0's own arrays wait for the
     /// structure too, so that every rank writes its bytes at the same time.)
-    fn write_as_root<K: CollectionKind>(
+    fn write_as_root<T: Serialize, K: CollectionKind>(
         &self,
         path: &Path,
         group: &str,
         parts: Vec<Part>,
         mine: Vec<Value>,
         theirs: Vec<Value>,
-        kept: Vec<TypedArray>,
+        share: &AnamCollection<T, K>,
     ) -> Result<()> {
         let mut all = Vec::with_capacity(mine.len() + theirs.len());
-        let mut wanted = HashMap::new();
+        // Each placeholder's owner and index, by slot (its place in the stand-ins' buffer).
+        let mut slots = Vec::new();
+        let mut max_bytes = 0;
         let (mut mine, mut theirs) = (mine.into_iter(), theirs.into_iter());
         for (owner, part) in parts.iter().enumerate() {
             let members = if owner == 0 { &mut mine } else { &mut theirs };
-            let mut index = 0;
             for mut v in members.take(part.count as usize) {
-                expand_placeholders(&mut v, &mut |buffer: usize| {
-                    wanted.insert(buffer, (owner, index));
-                    index += 1;
-                });
+                slot_placeholders(&mut v, &mut |dtype, shape, index| {
+                    let bytes = stand_in::byte_len(dtype, shape).ok_or_else(|| {
+                        Error::invalid(format!(
+                            "rank {owner} sent an array of {dtype} and shape {shape:?}: too big"
+                        ))
+                    })?;
+                    max_bytes = max_bytes.max(bytes);
+                    slots.push((owner, index));
+                    Ok(slots.len() - 1)
+                })?;
                 all.push(v);
             }
         }
+        let stand_ins = StandIns::new(slots.len(), max_bytes);
+        let wanted: HashMap<usize, (usize, usize)> = (slots.into_iter().enumerate())
+            .map(|(slot, owner_index)| (stand_ins.address(slot), owner_index))
+            .collect();
         let collection = AnamCollection::<Value, K>::from(all);
-        write_structure(path, group, &collection, wanted, |file, target, placed| {
-            self.bcast(
-                Some((target.to_string_lossy().into_owned(), placed.clone())),
-                0,
-            )?;
-            // Not synced here: the whole file is, before it is linked into place.
-            write_payloads(target, &placed, 0, &kept, false)?;
-            // Our metadata written while the other ranks write their arrays.
-            file.flush()?;
-            // Every rank has written its arrays (or aborted the job).
-            self.gather_list(&[()], true).map(drop)
+        stand_in::with_stand_ins(&stand_ins, || {
+            write_structure(path, group, &collection, wanted, |file, target, placed| {
+                self.bcast(
+                    Some((target.to_string_lossy().into_owned(), placed.clone())),
+                    0,
+                )?;
+                // Not synced here: the whole file is, before it is linked into place.
+                write_payloads(target, &placed, 0, share.as_slice(), false)?;
+                // Our metadata written while the other ranks write their arrays.
+                file.flush()?;
+                // Every rank has written its arrays (or aborted the job).
+                self.gather_list(&[()], true).map(drop)
+            })
         })
     }
 
@@ -485,105 +504,115 @@ impl crate::h5::parallel::Closed {
 // Placeholders of big arrays
 // ---------------------------------------------------------------------------------------
 
-/// Takes the arrays of at least [`PLACEHOLDER_BYTES`] out of `v` (depth first), leaving
-/// placeholders that hold their dtype and shape.
-fn take_arrays(v: &mut Value, out: &mut Vec<TypedArray>) {
-    crate::depth::grow(|| match v {
-        Value::Array(a)
-            if a.shape().iter().product::<usize>() * a.dtype().size() >= PLACEHOLDER_BYTES =>
-        {
-            let mut o = Object::new(PLACEHOLDER_CLASS);
-            o.insert("dtype", Value::from(a.dtype().name()));
-            o.insert(
-                "shape",
-                Value::List(a.shape().iter().map(|&d| Value::U64(d as u64)).collect()),
-            );
-            match std::mem::replace(v, Value::Object(o)) {
-                Value::Array(a) => out.push(a),
-                _ => unreachable!("matched an array"),
-            }
-        }
-        _ => each_child(v, &mut |c| take_arrays(c, out)),
+/// `members` as the Values the serial writer would store, each array of at least
+/// [`PLACEHOLDER_BYTES`] replaced by a placeholder (its dtype, shape and index on this
+/// rank, in the order they are serialized), the arrays not copied.
+fn describe<T: Serialize>(members: &[T]) -> Result<Vec<Value>> {
+    let count = Rc::new(Cell::new(0));
+    let next = Rc::clone(&count);
+    let sink = Box::new(move |dtype: DType, shape: &[usize], _: &[u8]| {
+        let index = next.get();
+        next.set(index + 1);
+        Ok(stand_in::placeholder(dtype, shape, index))
+    });
+    stand_in::with_array_sink(PLACEHOLDER_BYTES, sink, || {
+        members.iter().map(to_value_as_written).collect()
     })
 }
 
-/// Replaces the placeholders of another rank's arrays by arrays of zeros of their dtype and
-/// shape, in order, telling `stand_in` the address of each one's buffer (what the HDF5
-/// writer will be given for it). The zeros are memory the kernel maps on first touch and
-/// nothing touches: their contents are not written.
-fn expand_placeholders(v: &mut Value, stand_in: &mut dyn FnMut(usize)) {
+/// Gives each placeholder in `v` (depth first) the slot `slot(dtype, shape, index)` returns.
+fn slot_placeholders<F>(v: &mut Value, slot: &mut F) -> Result<()>
+where
+    F: FnMut(DType, &[usize], usize) -> Result<usize>,
+{
     crate::depth::grow(|| {
-        if is_placeholder(v) {
-            let o = v.as_object().expect("a placeholder is an object");
-            let dtype = o
-                .get("dtype")
-                .and_then(Value::as_str)
-                .and_then(DType::from_name)
-                .expect("placeholders are made here");
-            let shape: Vec<usize> = o
-                .get("shape")
-                .and_then(Value::as_list)
-                .map(|s| {
-                    s.iter()
-                        .filter_map(Value::as_u64)
-                        .map(|d| d as usize)
-                        .collect()
-                })
-                .expect("placeholders are made here");
-            let zeros = TypedArray::zeros(dtype, &shape);
-            stand_in(dtype::with_typed_array!(&zeros, a => a.as_ptr() as usize));
-            *v = Value::Array(zeros);
+        if let Some((dtype, shape, index)) = stand_in::parts(v) {
+            let k = slot(dtype, &shape, index)?;
+            stand_in::set_slot(v, k);
+            Ok(())
         } else {
-            each_child(v, &mut |c| expand_placeholders(c, stand_in));
+            let mut result = Ok(());
+            each_child(v, &mut |c| {
+                if result.is_ok() {
+                    result = slot_placeholders(c, slot);
+                }
+            });
+            result
         }
     })
 }
 
-/// Writes this rank's big arrays (`kept`, by index) where rank 0 `placed` them in the file
-/// at `target`; with `sync`, synced to disk (rank 0 links the object into place after: on a
-/// file system shared by several machines, a rank's writes are its machine's to sync).
-fn write_payloads(
+/// Writes this rank's big arrays where rank 0 `placed` them in the file at `target`: the
+/// members (this rank's `share`) are serialized once more, as [`describe`] did, and each
+/// array's bytes, borrowed from the member, written at its place; with `sync`, synced to
+/// disk (rank 0 links the object into place after: on a file system shared by several
+/// machines, a rank's writes are its machine's to sync).
+fn write_payloads<T: Serialize>(
     target: &Path,
     placed: &[Placed],
     me: usize,
-    kept: &[TypedArray],
+    share: &[T],
     sync: bool,
 ) -> Result<()> {
     use std::os::unix::fs::FileExt;
-    let io = |what: &str, e: std::io::Error| {
-        Error::invalid(format!("{}: {what}: {e}", target.display()))
-    };
+    let path = target.display().to_string();
+    let io = move |what: &str, e: std::io::Error| Error::invalid(format!("{path}: {what}: {e}"));
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(target)
         .map_err(|e| io("cannot open the file to write this rank's arrays", e))?;
+    // Where each of this rank's arrays goes, by index.
+    let mut places: Vec<Option<Placed>> = Vec::new();
     for p in placed.iter().filter(|p| p.owner == me) {
-        let array = kept.get(p.index).ok_or_else(|| {
-            Error::invalid(format!("rank 0 placed array {} of {}", p.index, kept.len()))
-        })?;
-        dtype::with_typed_array!(array, a => {
-            let standard = a.as_standard_layout();
-            let bytes = dtype::as_bytes(standard.as_slice().expect("standard layout"));
+        if places.len() <= p.index {
+            places.resize(p.index + 1, None);
+        }
+        places[p.index] = Some(*p);
+    }
+    let expected = places.len();
+    let file = Rc::new(file);
+    let count = Rc::new(Cell::new(0));
+    let sink = {
+        let (file, next, io) = (Rc::clone(&file), Rc::clone(&count), io.clone());
+        Box::new(move |_: DType, _: &[usize], bytes: &[u8]| {
+            let index = next.get();
+            next.set(index + 1);
+            let p = places.get(index).copied().flatten().ok_or_else(|| {
+                Error::invalid(format!(
+                    "array {index} of this rank was not placed in the file ({expected} were): \
+                     its members serialized other arrays the second time"
+                ))
+            })?;
             if bytes.len() as u64 != p.len {
                 return Err(Error::invalid(format!(
-                    "rank 0 placed {} bytes for an array of {}",
+                    "rank 0 placed {} bytes for array {index} of this rank, of {} bytes: its \
+                     members serialized other arrays the second time",
                     p.len,
                     bytes.len()
                 )));
             }
             file.write_all_at(bytes, p.offset)
-                .map_err(|e| io("cannot write this rank's arrays", e))
-        })?;
+                .map_err(|e| io("cannot write this rank's arrays", e))?;
+            Ok(Value::None)
+        })
+    };
+    stand_in::with_array_sink(PLACEHOLDER_BYTES, sink, || {
+        share
+            .iter()
+            .try_for_each(|m| to_value_as_written(m).map(drop))
+    })?;
+    if count.get() != expected {
+        return Err(Error::invalid(format!(
+            "{expected} arrays of this rank were placed in the file, {} written: its members \
+             serialized other arrays the second time",
+            count.get()
+        )));
     }
     if sync {
         file.sync_data()
             .map_err(|e| io("cannot sync this rank's arrays to disk", e))?;
     }
     Ok(())
-}
-
-fn is_placeholder(v: &Value) -> bool {
-    matches!(v, Value::Object(o) if o.class == PLACEHOLDER_CLASS)
 }
 
 fn each_child(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {

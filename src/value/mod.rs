@@ -32,6 +32,8 @@ mod deserializer;
 mod index;
 mod order;
 mod ser;
+#[cfg(feature = "mpio")]
+pub(crate) mod stand_in;
 
 use std::collections::BTreeMap;
 

@@ -53,6 +53,9 @@ impl Serialize for Body<'_> {
                 }
                 map.end()
             }
+            // Rank 0 writing a distributed collection: another rank's array.
+            #[cfg(feature = "mpio")]
+            Value::Object(o) if super::stand_in::is_stand_in(o) => super::stand_in::serialize(o, s),
             Value::Object(o) => s.serialize_newtype_struct(OBJECT_TOKEN, &ObjectBody(o)),
             _ => unreachable!("scalars are serialized above"),
         }
@@ -187,9 +190,7 @@ impl Serializer for ValueBuilder {
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<Value> {
-        Ok(Value::from(
-            ndarray::ArrayD::from_shape_vec(vec![v.len()], v.to_vec()).expect("1-d"),
-        ))
+        array_value(DType::U8, &[v.len()], v)
     }
 
     fn serialize_none(self) -> Result<Value> {
@@ -214,18 +215,22 @@ impl Serializer for ValueBuilder {
 
     crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
-            ARRAY_TOKEN | SCALAR_TOKEN => {
+            ARRAY_TOKEN => {
+                let mut out: Option<Value> = None;
+                protocol::capture(value, |dtype, shape, bytes| {
+                    out = Some(array_value(dtype, shape, bytes)?);
+                    Ok(())
+                })?;
+                out.ok_or_else(|| Error::invalid("array payload has no data"))
+            }
+            SCALAR_TOKEN => {
                 let mut out: Option<TypedArray> = None;
                 protocol::capture(value, |dtype, shape, bytes| {
                     out = Some(TypedArray::from_le_bytes(dtype, shape, bytes)?);
                     Ok(())
                 })?;
                 let array = out.ok_or_else(|| Error::invalid("array payload has no data"))?;
-                Ok(if name == SCALAR_TOKEN {
-                    array.first().map_or(Value::None, Value::from)
-                } else {
-                    Value::Array(array)
-                })
+                Ok(array.first().map_or(Value::None, Value::from))
             }
             OBJECT_TOKEN => value.serialize(ValueBuilder {
                 object: true,
@@ -315,7 +320,7 @@ impl SeqBuilder {
     fn finish(self) -> Result<Value> {
         if self.column {
             if let Some(array) = column(&self.items)? {
-                return Ok(Value::Array(array));
+                return Ok(array);
             }
         }
         let list = Value::List(self.items);
@@ -326,9 +331,9 @@ impl SeqBuilder {
     }
 }
 
-/// The 1-D array the HDF5 writer makes of `items`: numbers of one type, or none (an empty
-/// `float64` array).
-fn column(items: &[Value]) -> Result<Option<TypedArray>> {
+/// The 1-D array the HDF5 writer makes of `items` (numbers of one type, or none: an empty
+/// `float64` array), as [`array_value`] gives it.
+fn column(items: &[Value]) -> Result<Option<Value>> {
     let Some(dtype) = items.first().map_or(Some(crate::dtype::DType::F64), |v| {
         v.scalar().map(|s| s.dtype())
     }) else {
@@ -341,7 +346,18 @@ fn column(items: &[Value]) -> Result<Option<TypedArray>> {
             _ => return Ok(None),
         }
     }
-    TypedArray::from_le_bytes(dtype, &[items.len()], &bytes).map(Some)
+    array_value(dtype, &[items.len()], &bytes).map(Some)
+}
+
+/// The value of an array of `dtype` and `shape` whose little-endian bytes are `bytes`: the
+/// array (copied), or what a distributed write's sink puts in its place (feature `mpio`,
+/// [`super::stand_in`]).
+fn array_value(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Value> {
+    #[cfg(feature = "mpio")]
+    if let Some(v) = super::stand_in::sunk(dtype, shape, bytes)? {
+        return Ok(v);
+    }
+    TypedArray::from_le_bytes(dtype, shape, bytes).map(Value::Array)
 }
 
 protocol::macros::forward_compound!(SeqBuilder, Value, element: push, end: finish);
@@ -424,7 +440,7 @@ impl NdarrayTarget for ObjectTarget {
     }
 
     fn array(self, dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Value> {
-        TypedArray::from_le_bytes(dtype, shape, bytes).map(Value::Array)
+        array_value(dtype, shape, bytes)
     }
 }
 
