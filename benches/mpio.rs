@@ -16,6 +16,10 @@
 //!   new file is linked into place (failure-atomic new files, `docs/FORMAT.md`).
 //! - **PB**: a collection of 20,000 members (a name, an index and 1,000 f64 values each):
 //!   `write_collection`, against `gather_list` to rank 0 plus `anam::to_file` there.
+//! - **PM**: PB's memory: each rank's peak resident memory during one call of each variant,
+//!   above its resident memory before the call (Linux: `VmHWM`, reset through
+//!   `/proc/self/clear_refs`, less `VmRSS` before), beside the bytes of the arrays that rank
+//!   holds.
 //!
 //! Every write makes a new file (removed after it); each sample is `barrier; start; write;
 //! barrier; stop` on rank 0, the variants taken in turns so that all see the same load.
@@ -185,6 +189,24 @@ fn floor_write(
     }
 }
 
+/// A field of `/proc/self/status` in KiB (Linux).
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// How far this process's resident memory rose above where it stood while `op` ran, in
+/// bytes (`None` where the kernel cannot reset the peak: not Linux).
+fn peak_growth(op: &mut dyn FnMut()) -> Option<u64> {
+    // "5" resets VmHWM, the peak resident set size, to the current one.
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    let before = status_kib("VmRSS:")?;
+    op();
+    let peak = status_kib("VmHWM:")?;
+    Some(peak.saturating_sub(before) * 1024)
+}
+
 fn remove(m: &MpiHandler, path: &Path) {
     if m.rank() == 0 {
         let _ = std::fs::remove_file(path);
@@ -205,6 +227,39 @@ fn main() {
         let world = SimpleCommunicator::world();
         let (size, rank) = (m.size(), m.rank());
         let file = |what: &str| dir.join(format!("mpio-bench-{what}.hdf5"));
+
+        // PB: the distributed collection.
+        let members = if quick { 2000 } else { 20000 };
+        let (lo, hi) = m.get_scatter_indices(members)[rank];
+        let share: AnamCollection<Member> = (lo..hi)
+            .map(|i| Member {
+                name: format!("member {i}"),
+                index: i as i64,
+                values: Array1::from_shape_fn(1000, |k| (i * 1000 + k) as f64),
+            })
+            .collect::<Vec<_>>()
+            .into();
+        let (ca, cg) = (file("ca"), file("cg"));
+        // PM: the memory of one call of each, on every rank, first (before the other
+        // workloads leave freed memory resident, which a later call would reuse unseen),
+        // write_collection before gather + serial (which needs more).
+        let anam_growth = peak_growth(&mut || {
+            m.write_collection(&ca, "members", &share).unwrap();
+            remove(m, &ca);
+        });
+        let gather_growth = peak_growth(&mut || {
+            let all = m.gather_list(share.as_slice(), rank == 0).unwrap();
+            if rank == 0 {
+                let all: AnamCollection<Member> = all.into();
+                anam::to_file(&cg, "members", &all).unwrap();
+                remove(m, &cg);
+            }
+        });
+        let array_bytes = ((hi - lo) * 1000 * 8) as u64;
+        let memory = m
+            .gather_list(&[(array_bytes, anam_growth, gather_growth)], rank == 0)
+            .unwrap();
+
 
         // PA: the distributed array.
         let total_rows = if quick { 2048 } else { 65536 }; // 512 MiB of f64 at 8 KiB a row
@@ -243,18 +298,6 @@ fn main() {
         assert_eq!(back.slice(s![.., ..]), rows.slice(s![.., ..]));
         remove(m, &pa);
 
-        // PB: the distributed collection.
-        let members = if quick { 2000 } else { 20000 };
-        let (lo, hi) = m.get_scatter_indices(members)[rank];
-        let share: AnamCollection<Member> = (lo..hi)
-            .map(|i| Member {
-                name: format!("member {i}"),
-                index: i as i64,
-                values: Array1::from_shape_fn(1000, |k| (i * 1000 + k) as f64),
-            })
-            .collect::<Vec<_>>()
-            .into();
-        let (ca, cg) = (file("ca"), file("cg"));
         let collection_times = time_turns(
             &world,
             samples,
@@ -276,6 +319,7 @@ fn main() {
 
         if rank == 0 {
             let us = |d: Duration| format!("{:.1} us", d.as_secs_f64() * 1e6);
+            let mb = |b: Option<u64>| b.map_or(String::new(), |b| format!("{:.1} MB", b as f64 / 1e6));
             let mib = (total_rows * COLUMNS * 8) >> 20;
             println!("Parallel HDF5 benchmarks, {size} ranks, medians (rank 0 wall time, barrier to barrier)");
             println!("| operation | anam | gather + serial | floor | floor + sync |");
@@ -292,6 +336,14 @@ fn main() {
                 us(collection_times[0]),
                 us(collection_times[1])
             );
+            for (r, (bytes, anam, gathered)) in memory.iter().enumerate() {
+                println!(
+                    "| PM peak memory growth during PB, rank {r} ({} of arrays there) | {} | {} | | |",
+                    mb(Some(*bytes)),
+                    mb(*anam),
+                    mb(*gathered)
+                );
+            }
         }
         Ok(())
     })

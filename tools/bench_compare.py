@@ -22,7 +22,8 @@ Runs, in order, and records each command exactly as run:
    child's peak RSS (`getrusage` of that child, through `os.wait4`);
 9. parallel HDF5 (`benches/mpio.rs`, feature `mpio`, built against Debian's MPI-enabled
    HDF5 in target/mpio) under `mpiexec -n 2`: a 512 MiB distributed array and a 20,000-member
-   collection, beside gather-to-rank-0 plus a serial write and a C-API parallel HDF5 floor;
+   collection, beside gather-to-rank-0 plus a serial write and a C-API parallel HDF5 floor,
+   and each rank's peak memory growth during one collection write of each;
 
 then writes BENCHMARKS.md: machine, versions, commands, and one table per workload
 (medians, ratio to the floor, speed-up over Python, the target and whether it is met),
@@ -371,6 +372,20 @@ def parse_mpio(text):
     return rows
 
 
+def parse_mpio_memory(text):
+    """The PM rows of benches/mpio.rs's table: [(row name, [MB or None: arrays on the rank,
+    anam, gather + serial])]."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.match(r"PM peak memory growth during PB, (rank \d+) \((.*) of arrays there\)$",
+                     cells[0]) if len(cells) == 5 else None
+        if m:
+            mb = lambda c: float(c[:-3]) if c.endswith(" MB") else None
+            rows.append((m.group(1), [mb(m.group(2)), mb(cells[1]), mb(cells[2])]))
+    return rows
+
+
 def render_mpio(text):
     """The section of BENCHMARKS.md on parallel HDF5 (benches/mpio.rs, 2 ranks)."""
     rows = parse_mpio(text)
@@ -412,6 +427,18 @@ def render_mpio(text):
         w("Against the floor that does not sync, the array is %.2fx: the difference is the "
           "`fsync` of the new file (compare *floor + sync*), which anam keeps so that a new "
           "file is complete on disk before it appears under its name." % (pa[0] / pa[2]))
+        w("")
+    memory = parse_mpio_memory(text)
+    if memory:
+        mb = lambda v: "" if v is None else "%.1f MB" % v
+        w("*PM*: each rank's peak resident memory during one PB call, above its resident memory "
+          "before the call (`VmHWM` reset through `/proc/self/clear_refs`, less `VmRSS`), beside "
+          "the bytes of the arrays that rank holds. `write_collection` copies no array: each "
+          "rank writes its arrays from its members' buffers, and rank 0 holds the other "
+          "values of every member and one zeroed buffer of the largest array.")
+        w("")
+        w(table(["", "arrays there", "anam", "gather + serial"],
+                [[name, mb(a), mb(b), mb(c)] for name, (a, b, c) in memory]))
         w("")
     return "\n".join(out)
 

@@ -51,7 +51,7 @@ pub(crate) struct Placed {
 }
 
 /// While rank 0 writes a collection's structure: the arrays whose contents other ranks
-/// write, by the address of the (zeroed, never read) stand-in bytes of each
+/// write, by the address of the (zeroed, never written) stand-in bytes of each
 /// (`value::stand_in`), and where each was placed.
 struct Payloads {
     wanted: HashMap<usize, (usize, usize)>,

@@ -22,7 +22,7 @@
 //! fails before the exchange (every rank learns it there; the others wait for the abort) or
 //! during the write (where the others may be waiting in a collective call).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::path::Path;
@@ -83,15 +83,19 @@ impl MpiHandler {
     /// `to_file` does); the other ranks write their arrays' bytes without one, so no other
     /// program may use the file meanwhile.
     ///
-    /// Memory: the arrays of 1 KiB and more (arrays, bytes, sequences of numbers the file
-    /// stores as datasets) are not copied: each rank serializes its members twice, once to
+    /// Memory: no copy of the arrays of 1 KiB and more (arrays, bytes, sequences of numbers
+    /// the file stores as datasets) is kept: each rank serializes its members twice, once to
     /// describe them to rank 0 (the arrays as dtype and shape) and once to write the arrays'
-    /// bytes where rank 0 placed them, straight from the members' buffers; so `Serialize`
-    /// must give the same arrays both times. Rank 0 holds every member's other values, and
-    /// one zeroed buffer of the largest array that it never touches. (Writing 20,000 members
-    /// of 8 KB, all on rank 1 of 2: rank 0's peak memory grew by 77 MB and rank 1's by
-    /// 37 MB during the call, for 152 MB of arrays; with each array copied and a zeroed
-    /// array on rank 0 for each, 213 MB and 192 MB.)
+    /// bytes where rank 0 placed them, from the members' own buffers (an array that
+    /// `Serialize` has to make first, such as a strided view made contiguous, a sequence of
+    /// numbers or a file-backed [`Lazy`](crate::Lazy) read from disk, is made once in each
+    /// pass, one at a time). So each member's `Serialize` must give the same arrays in the
+    /// same order both times (a different dtype, shape or count is an error). Rank 0 holds
+    /// every member's other values, and one zeroed buffer the size of the largest array.
+    /// (Writing 20,000 members of 8,000 bytes of arrays each, all on rank 1 of 2: rank 0's
+    /// peak memory grew by 77 MB and rank 1's by 37 MB during the call, for 160 MB of
+    /// arrays; with each array copied, and a zeroed array on rank 0 for each, 213 MB and
+    /// 192 MB. `make bench-compare` measures the even split, *PM* in BENCHMARKS.md.)
     ///
     /// Under MPI, a rank that fails (a member that cannot be written, another `path`,
     /// `group` or class than rank 0's, an HDF5 error) aborts the whole job with its message
@@ -116,9 +120,9 @@ impl MpiHandler {
         let me = self.rank();
         // 1. This rank's members as the Values the serial writer would store, but for the
         //    big arrays: placeholders (dtype, shape, index), the arrays not copied.
-        let (mine, error) = match describe(share.as_slice()) {
-            Ok(values) => (values, None),
-            Err(e) => (Vec::new(), Some(e)),
+        let (mine, arrays, error) = match describe(share.as_slice()) {
+            Ok((values, arrays)) => (values, arrays, None),
+            Err(e) => (Vec::new(), Vec::new(), Some(e)),
         };
         let part = Part {
             count: mine.len() as u64,
@@ -141,11 +145,17 @@ impl MpiHandler {
         // 2. Rank 0 writes the structure; every rank then writes its big arrays where rank 0
         //    placed them; rank 0 links the collection into place.
         if me == 0 {
-            let written = self.write_as_root(path, group, parts, mine, members, share);
+            let written = self.write_as_root(path, group, parts, (mine, members), share, &arrays);
             self.settle(written.map_err(Failure::from), "write_collection")?;
         } else {
+            drop(mine); // sent
             let (target, placed): (String, Vec<Placed>) = self.bcast(None, 0)?;
-            let written = write_payloads(Path::new(&target), &placed, me, share.as_slice(), true);
+            let mine = Payloads {
+                share: share.as_slice(),
+                arrays: &arrays,
+                me,
+            };
+            let written = write_payloads(Path::new(&target), &placed, mine, true);
             self.settle(written.map_err(Failure::from), "write_collection")?;
             // Written: rank 0 may link.
             self.gather_list(&[()], false)?;
@@ -164,9 +174,9 @@ impl MpiHandler {
         path: &Path,
         group: &str,
         parts: Vec<Part>,
-        mine: Vec<Value>,
-        theirs: Vec<Value>,
+        (mine, theirs): (Vec<Value>, Vec<Value>),
         share: &AnamCollection<T, K>,
+        arrays: &[(DType, Vec<usize>)],
     ) -> Result<()> {
         let mut all = Vec::with_capacity(mine.len() + theirs.len());
         // Each placeholder's owner and index, by slot (its place in the stand-ins' buffer).
@@ -201,7 +211,12 @@ impl MpiHandler {
                     0,
                 )?;
                 // Not synced here: the whole file is, before it is linked into place.
-                write_payloads(target, &placed, 0, share.as_slice(), false)?;
+                let mine = Payloads {
+                    share: share.as_slice(),
+                    arrays,
+                    me: 0,
+                };
+                write_payloads(target, &placed, mine, false)?;
                 // Our metadata written while the other ranks write their arrays.
                 file.flush()?;
                 // Every rank has written its arrays (or aborted the job).
@@ -504,20 +519,36 @@ impl crate::h5::parallel::Closed {
 // Placeholders of big arrays
 // ---------------------------------------------------------------------------------------
 
+/// The dtype and shape of each of a rank's big arrays, by index.
+type ArrayShapes = Vec<(DType, Vec<usize>)>;
+
 /// `members` as the Values the serial writer would store, each array of at least
 /// [`PLACEHOLDER_BYTES`] replaced by a placeholder (its dtype, shape and index on this
-/// rank, in the order they are serialized), the arrays not copied.
-fn describe<T: Serialize>(members: &[T]) -> Result<Vec<Value>> {
-    let count = Rc::new(Cell::new(0));
-    let next = Rc::clone(&count);
+/// rank, in the order they are serialized), the arrays not copied; and those arrays'
+/// dtypes and shapes, by index.
+fn describe<T: Serialize>(members: &[T]) -> Result<(Vec<Value>, ArrayShapes)> {
+    let arrays = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&arrays);
     let sink = Box::new(move |dtype: DType, shape: &[usize], _: &[u8]| {
-        let index = next.get();
-        next.set(index + 1);
-        Ok(stand_in::placeholder(dtype, shape, index))
+        let mut seen = seen.borrow_mut();
+        seen.push((dtype, shape.to_vec()));
+        Ok(stand_in::placeholder(dtype, shape, seen.len() - 1))
     });
-    stand_in::with_array_sink(PLACEHOLDER_BYTES, sink, || {
-        members.iter().map(to_value_as_written).collect()
-    })
+    let values = stand_in::with_array_sink(PLACEHOLDER_BYTES, sink, || {
+        members
+            .iter()
+            .map(to_value_as_written)
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok((values, arrays.take()))
+}
+
+/// What a rank writes in [`write_payloads`]: its members, the dtype and shape of each of
+/// their big arrays (from [`describe`]), and its rank.
+struct Payloads<'a, T> {
+    share: &'a [T],
+    arrays: &'a [(DType, Vec<usize>)],
+    me: usize,
 }
 
 /// Gives each placeholder in `v` (depth first) the slot `slot(dtype, shape, index)` returns.
@@ -550,8 +581,7 @@ where
 fn write_payloads<T: Serialize>(
     target: &Path,
     placed: &[Placed],
-    me: usize,
-    share: &[T],
+    Payloads { share, arrays, me }: Payloads<'_, T>,
     sync: bool,
 ) -> Result<()> {
     use std::os::unix::fs::FileExt;
@@ -570,13 +600,27 @@ fn write_payloads<T: Serialize>(
         places[p.index] = Some(*p);
     }
     let expected = places.len();
+    if expected != arrays.len() {
+        return Err(Error::invalid(format!(
+            "rank 0 placed {expected} arrays of this rank, which has {}",
+            arrays.len()
+        )));
+    }
+    let described: ArrayShapes = arrays.to_vec();
     let file = Rc::new(file);
     let count = Rc::new(Cell::new(0));
     let sink = {
         let (file, next, io) = (Rc::clone(&file), Rc::clone(&count), io.clone());
-        Box::new(move |_: DType, _: &[usize], bytes: &[u8]| {
+        Box::new(move |dtype: DType, shape: &[usize], bytes: &[u8]| {
             let index = next.get();
             next.set(index + 1);
+            if described.get(index) != Some(&(dtype, shape.to_vec())) {
+                return Err(Error::invalid(format!(
+                    "array {index} of this rank is of {dtype} and shape {shape:?} when written, \
+                     {:?} when described: its members serialized other arrays the second time",
+                    described.get(index)
+                )));
+            }
             let p = places.get(index).copied().flatten().ok_or_else(|| {
                 Error::invalid(format!(
                     "array {index} of this rank was not placed in the file ({expected} were): \
