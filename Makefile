@@ -48,10 +48,11 @@ CMAKE_MIN  := 3.26
 # The test suites (tests/NAME.rs) that `make test` and `make test-bundled` run on the
 # bundled build: the format and round trips, the fixtures, Python interop, bad input, writes
 # that fail, bounded reads, data outside the file, nesting limits, storage options
-# (filters: gzip, shuffle, Fletcher-32, LZF, zstd), and
-# the corrupt-file suite once tests/corrupt_files.rs exists.
+# (filters: gzip, shuffle, Fletcher-32, LZF, zstd), threads and processes using files
+# at once (the bundled HDF5 is built without thread safety: every call must hold the
+# `hdf5` crate's lock), and the corrupt-file suite once tests/corrupt_files.rs exists.
 BUNDLED_TESTS := roundtrip data_model storage value fixtures interop_python bad_input \
-  reliability bounded_reads outside_data depth write_options \
+  reliability bounded_reads outside_data depth write_options concurrency \
   $(if $(wildcard tests/corrupt_files.rs),corrupt_files)
 # Tests of those suites skipped on the bundled build, each with its reason here (none now).
 BUNDLED_SKIP :=
