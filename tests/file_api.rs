@@ -19,13 +19,11 @@ struct Person {
     age: i64,
 }
 
-/// The tests of this file run one at a time: two of them time things, which other tests
-/// running beside them (taking HDF5's global lock) would disturb.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+// The tests of this file run one at a time (`serial()`): two of them time things, which
+// other tests running beside them (taking HDF5's global lock) would disturb.
+#[path = "common/serial.rs"]
+mod serial;
+use serial::serial;
 
 fn person(i: usize) -> Person {
     Person {

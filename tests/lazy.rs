@@ -9,12 +9,10 @@ use anam::ndarray::{arr1, arr2, s, Array1, Array2, Array3, ArrayD, Axis};
 use anam::{DType, Lazy};
 use serde::{Deserialize, Serialize};
 
-/// The timing and memory tests measure this process: one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+// The timing and memory tests measure this process: one at a time (`serial()`).
+#[path = "common/serial.rs"]
+mod serial;
+use serial::serial;
 
 #[derive(Serialize, Deserialize, Debug)]
 #[serde(rename = "lab.Recording")]

@@ -4,6 +4,9 @@
 
 #[path = "common/python.rs"]
 mod python;
+#[path = "common/serial.rs"]
+mod serial;
+use serial::serial;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -143,17 +146,10 @@ where
     (per_item(written - start), per_item(read - written))
 }
 
-/// Held by the tests of this binary that time HDF5 work or do much of it, so that they do
-/// not run beside each other: every HDF5 call takes the `hdf5` crate's lock, and a thread
-/// waiting for it while another test writes a million attributes is slowed in its own CPU
-/// time too (on the bundled build, the dict of 100,000 entries took 1.35-1.63x per item
-/// beside the million-item list, over the bound of 1.5x in 3 of 9 runs of this binary; not
-/// beside it, 1.04-1.08x in 6 of 6).
-fn big_hdf5_work() -> std::sync::MutexGuard<'static, ()> {
-    static BIG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    BIG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
+// The tests of this binary that time HDF5 work or do much of it hold `serial()`, so that
+// they do not run beside each other: on the bundled build, the dict of 100,000 entries took
+// 1.35-1.63x per item beside the million-item list (over the bound of 1.5x in 3 of 9 runs
+// of this binary); not beside it, 1.04-1.08x in 6 of 6.
 /// Writes and reads `make(small)` three times and `make(big)` once (up to three times while
 /// it is over the bound), and asserts that the per-item times of the big one are under `bound`
 /// times the small one's (the fastest runs, the ones least disturbed by the tests running
@@ -162,7 +158,7 @@ fn assert_linear<T>(what: &str, small: usize, big: usize, bound: f64, make: impl
 where
     T: Serialize + serde::de::DeserializeOwned + PartialEq,
 {
-    let _alone = big_hdf5_work();
+    let _alone = serial();
     let dir = tempfile::tempdir().unwrap();
     let value = make(small);
     let (mut small_write, mut small_read) = (f64::MAX, f64::MAX);
@@ -270,7 +266,7 @@ fn python_anamnesis_reads_a_list_of_100_000_scalars() {
     let path = dir.path().join("list.hdf5");
     let small = dir.path().join("small.hdf5");
     {
-        let _alone = big_hdf5_work();
+        let _alone = serial();
         anam::to_file(&path, "data", &scalars(100_000)).unwrap();
         anam::to_file(&small, "data", &scalars(1_000)).unwrap();
     }

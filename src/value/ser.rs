@@ -215,22 +215,18 @@ impl Serializer for ValueBuilder {
 
     crate::protocol::macros::serialize_fn!(serialize_newtype_struct(self, name, value) => {
         match name {
-            ARRAY_TOKEN => {
+            ARRAY_TOKEN | SCALAR_TOKEN => {
                 let mut out: Option<Value> = None;
                 protocol::capture(value, |dtype, shape, bytes| {
-                    out = Some(array_value(dtype, shape, bytes)?);
+                    out = Some(if name == SCALAR_TOKEN {
+                        let array = TypedArray::from_le_bytes(dtype, shape, bytes)?;
+                        array.first().map_or(Value::None, Value::from)
+                    } else {
+                        array_value(dtype, shape, bytes)?
+                    });
                     Ok(())
                 })?;
                 out.ok_or_else(|| Error::invalid("array payload has no data"))
-            }
-            SCALAR_TOKEN => {
-                let mut out: Option<TypedArray> = None;
-                protocol::capture(value, |dtype, shape, bytes| {
-                    out = Some(TypedArray::from_le_bytes(dtype, shape, bytes)?);
-                    Ok(())
-                })?;
-                let array = out.ok_or_else(|| Error::invalid("array payload has no data"))?;
-                Ok(array.first().map_or(Value::None, Value::from))
             }
             OBJECT_TOKEN => value.serialize(ValueBuilder {
                 object: true,
