@@ -319,6 +319,25 @@ impl Serialize for Refuses {
     }
 }
 
+/// A member whose array is another the second time it is serialized (`write_collection`
+/// serializes each member twice: to describe it, then to write its arrays).
+struct Fickle(std::cell::Cell<usize>);
+
+impl Serialize for Fickle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let times = self.0.get();
+        self.0.set(times + 1);
+        let len = if times == 0 { 200 } else { 300 };
+        let mut st = s.serialize_struct("mpio_tests.Fickle", 1)?;
+        st.serialize_field(
+            "values",
+            &anam::Value::from(Array1::<f64>::zeros(len).into_dyn()),
+        )?;
+        st.end()
+    }
+}
+
 #[test]
 #[ignore = "MPI child: run by a_failing_rank_ends_the_job_with_its_message"]
 fn child_failing_rank() {
@@ -339,6 +358,15 @@ fn child_failing_rank() {
                 .into();
                 m.write_collection(&path, "results", &share)?;
             }
+            "fickle" => {
+                let share: AnamCollection<Fickle> = if m.rank() == 1 {
+                    vec![Fickle(std::cell::Cell::new(0))]
+                } else {
+                    vec![]
+                }
+                .into();
+                m.write_collection(&path, "results", &share)?;
+            }
             _ => {
                 // Rank 1's rows have another shape after axis 0.
                 let cols = if m.rank() == 1 { 4 } else { 3 };
@@ -355,6 +383,10 @@ fn child_failing_rank() {
 fn a_failing_rank_ends_the_job_with_its_message() {
     for (mode, expected) in [
         ("member", "this member refuses to be written"),
+        (
+            "fickle",
+            "its members serialized other arrays the second time",
+        ),
         ("shape", "same shape after axis 0"),
     ] {
         let dir = tempfile::tempdir().unwrap();
